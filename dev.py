@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Set up and run qubitlab from a fresh clone with nothing but Python >= 3.11 and pip.
+
+    python3 dev.py demo     # create .venv, install qubitlab, run the main job on the virtual lab
+    python3 dev.py test     # create .venv, install qubitlab[test], run the test suite and the type check
+    python3 dev.py bench    # run the benchmarks (python -m benchmarks all)
+
+Everything it writes stays inside the clone (.venv/, .cache/, out/): pip's cache and matplotlib's
+configuration are pointed here so nothing lands in the home directory by surprise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+CACHE = ROOT / ".cache"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+# Folders mapped to qubitlab.<name> in pyproject.toml; the type check mirrors that layout.
+LAYERS = ("drivers", "pulse", "circuits", "calibration", "runtime")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PIP_CACHE_DIR=str(CACHE / "pip"),
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        MPLCONFIGDIR=str(CACHE / "matplotlib"),
+        MPLBACKEND="Agg",
+    )
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def _run(*cmd: str | Path) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], cwd=ROOT, env=_env(), check=True)
+
+
+def ensure_venv(extras: str) -> None:
+    """Create .venv and (re)install qubitlab with ``extras`` when pyproject.toml changed."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"qubitlab needs Python >= 3.11; this is {sys.version.split()[0]}")
+    if not PY.exists():
+        print(f"creating virtual environment in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    stamp = VENV / f".qubitlab-installed-{extras or 'base'}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    target = f".[{extras}]" if extras else "."
+    _run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    _run(PY, "-m", "pip", "install", "--quiet", "-e", target)
+    stamp.write_text(digest)
+
+
+def typecheck() -> None:
+    """mypy over the packages, laid out as they install (qubitlab/pulse -> pulse/, ...) by symlinks."""
+    with tempfile.TemporaryDirectory(prefix="qubitlab-mypy-") as tmp:
+        pkg = Path(tmp) / "qubitlab"
+        pkg.mkdir()
+        for entry in (ROOT / "qubitlab").iterdir():
+            if entry.name != "__pycache__":
+                (pkg / entry.name).symlink_to(entry)
+        for layer in LAYERS:
+            (pkg / layer).symlink_to(ROOT / layer)
+        cmd = [str(PY), "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"),
+               "--cache-dir", str(CACHE / "mypy"), "-p", "qubitlab"]
+        print("+", " ".join(cmd), flush=True)
+        subprocess.run(cmd, cwd=tmp, env=_env(), check=True)
+        print("mypy: the packages type-check", flush=True)
+
+
+def main(argv: list[str]) -> None:
+    command = argv[0] if argv else "help"
+    if command == "demo":
+        ensure_venv("")
+        _run(BIN / "qubitlab", "pulse-demo", "--out", "out")
+    elif command == "test":
+        ensure_venv("test")
+        _run(PY, "-m", "pytest", "-q", *argv[1:])
+        typecheck()
+    elif command == "bench":
+        ensure_venv("test")
+        _run(PY, "-m", "benchmarks", *(argv[1:] or ["all"]))
+    else:
+        print(__doc__)
+        sys.exit(0 if command in ("help", "-h", "--help") else 2)
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode)
