@@ -175,14 +175,20 @@ class ScheduleBlock(Program):
             for param in _context_parameters(self._alignment_context):
                 index.parameters.add(param)
             for elm in tree.blocks:
+                if isinstance(elm, Reference):
+                    elm = self._references.get(elm.ref_keys)
+                    if elm is None:
+                        continue
                 if isinstance(elm, ScheduleBlock):
-                    sub = elm._index()
-                    index.merge(sub)
-                    index.parameters -= {p for p in sub.parameters if p in elm._table}
-                elif isinstance(elm, Reference):
-                    target = self._references.get(elm.ref_keys)
-                    if target is not None:
-                        index.merge(target._index())
+                    # What the sub-block binds itself is no longer a parameter here.
+                    sub, bound = elm._index(), elm._table
+                    index.parameters |= {p for p in sub.parameters if p not in bound}
+                    for value in bound.values():
+                        if isinstance(value, ParameterExpression):
+                            index.parameters |= value.parameters
+                    for param, pulses in sub.pulses_of.items():
+                        if param not in bound:
+                            index.pulses_of.setdefault(param, set()).update(pulses)
                 else:
                     index.add_instruction(elm)
             tree.index = index

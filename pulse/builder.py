@@ -278,7 +278,10 @@ def barrier(*channels_or_qubits: Channel | int, name: str | None = None) -> None
 
 def reference(name: str, *extra_keys: str) -> None:
     """A placeholder for a subroutine assigned later with ``assign_references``."""
-    _active().append_instruction(Reference(name, *extra_keys))
+    builder = _active()
+    inst = Reference(name, *extra_keys)
+    builder.append_instruction(inst)
+    builder.current.references.setdefault(inst.ref_keys, None)
 
 
 def call(target: ScheduleBlock | Schedule, name: str | None = None,
