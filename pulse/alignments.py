@@ -118,27 +118,27 @@ class Timed:
 
 
 def _channels(child: Child) -> Iterable[Channel]:
-    return child[2] if type(child) is tuple else child.first  # type: ignore[union-attr,index]
+    return child[2] if isinstance(child, tuple) else child.first
 
 
 def _ch_start(child: Child, ch: Channel) -> int:
-    return 0 if type(child) is tuple else child.first[ch]  # type: ignore[union-attr,index]
+    return 0 if isinstance(child, tuple) else child.first[ch]
 
 
 def _ch_stop(child: Child, ch: Channel) -> int:
-    return child[1] if type(child) is tuple else child.last[ch]  # type: ignore[index,union-attr,return-value]
+    return child[1] if isinstance(child, tuple) else child.last[ch]
 
 
 def _duration(child: Child) -> int:
-    return child[1] if type(child) is tuple else child.duration  # type: ignore[index,union-attr,return-value]
+    return child[1] if isinstance(child, tuple) else child.duration
 
 
 def _start_time(child: Child) -> int:
-    return 0 if type(child) is tuple else child.start_time  # type: ignore[union-attr]
+    return 0 if isinstance(child, tuple) else child.start_time
 
 
 def _stop_time(child: Child) -> int:
-    return child[1] if type(child) is tuple else child.stop_time  # type: ignore[index,union-attr,return-value]
+    return child[1] if isinstance(child, tuple) else child.stop_time
 
 
 def append_layout(children: list[Child]) -> Timed:
@@ -171,7 +171,7 @@ class AlignmentKind:
         return self
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self._context_params == other._context_params  # type: ignore[attr-defined]
+        return type(self) is type(other) and self._context_params == other._context_params
 
     def __hash__(self) -> int:
         return hash((type(self), self._context_params))

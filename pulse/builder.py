@@ -319,7 +319,7 @@ def _schedule_to_block(schedule: Schedule) -> ScheduleBlock:
             gap = t - ends.get(ch, 0)
             if gap > 0:
                 block.append(TimeBlockade(gap, ch))
-            ends[ch] = max(ends.get(ch, 0), t + int(inst.duration))  # type: ignore[arg-type]
+            ends[ch] = max(ends.get(ch, 0), t + int(inst.duration))
         block.append(inst)
     return block
 

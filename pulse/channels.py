@@ -74,7 +74,7 @@ class Channel:
         return type(self)(index)
 
     def __eq__(self, other: object) -> bool:
-        return self is other or (type(self) is type(other) and self._index == other._index)  # type: ignore[attr-defined]
+        return self is other or (type(self) is type(other) and self._index == other._index)
 
     def __hash__(self) -> int:
         return self._hash

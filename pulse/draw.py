@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qubitlab.pulse.channels import AcquireChannel
+from qubitlab.pulse.channels import AcquireChannel, PulseChannel
 from qubitlab.pulse.instructions import Acquire, SetFrequency, SetPhase, ShiftFrequency, ShiftPhase
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def draw_program(program: Program, *, dt: float | None = None, frequencies: Any 
     has_frequency = any(isinstance(i, (ShiftFrequency, SetFrequency)) for _, i in program._timed().items)
     envelopes = render(program, dt=dt if dt is not None else (1.0 if has_frequency else None),
                        frequencies=frequencies)
-    acquires = [(t, inst) for t, inst in program.instructions if isinstance(inst, Acquire)]
+    acquires: list[tuple[int, Acquire]] = [(t, i) for t, i in program.instructions if isinstance(i, Acquire)]
     acquire_channels = sorted({inst.channel for _, inst in acquires}, key=lambda c: c.index)  # type: ignore[arg-type,return-value]
     rows = list(envelopes) + acquire_channels
     fig = Figure(figsize=(10, 0.9 + 0.75 * max(len(rows), 1)), layout="constrained")
@@ -57,12 +57,13 @@ def draw_program(program: Program, *, dt: float | None = None, frequencies: Any 
               if isinstance(inst, (ShiftPhase, SetPhase, ShiftFrequency, SetFrequency))]
     for ax, ch in zip(axes, rows):
         if isinstance(ch, AcquireChannel):
-            for t, inst in acquires:
-                if inst.channel == ch:
-                    ax.axvspan(t * scale, (t + int(inst.duration)) * scale, color="tab:gray", alpha=0.35)  # type: ignore[arg-type]
+            for t, acq in acquires:
+                if acq.channel == ch:
+                    ax.axvspan(t * scale, (t + int(acq.duration)) * scale, color="tab:gray", alpha=0.35)
             ax.set_ylim(0, 1)
             ax.set_yticks([])
         else:
+            assert isinstance(ch, PulseChannel)
             times, values = _reduce(envelopes[ch])
             ax.fill_between(times * scale, values.real, step="post", color="tab:blue", alpha=0.45, label="I")
             ax.fill_between(times * scale, values.imag, step="post", color="tab:orange", alpha=0.45, label="Q")

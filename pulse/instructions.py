@@ -43,6 +43,7 @@ class Instruction:
     """Base of every instruction: ``operands``, ``channels``, ``duration`` (samples) and a ``name``."""
 
     __slots__ = ("name",)
+    name: str | None
     is_directive: ClassVar[bool] = False
 
     @property
@@ -128,7 +129,7 @@ class Instruction:
         return self.shift(time)
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.operands == other.operands  # type: ignore[attr-defined]
+        return type(self) is type(other) and self.operands == other.operands
 
     def __hash__(self) -> int:
         return hash((type(self), self.operands))

@@ -100,7 +100,7 @@ class ParameterExpression:
 
     def _binary(self, op: str, other: object, reverse: bool = False) -> ParameterExpression:
         if not (isinstance(other, ParameterExpression) or is_number(other)):
-            return NotImplemented
+            return NotImplemented  # type: ignore[no-any-return]
         a, pa = self._node, self._parameters
         b, pb = self._lift(other)  # type: ignore[arg-type]
         if reverse:

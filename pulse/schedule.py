@@ -92,7 +92,7 @@ class Schedule(Program):
                 for neighbour in mine[max(index - 1, 0): index + 1]:
                     if _overlaps(neighbour, interval):
                         raise PulseError(
-                            f"Schedule(name={component.name or ''!r}) cannot be inserted into "
+                            f"{type(component).__name__}(name={component.name or ''!r}) cannot be inserted into "
                             f"Schedule(name={self._name or ''!r}) at time {time}: on channel {ch.name} its "
                             f"instruction from {interval[0]} to {interval[1]} overlaps one from "
                             f"{neighbour[0]} to {neighbour[1]}"
@@ -104,7 +104,7 @@ class Schedule(Program):
             bisect.insort(mine, interval)
         self._children.append((time, component))
         self._duration = max(self._duration, time + (component.duration if isinstance(component, Schedule)
-                                                      else int(component.duration)))  # type: ignore[arg-type]
+                                                      else int(component.duration)))
         self._cache = None
 
     def _copy(self, name: str | None = None) -> Schedule:
@@ -184,7 +184,7 @@ class Schedule(Program):
                     timed.insert(time, sub)
                     index.merge(child._index())
                 else:
-                    timed.insert(time, (child, int(child.duration), child.channels))  # type: ignore[arg-type]
+                    timed.insert(time, (child, int(child.duration), child.channels))
                     index.add_instruction(child)
             if timed.duration < self._duration:
                 timed.duration = self._duration
@@ -268,7 +268,7 @@ def _schedule_filter(funcs: tuple[Callable[[tuple[int, Instruction]], bool], ...
         if types is not None and not isinstance(inst, types):
             return False
         if ranges:
-            stop = t + int(inst.duration)  # type: ignore[arg-type]
+            stop = t + int(inst.duration)
             if not any(lo <= t and stop <= hi for lo, hi in ranges):
                 return False
         return all(f(pair) for f in funcs)

@@ -227,7 +227,7 @@ class _Reader:
             samples = [complex(r, i) for r, i in zip(data["real"], data["imag"])]
             return Waveform(samples, name=data["name"], epsilon=data["epsilon"], limit_amplitude=data["limit_amplitude"])
         cls = _lookup(PULSE_TYPES, data["type"], "pulse")
-        pulse = object.__new__(cls)
+        pulse: SymbolicPulse = object.__new__(cls)
         params = {k: self.value(v) for k, v in data["params"].items()}
         SymbolicPulse.__init__(pulse, self.value(data["duration"]), params, data["name"], data["limit_amplitude"])
         return pulse
@@ -245,12 +245,14 @@ class _Reader:
                            self.channel(data["reg_slot"]), self.kernel(data["kernel"], Kernel),
                            self.kernel(data["discriminator"], Discriminator), name=name)
         if issubclass(cls, Delay):
-            return cls(self.value(data["duration"]), self.channel(data["channel"]), name=name)
+            delay: Instruction = cls(self.value(data["duration"]), self.channel(data["channel"]), name=name)
+            return delay
         if cls is RelativeBarrier:
             return RelativeBarrier(*(self.channel(c) for c in data["channels"]), name=name)
         if cls is Reference:
             return Reference(*data["keys"])
-        return cls(self.value(data["value"]), self.channel(data["channel"]), name=name)  # type: ignore[call-arg]
+        frame: Instruction = cls(self.value(data["value"]), self.channel(data["channel"]), name=name)
+        return frame
 
     def table(self, rows: list[list[Any]]) -> dict[Parameter, Any]:
         return {self.params[pid]: self.value(v) for pid, v in rows}

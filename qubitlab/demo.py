@@ -10,11 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from qubitlab.pulse import Parameter, ScheduleBlock
 
-def build_rabi_with_readout() -> tuple[object, object]:
+
+def build_rabi_with_readout() -> tuple[ScheduleBlock, Parameter]:
     """A DRAG Rabi pulse on qubit 0, an echoed cross-resonance block to qubit 1, and a two-qubit readout."""
     from qubitlab import pulse
 
