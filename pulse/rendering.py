@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -88,12 +88,28 @@ def render(program: Program, *, dt: float | None = None, frequencies: Mapping[Ch
     return out
 
 
-def _render_channel(buffer: ComplexArray, ch: PulseChannel, events: list[tuple[int, Instruction]],
-                    table: Mapping[Parameter, Any], envelopes: dict[int, tuple[ComplexArray, complex]],
-                    dt: float | None, frequencies: Mapping[Channel, float] | None) -> None:
-    phi, omega, t_ref = 0.0, 0.0, 0  # phase at t_ref, and its advance per sample (rad)
-    # id(unit envelope) -> (unit, starts, coefficients, omegas, phase offsets at start)
-    groups: dict[int, tuple[ComplexArray, list[int], list[complex], list[float], list[float]]] = {}
+class PlayRecord(NamedTuple):
+    """One play on a channel with its frame applied: sample ``j`` is
+    ``coefficient * unit[j] * exp(i (offset + omega * j))`` at time ``start + j`` (samples of dt)."""
+
+    start: int
+    unit: ComplexArray
+    coefficient: complex
+    omega: float
+    """Frame-frequency offset as phase advance per sample of dt (rad); 0 without frequency shifts."""
+    offset: float
+    instruction: Instruction
+    frequency_offset: float
+    """Frame frequency during the play minus the channel's base frequency, Hz."""
+
+
+def channel_plays(ch: PulseChannel, events: list[tuple[int, Instruction]], table: Mapping[Parameter, Any],
+                  dt: float | None, frequencies: Mapping[Channel, float] | None,
+                  envelopes: dict[int, tuple[ComplexArray, complex]] | None = None) -> list[PlayRecord]:
+    """Walk one channel's instructions in order, tracking its frame, and return its plays."""
+    envelopes = {} if envelopes is None else envelopes
+    phi, omega, t_ref, shift = 0.0, 0.0, 0, 0.0  # phase at t_ref; its advance per sample; Hz off the base
+    plays: list[PlayRecord] = []
     for t, inst in events:
         kind = type(inst)
         if kind is Play:
@@ -102,18 +118,12 @@ def _render_channel(buffer: ComplexArray, ch: PulseChannel, events: list[tuple[i
             if env is None:
                 env = envelopes[id(pulse)] = pulse.envelope(table)
             unit, coefficient = env
-            group = groups.get(id(unit))
-            if group is None:
-                group = groups[id(unit)] = (unit, [], [], [], [])
-            group[1].append(t)
             if omega == 0.0:
-                group[2].append(coefficient * complex(math.cos(phi), math.sin(phi)) if phi else coefficient)
-                group[3].append(0.0)
-                group[4].append(0.0)
+                if phi:
+                    coefficient = coefficient * complex(math.cos(phi), math.sin(phi))
+                plays.append(PlayRecord(t, unit, coefficient, 0.0, 0.0, inst, shift))
             else:
-                group[2].append(coefficient)
-                group[3].append(omega)
-                group[4].append(phi + omega * (t - t_ref))
+                plays.append(PlayRecord(t, unit, coefficient, omega, phi + omega * (t - t_ref), inst, shift))
         elif kind is ShiftPhase:
             phi += _value(inst, table)
         elif kind is SetPhase:
@@ -124,14 +134,31 @@ def _render_channel(buffer: ComplexArray, ch: PulseChannel, events: list[tuple[i
             phi, t_ref = phi + omega * (t - t_ref), t
             value = _value(inst, table)
             if kind is ShiftFrequency:
-                omega += 2 * math.pi * value * dt
+                shift += value
             else:
                 if frequencies is None or ch not in frequencies:
                     raise PulseError(
                         f"cannot render {inst!r} at t={t}: SetFrequency needs the base frequency of {ch.name}; "
                         "pass render(..., frequencies={channel: Hz})"
                     )
-                omega = 2 * math.pi * (value - frequencies[ch]) * dt
+                shift = value - frequencies[ch]
+            omega = 2 * math.pi * shift * dt
+    return plays
+
+
+def _render_channel(buffer: ComplexArray, ch: PulseChannel, events: list[tuple[int, Instruction]],
+                    table: Mapping[Parameter, Any], envelopes: dict[int, tuple[ComplexArray, complex]],
+                    dt: float | None, frequencies: Mapping[Channel, float] | None) -> None:
+    # id(unit envelope) -> (unit, starts, coefficients, omegas, phase offsets at start)
+    groups: dict[int, tuple[ComplexArray, list[int], list[complex], list[float], list[float]]] = {}
+    for play in channel_plays(ch, events, table, dt, frequencies, envelopes):
+        group = groups.get(id(play.unit))
+        if group is None:
+            group = groups[id(play.unit)] = (play.unit, [], [], [], [])
+        group[1].append(play.start)
+        group[2].append(play.coefficient)
+        group[3].append(play.omega)
+        group[4].append(play.offset)
     for unit, starts, coefficients, omegas, offsets in groups.values():
         _write(buffer, unit, starts, coefficients, omegas, offsets)
 

@@ -1,0 +1,115 @@
+"""compile(): a schedule (or a sweep of them) to instrument payloads, as an ordered list of pure passes.
+
+This is the one place where logical channels and frames become instrument outputs, sample rates, sequence
+tables, LO settings and acquisition windows, and the one place that keeps the hardware safe: it refuses what
+the wiring cannot take (an IF outside the AWG's band, a sample over an output's limit, an LO outside its
+range), it never clips. Read :mod:`qubitlab.pulse.passes` for the passes themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from qubitlab.drivers.payloads import AwgProgram, CompiledProgram, MeasLevel, MeasReturn, Payload, ShotsLayout
+from qubitlab.errors import CompilationError
+from qubitlab.pulse.channels import Channel
+from qubitlab.pulse.parameters import Parameter
+from qubitlab.pulse.passes import (
+    HardwareView,
+    check_limits,
+    check_lo_limits,
+    emit_awg,
+    emit_digitizers,
+    emit_los,
+    flatten_points,
+    lo_settings,
+    map_to_outputs,
+    modulate,
+    segment,
+    track_frames,
+)
+from qubitlab.pulse.passes.segment import Busy, Idle
+from qubitlab.pulse.program import Program
+
+
+def compile(  # noqa: A001 - the name users expect, as in Qiskit's compiler
+    schedule: Program | Sequence[Program],
+    lab: Any,
+    frames: Mapping[str | Channel, float],
+    *,
+    values: Sequence[Mapping[Parameter, Any]] | None = None,
+    meas_level: MeasLevel = MeasLevel.KERNELED,
+    meas_return: MeasReturn = MeasReturn.SINGLE,
+    shots_layout: ShotsLayout | None = None,
+) -> CompiledProgram:
+    """Compile ``schedule`` for ``lab`` with each channel's frame frequency in ``frames`` (Hz).
+
+    A sweep compiles as one program: pass a list of schedules, or one parameterised schedule and ``values``
+    (one mapping per point). ``lab`` is a ``LabConfig`` or a ``HardwareView``.
+    """
+    hw = lab if isinstance(lab, HardwareView) else lab.hardware_view()
+    frame_map = {(k.name if isinstance(k, Channel) else str(k)): float(v) for k, v in frames.items()}
+    programs = _points(schedule, values)
+    points = flatten_points(programs)                                          # 1
+    settings = lo_settings(hw)
+    check_lo_limits(settings, hw)                                              # 6 (LOs)
+    per_awg_points: dict[str, list[list[Busy | Idle]]] = {name: [] for name in hw.awgs}
+    for point in points:
+        framed = track_frames(point, frame_map, hw.dt)                         # 2
+        per_line = modulate(framed, hw)                                        # 3
+        per_awg = map_to_outputs(per_line, hw)                                 # 4
+        for name, awg in hw.awgs.items():
+            k = hw.samples_per_dt(name)
+            steps = segment(per_awg.get(name, []), awg, point.duration * k)    # 5
+            check_limits(steps, awg, k)                                        # 6
+            per_awg_points[name].append(steps)
+    payloads: dict[str, Payload] = {}
+    for name, awg in hw.awgs.items():                                          # 7-8
+        outputs = tuple(sorted({o for line in hw.lines.values() if line.awg == name for o in line.outputs}))
+        if outputs:
+            payloads[name] = emit_awg(name, awg, per_awg_points[name], outputs)
+    payloads.update(emit_los(settings))
+    digitizers, slots = emit_digitizers(points, hw, frame_map, meas_level, meas_return)
+    payloads.update(digitizers)
+    return CompiledProgram(
+        payloads=payloads,
+        memory_slots=slots,
+        points=len(points),
+        duration=max((p.duration for p in points), default=0) * hw.dt,
+        input_hash=_input_hash(payloads, slots, frame_map, hw),
+        shots_layout=shots_layout or ShotsLayout.POINTS_INNER,
+    )
+
+
+def _points(schedule: Program | Sequence[Program], values: Sequence[Mapping[Parameter, Any]] | None) -> list[Program]:
+    if isinstance(schedule, Program):
+        if values is None:
+            return [schedule]
+        return [schedule.assign_parameters(v, inplace=False) for v in values]
+    if values is not None:
+        raise CompilationError("give either a list of schedules or one schedule with values, not both",
+                               pass_name="flatten")
+    programs = list(schedule)
+    if not programs:
+        raise CompilationError("nothing to compile: the list of schedules is empty", pass_name="flatten")
+    return programs
+
+
+def _input_hash(payloads: Mapping[str, Payload], slots: Mapping[int, Any], frames: Mapping[str, float],
+                hw: HardwareView) -> str:
+    """A hash that identifies what was compiled: the frames, the hardware view and the content of every
+    payload (waveform keys, sequences, settings, windows), which are a pure function of the programs.
+    Equal inputs give equal hashes; two programs that compile to identical payloads share one."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr(sorted(frames.items())).encode())
+    digest.update(repr(hw).encode())
+    for name in sorted(payloads):
+        payload = payloads[name]
+        if isinstance(payload, AwgProgram):
+            digest.update(repr((name, payload.sample_rate, payload.outputs, payload.sequence)).encode())
+        else:
+            digest.update(repr(payload).encode())
+    digest.update(repr(sorted(slots.items())).encode())
+    return digest.hexdigest()

@@ -1,0 +1,139 @@
+"""Passes 7 and 8: waveform de-duplication by content hash, and payload emission per instrument.
+
+Each distinct waveform is stored once per AWG under its content key, so a pulse repeated across a sequence
+(or across the points of a sweep) is uploaded once. Then each instrument gets its payload: AWGs a sequence
+table, LOs their settings, digitizers their acquisition windows in their own samples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from qubitlab.drivers.payloads import (
+    AcquisitionWindow,
+    AwgProgram,
+    DigitizerProgram,
+    LoSettings,
+    MeasLevel,
+    MeasReturn,
+    MemorySlotSource,
+    Payload,
+    SequenceStep,
+)
+from qubitlab.errors import CompilationError
+from qubitlab.pulse.passes.flatten import FlatPoint
+from qubitlab.pulse.passes.hardware import AwgView, HardwareView
+from qubitlab.pulse.passes.segment import Busy, Idle
+
+
+class WaveformTable:
+    """Key -> samples (float32, fractions of full scale), each distinct waveform once.
+
+    A busy step's waveform is keyed by its recipe -- the content keys of the envelopes summed into it with
+    their coefficients, carrier phases and offsets -- which determines its samples exactly; so de-duplication
+    costs nothing per sample, and equal keys across runs mean equal waveforms (what a driver needs to skip an
+    upload). Zero waveforms are keyed by length.
+    """
+
+    def __init__(self) -> None:
+        self.waveforms: dict[str, np.ndarray] = {}
+
+    def add(self, samples: np.ndarray, recipe: object) -> str:
+        key = "w" + hashlib.blake2b(repr(recipe).encode(), digest_size=12).hexdigest()
+        if key not in self.waveforms:
+            values = np.asarray(samples, dtype=np.float32)
+            values.setflags(write=False)
+            self.waveforms[key] = values
+        return key
+
+    def zeros(self, length: int) -> str:
+        key = f"zeros{length}"
+        if key not in self.waveforms:
+            values = np.zeros(length, dtype=np.float32)
+            values.setflags(write=False)
+            self.waveforms[key] = values
+        return key
+
+
+def emit_awg(name: str, awg: AwgView, steps_per_point: Sequence[list[Busy | Idle]], outputs: tuple[str, ...]
+             ) -> AwgProgram:
+    """The AWG's program: its waveforms once each, and per point a trigger-waited run of steps."""
+    table = WaveformTable()
+    sequence: list[SequenceStep] = []
+    for point, steps in enumerate(steps_per_point):
+        for index, step in enumerate(steps):
+            if isinstance(step, Idle):
+                key = table.zeros(step.length)
+                waveforms = tuple((o, key) for o in outputs)
+                repeat = step.repeat
+            else:
+                keys = {}
+                for (i_name, q_name), values in step.pairs.items():
+                    recipe = (step.length, tuple(step.recipes[(i_name, q_name)]))
+                    keys[i_name] = table.add(values.real, ("I", recipe))
+                    keys[q_name] = table.add(values.imag, ("Q", recipe))
+                waveforms = tuple((o, keys.get(o) or table.zeros(step.length)) for o in outputs)
+                repeat = 1
+            sequence.append(SequenceStep(waveforms, repeat, wait_trigger=index == 0, point=point))
+    return AwgProgram(
+        instrument=name, sample_rate=awg.sample_rate, outputs=outputs,
+        full_scale_vpp={o: awg.outputs[o].full_scale_vpp for o in outputs},
+        waveforms=table.waveforms, sequence=tuple(sequence), points=len(steps_per_point),
+    )
+
+
+def emit_digitizers(points: Sequence[FlatPoint], hw: HardwareView, frames: Mapping[str, float],
+                    meas_level: MeasLevel, meas_return: MeasReturn
+                    ) -> tuple[dict[str, DigitizerProgram], dict[int, MemorySlotSource]]:
+    """Acquisition windows per digitizer (in its samples), and which window feeds each memory slot."""
+    windows: dict[str, list[AcquisitionWindow]] = {}
+    slot_windows: dict[int, list[tuple[str, int]]] = {}
+    for point in points:
+        for t, acquire in point.acquisitions:
+            channel = acquire.channel.name
+            view = hw.acquisitions.get(channel)
+            if view is None:
+                raise CompilationError(
+                    f"acquisition channel {channel} is not wired to a digitizer; wired: "
+                    f"{', '.join(sorted(hw.acquisitions)) or 'none'}",
+                    pass_name="emit", channel=channel, time=t, instruction=repr(acquire))
+            if acquire.mem_slot is None:
+                raise CompilationError("acquisitions into register slots only are not supported yet; add a mem_slot",
+                                       pass_name="emit", channel=channel, time=t, instruction=repr(acquire))
+            measure = f"m{acquire.channel.index}"
+            line = hw.lines[view.line]
+            if measure not in frames:
+                raise CompilationError(f"no frame frequency for {measure}, needed to demodulate {channel}",
+                                       pass_name="emit", channel=channel, time=t, instruction=repr(acquire))
+            per_sample = view.sample_rate * hw.dt
+            start, length = int(round(t * per_sample)), int(round(int(acquire.duration) * per_sample))
+            weights = np.full(length, 1.0 / max(length, 1), dtype=np.complex128)
+            weights.setflags(write=False)
+            bucket = windows.setdefault(view.digitizer, [])
+            slot = int(acquire.mem_slot.index)
+            bucket.append(AcquisitionWindow(view.input, slot, start, length, frames[measure] - line.lo_frequency,
+                                            weights, point=point.index))
+            slot_windows.setdefault(slot, []).append((view.digitizer, len(bucket) - 1))
+    programs = {
+        name: DigitizerProgram(name, _rate(hw, name), tuple(ws), meas_level, meas_return, points=len(points))
+        for name, ws in windows.items()
+    }
+    slots = {}
+    for slot, sources in slot_windows.items():
+        digitizers = {d for d, _ in sources}
+        if len(digitizers) > 1:
+            raise CompilationError(f"memory slot {slot} is written by several digitizers {sorted(digitizers)}",
+                                   pass_name="emit")
+        slots[slot] = MemorySlotSource(sources[0][0], tuple(i for _, i in sources))
+    return programs, slots
+
+
+def _rate(hw: HardwareView, digitizer: str) -> float:
+    return next(v.sample_rate for v in hw.acquisitions.values() if v.digitizer == digitizer)
+
+
+def emit_los(settings: Mapping[str, tuple[float, float]]) -> dict[str, Payload]:
+    return {name: LoSettings(name, f, p, True) for name, (f, p) in settings.items()}

@@ -1,0 +1,88 @@
+"""What the compiler needs to know of the lab, as plain frozen data: lines, AWGs, LOs, digitizer inputs.
+
+The compiler reads the lab only through this view, so its passes can be tested with a hand-made view, and
+the lab-configuration schema can grow without touching the passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from qubitlab.errors import CompilationError
+
+
+@dataclass(frozen=True)
+class OutputView:
+    """One AWG output: its full scale and the largest fraction of it the compiler may ask for."""
+
+    name: str
+    full_scale_vpp: float
+    max_amplitude: float
+
+
+@dataclass(frozen=True)
+class AwgView:
+    instrument: str
+    sample_rate: float
+    granularity: int
+    min_length: int
+    max_if_bandwidth: float
+    outputs: Mapping[str, OutputView]
+    sequencing: bool = True
+
+
+@dataclass(frozen=True)
+class LineView:
+    """A physical line: the AWG outputs that make it (I, Q), the LO that up-converts it and its settings."""
+
+    name: str
+    kind: str
+    awg: str
+    outputs: tuple[str, str]
+    lo: str | None
+    lo_frequency: float
+    lo_power: float
+
+
+@dataclass(frozen=True)
+class LoView:
+    instrument: str
+    frequency_range: tuple[float, float]
+    power_range: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class AcquisitionView:
+    """Where an acquisition channel is digitized, and the readout line it listens to."""
+
+    digitizer: str
+    input: str
+    sample_rate: float
+    line: str
+
+
+@dataclass(frozen=True)
+class HardwareView:
+    dt: float
+    lines: Mapping[str, LineView]
+    channel_lines: Mapping[str, str]
+    """Logical pulse channel name (``d0``, ``u0``, ``m0``) -> line name."""
+    awgs: Mapping[str, AwgView]
+    los: Mapping[str, LoView]
+    acquisitions: Mapping[str, AcquisitionView]
+    """Acquisition channel name (``a0``) -> digitizer input."""
+
+    def line_of(self, channel: str, *, pass_name: str, time: int | None = None, instruction: str | None = None
+                ) -> LineView:
+        try:
+            return self.lines[self.channel_lines[channel]]
+        except KeyError:
+            raise CompilationError(
+                f"channel {channel} is not wired in the lab configuration; wired channels: "
+                f"{', '.join(sorted(self.channel_lines)) or 'none'}",
+                pass_name=pass_name, channel=channel, time=time, instruction=instruction,
+            ) from None
+
+    def samples_per_dt(self, awg: str) -> int:
+        ratio = self.awgs[awg].sample_rate * self.dt
+        return int(round(ratio))

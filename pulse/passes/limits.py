@@ -1,0 +1,57 @@
+"""Pass 6: hardware limits -- refuse, never clip.
+
+Any sample whose magnitude on an output exceeds that output's allowed fraction of full scale, and any LO
+setting outside the LO's range, stops compilation with the channel, time and instruction responsible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from qubitlab.errors import CompilationError
+from qubitlab.pulse.passes.hardware import AwgView, HardwareView
+from qubitlab.pulse.passes.segment import Busy, Idle
+
+
+def check_limits(steps: list[Busy | Idle], awg: AwgView, k: int) -> None:
+    """Every busy step's samples within each output's ``max_amplitude`` (fraction of full scale)."""
+    for step in steps:
+        if not isinstance(step, Busy):
+            continue
+        for name, samples in step.output_samples().items():
+            limit = awg.outputs[name].max_amplitude
+            magnitude = np.abs(samples)
+            peak_index = int(np.argmax(magnitude))
+            peak = float(magnitude[peak_index])
+            if peak <= limit + 1e-12:
+                continue
+            at = step.start + peak_index
+            culprits = [s.source for s in step.sources
+                        if name in (s.i_output, s.q_output) and s.source.start <= at < s.source.start + len(s.source.samples)]
+            source = culprits[0] if culprits else None
+            raise CompilationError(
+                f"output {awg.instrument}.{name} would need {peak:.4f} of full scale at AWG sample {at}, over its "
+                f"limit {limit:.4f} ({limit * awg.outputs[name].full_scale_vpp / 2:.3f} V peak)"
+                + (f"; {len(culprits)} plays overlap there" if len(culprits) > 1 else "")
+                + "; lower the pulse amplitude or raise the limit in the lab configuration",
+                pass_name="limits",
+                channel=None if source is None else source.channel,
+                time=None if source is None else source.time + (at - source.start) // k,
+                instruction=None if source is None else repr(source.instruction),
+            )
+
+
+def check_lo_limits(settings: Mapping[str, tuple[float, float]], hw: HardwareView) -> None:
+    """Every LO's frequency and power inside its configured range."""
+    for name, (frequency, power) in settings.items():
+        lo = hw.los[name]
+        fmin, fmax = lo.frequency_range
+        pmin, pmax = lo.power_range
+        if not fmin <= frequency <= fmax:
+            raise CompilationError(f"LO {name}: frequency {frequency / 1e9:.6f} GHz is outside its allowed range "
+                                   f"{fmin / 1e9:.6f} .. {fmax / 1e9:.6f} GHz", pass_name="limits")
+        if not pmin <= power <= pmax:
+            raise CompilationError(f"LO {name}: power {power} dBm is outside its allowed range {pmin} .. {pmax} dBm",
+                                   pass_name="limits")

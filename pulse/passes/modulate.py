@@ -1,0 +1,128 @@
+"""Pass 3: IF modulation -- each play becomes complex samples at its AWG's rate, on the carrier (frame - LO).
+
+The baseband an AWG must play for a channel is the rendered envelope (frame phase applied) times
+``exp(i 2 pi IF t)`` with ``IF = frame frequency - LO frequency`` and ``t`` the absolute time in the shot, so
+consecutive pulses stay phase-coherent with the qubit and a frequency shift keeps the phase continuous.
+Envelopes are held over each ``dt`` (zero-order hold) when the AWG runs faster than ``1/dt``. An IF beyond the
+AWG's bandwidth is refused.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from qubitlab.drivers.payloads import content_key
+from qubitlab.errors import CompilationError
+from qubitlab.pulse.channels import PulseChannel
+from qubitlab.pulse.instructions import Instruction
+from qubitlab.pulse.passes.frames import FramedPlays
+from qubitlab.pulse.passes.hardware import HardwareView
+from qubitlab.pulse.rendering import ComplexArray, PlayRecord
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """A block of complex baseband samples on one line, from one play."""
+
+    line: str
+    start: int
+    """First AWG sample (from the start of the point)."""
+    samples: ComplexArray
+    channel: str
+    time: int
+    """Start of the play in samples of dt, for error messages."""
+    instruction: Instruction
+    recipe: tuple[object, ...]
+    """Everything that determines ``samples`` (envelope key, coefficient, carrier, chirp): equal recipes give
+    equal samples, so waveforms can be keyed without hashing their samples."""
+
+
+def modulate(framed: FramedPlays, hw: HardwareView) -> dict[str, list[Contribution]]:
+    """Per line, the modulated contributions of every play on its channels."""
+    out: dict[str, list[Contribution]] = {}
+    for channel, plays in framed.plays.items():
+        if not plays:
+            continue
+        first = plays[0]
+        line = hw.line_of(channel.name, pass_name="modulate", time=first.start, instruction=repr(first.instruction))
+        awg = hw.awgs[line.awg]
+        k = hw.samples_per_dt(line.awg)
+        base_if = framed.base_frequency[channel] - line.lo_frequency
+        for play in plays:
+            offset_if = base_if + play.frequency_offset
+            if abs(offset_if) > awg.max_if_bandwidth:
+                raise CompilationError(
+                    f"IF {offset_if / 1e6:.3f} MHz (frame {(framed.base_frequency[channel] + play.frequency_offset) / 1e9:.6f}"
+                    f" GHz - LO {line.lo_frequency / 1e9:.6f} GHz) is outside {awg.instrument}'s bandwidth "
+                    f"+-{awg.max_if_bandwidth / 1e6:.1f} MHz; move the LO of line {line.name} or the frame",
+                    pass_name="modulate", channel=channel.name, time=play.start, instruction=repr(play.instruction),
+                )
+        out.setdefault(line.name, []).extend(_modulate_channel(channel, plays, line.name, k, base_if, hw.dt))
+    return out
+
+
+_UNIT_KEYS: dict[int, tuple[ComplexArray, str]] = {}
+
+
+def unit_key(unit: ComplexArray) -> str:
+    """Content key of a (cached, read-only) unit envelope, computed once per array."""
+    found = _UNIT_KEYS.get(id(unit))
+    if found is not None and found[0] is unit:
+        return found[1]
+    if len(_UNIT_KEYS) > 16384:
+        _UNIT_KEYS.clear()
+    key = content_key(unit)
+    _UNIT_KEYS[id(unit)] = (unit, key)
+    return key
+
+
+def _modulate_channel(channel: PulseChannel, plays: list[PlayRecord], line: str, k: int, base_if: float,
+                      dt: float) -> list[Contribution]:
+    """All of a channel's plays, batched per shared envelope: the carrier over a play is the same row for
+    every play of that envelope, times a phasor for its start time, so a group costs one multiplication."""
+    groups: dict[int, list[PlayRecord]] = {}
+    for play in plays:
+        groups.setdefault(id(play.unit), []).append(play)
+    out = []
+    for group in groups.values():
+        unit = group[0].unit
+        n = unit.shape[0] * k
+        if n == 0:
+            continue
+        key = unit_key(unit)
+        held = np.repeat(unit, k) if k > 1 else unit
+        sub = np.arange(n) / k  # time within the play, in samples of dt
+        carrier_row = held * np.exp(2j * math.pi * base_if * dt * sub)
+        starts = np.array([p.start for p in group], dtype=np.float64)
+        cycles = np.mod(base_if * dt * starts, 1.0)  # carrier phase at each start, in turns
+        coeff = np.array([p.coefficient for p in group], dtype=np.complex128) * np.exp(2j * math.pi * cycles)
+        block = coeff[:, None] * carrier_row[None, :]
+        chirped = [i for i, p in enumerate(group) if p.omega]
+        if chirped:
+            omega = np.array([group[i].omega for i in chirped])[:, None]
+            offset = np.array([group[i].offset for i in chirped])[:, None]
+            block[chirped] *= np.exp(1j * (offset + omega * sub[None, :]))
+        for row, play, cyc in zip(block, group, cycles.tolist()):
+            recipe = (key, k, base_if, dt, play.coefficient, cyc, play.omega, play.offset)
+            out.append(Contribution(line, play.start * k, row, channel.name, play.start, play.instruction, recipe))
+    return out
+
+
+def lo_settings(hw: HardwareView) -> Mapping[str, tuple[float, float]]:
+    """Each LO instrument's (frequency, power), refusing two lines that ask one LO for different settings."""
+    settings: dict[str, tuple[float, float, str]] = {}
+    for line in hw.lines.values():
+        if line.lo is None:
+            continue
+        wanted = (line.lo_frequency, line.lo_power, line.name)
+        have = settings.setdefault(line.lo, wanted)
+        if have[:2] != wanted[:2]:
+            raise CompilationError(
+                f"LO {line.lo} is shared by lines {have[2]} and {line.name} with different settings "
+                f"({have[0]} Hz, {have[1]} dBm vs {wanted[0]} Hz, {wanted[1]} dBm)", pass_name="modulate",
+            )
+    return {name: (f, p) for name, (f, p, _) in settings.items()}
