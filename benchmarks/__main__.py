@@ -12,6 +12,7 @@ from benchmarks._harness import Row, print_table, write_json
 # Suite name -> module; each module has ``run(repeat: int) -> list[Row]``. Suites land with their issues.
 SUITES = {
     "pulse": "benchmarks.pulse",
+    "compile": "benchmarks.compile",
     "sim": "benchmarks.sim",
 }
 

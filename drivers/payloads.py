@@ -192,3 +192,33 @@ class CompiledProgram:
 
     def digitizer_programs(self) -> dict[str, DigitizerProgram]:
         return {k: v for k, v in self.payloads.items() if isinstance(v, DigitizerProgram)}
+
+
+def to_jsonable(program: CompiledProgram) -> dict[str, object]:
+    """The compiled program as JSON data (lists of floats for samples), e.g. for golden files and logs."""
+
+    def payload(p: Payload) -> dict[str, object]:
+        if isinstance(p, AwgProgram):
+            return {
+                "type": "awg", "sample_rate": p.sample_rate, "outputs": list(p.outputs),
+                "full_scale_vpp": dict(p.full_scale_vpp), "points": p.points,
+                "waveforms": {k: [float(x) for x in v] for k, v in sorted(p.waveforms.items())},
+                "sequence": [{"waveforms": dict(s.waveforms), "repeat": s.repeat, "wait_trigger": s.wait_trigger,
+                              "point": s.point} for s in p.sequence],
+            }
+        if isinstance(p, LoSettings):
+            return {"type": "lo", "frequency": p.frequency, "power": p.power, "output": p.output}
+        return {
+            "type": "digitizer", "sample_rate": p.sample_rate, "meas_level": int(p.meas_level),
+            "meas_return": p.meas_return.value, "points": p.points,
+            "windows": [{"input": w.input, "memory_slot": w.memory_slot, "start": w.start, "length": w.length,
+                         "demod_frequency": w.demod_frequency, "point": w.point,
+                         "weights": [[float(c.real), float(c.imag)] for c in w.weights]} for w in p.windows],
+        }
+
+    return {
+        "points": program.points, "duration": program.duration, "shots_layout": program.shots_layout.value,
+        "memory_slots": {str(k): {"digitizer": v.digitizer, "windows": list(v.windows)}
+                         for k, v in sorted(program.memory_slots.items())},
+        "payloads": {name: payload(p) for name, p in sorted(program.payloads.items())},
+    }

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from qubitlab.errors import PulseError
-from qubitlab.pulse import shapes
+import qubitlab.pulse.shapes as shapes
 from qubitlab.pulse.parameters import Parameter, ParameterExpression, is_number, resolve
 
 if TYPE_CHECKING:

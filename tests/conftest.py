@@ -15,6 +15,8 @@ os.environ.setdefault("MPLCONFIGDIR", os.path.join(tempfile.gettempdir(), "qubit
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")
     parser.addoption("--hardware", action="store_true", default=False, help="also run tests marked hardware")
+    parser.addoption("--regen-golden", action="store_true", default=False,
+                     help="rewrite the compiler's golden payload files (review the diff!)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
