@@ -109,7 +109,7 @@ def print_table(rows: list[Row]) -> None:
             row.suite, row.name, _ms(row.timing.median), _ms(row.timing.min), _ms(row.timing.max),
             _ms(row.target), ok, ref, ratio,
         )
-    Console().print(table)
+    Console(width=max(Console().width, 150)).print(table)
 
 
 def write_json(rows: list[Row], path: Path) -> None:

@@ -141,40 +141,51 @@ def active_backend() -> Any:
 
 
 # -- alignment contexts -------------------------------------------------------------------------------------
-@contextmanager
-def general_transforms(alignment_context: AlignmentKind) -> Iterator[None]:
-    """Children added inside are placed by ``alignment_context``."""
-    if not isinstance(alignment_context, AlignmentKind):
-        raise PulseError(f"general_transforms takes an AlignmentKind, got {alignment_context!r}")
-    builder = _active()
-    builder.stack.append(ScheduleBlock(alignment_context=alignment_context))
-    try:
-        yield
-    finally:
+class _Context:
+    """An alignment context of the builder (a class, not a generator: thousands are entered per program)."""
+
+    __slots__ = ("_alignment", "_builder")
+
+    def __init__(self, alignment: AlignmentKind) -> None:
+        self._alignment = alignment
+
+    def __enter__(self) -> None:
+        self._builder = builder = _active()
+        builder.stack.append(ScheduleBlock(alignment_context=self._alignment))
+
+    def __exit__(self, *exc: object) -> None:
+        builder = self._builder
         builder.append_block(builder.stack.pop())
 
 
-def align_left() -> Any:
+def general_transforms(alignment_context: AlignmentKind) -> _Context:
+    """Children added inside are placed by ``alignment_context``."""
+    if not isinstance(alignment_context, AlignmentKind):
+        raise PulseError(f"general_transforms takes an AlignmentKind, got {alignment_context!r}")
+    return _Context(alignment_context)
+
+
+def align_left() -> _Context:
     """Children start as early as their channels allow."""
     return general_transforms(AlignLeft())
 
 
-def align_right() -> Any:
+def align_right() -> _Context:
     """Children end as late as possible, flush with the end of the context."""
     return general_transforms(AlignRight())
 
 
-def align_sequential() -> Any:
+def align_sequential() -> _Context:
     """Children one after another, across channels."""
     return general_transforms(AlignSequential())
 
 
-def align_equispaced(duration: int | ParameterExpression) -> Any:
+def align_equispaced(duration: int | ParameterExpression) -> _Context:
     """Children spread evenly over ``duration`` samples."""
     return general_transforms(AlignEquispaced(duration))
 
 
-def align_func(duration: int | ParameterExpression, func: Callable[[int], float]) -> Any:
+def align_func(duration: int | ParameterExpression, func: Callable[[int], float]) -> _Context:
     """Child ``j`` (from 1) centred at ``duration * func(j)``."""
     return general_transforms(AlignFunc(duration, func))
 

@@ -16,31 +16,38 @@ from qubitlab.pulse.parameters import Parameter, ParameterExpression, resolve
 
 
 class Channel:
-    """Base class of every channel: a ``prefix`` and a non-negative integer (or parameter) ``index``."""
+    """Base class of every channel: a ``prefix`` and a non-negative integer (or parameter) ``index``.
+
+    Channels are interned: ``DriveChannel(0) is DriveChannel(0)``, so equality and hashing are by identity.
+    """
 
     prefix: ClassVar[str] = ""
-    __slots__ = ("_index", "_hash")
+    __slots__ = ("_index", "__weakref__")
     _interned: ClassVar[dict[tuple[type, int], Channel]] = {}
 
     def __new__(cls, index: int | ParameterExpression) -> Channel:
         if not cls.prefix:
             raise PulseError(f"{cls.__name__} is abstract; use DriveChannel, ControlChannel, MeasureChannel, ...")
-        if type(index) is int and index >= 0:
+        key = (cls, index)
+        try:
+            found = Channel._interned.get(key)
+        except TypeError:  # an unhashable index: validation below refuses it
+            found = None
+        if found is not None:
+            return found
+        if not (type(index) is int and index >= 0):
+            index = _validate_index(cls, index)
             key = (cls, index)
             found = Channel._interned.get(key)
             if found is not None:
                 return found
-            self = super().__new__(cls)
-            self._init(index)
-            Channel._interned[key] = self
-            return self
         self = super().__new__(cls)
-        self._init(_validate_index(cls, index))
+        self._init(index)
+        Channel._interned[key] = self
         return self
 
     def _init(self, index: int | ParameterExpression) -> None:
         self._index = index
-        self._hash = hash((type(self).__name__, index))
 
     def __init__(self, index: int | ParameterExpression) -> None:  # state set in __new__
         pass
@@ -72,12 +79,6 @@ class Channel:
         if isinstance(index, float) and index.is_integer():
             index = int(index)
         return type(self)(index)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other or (type(self) is type(other) and self._index == other._index)
-
-    def __hash__(self) -> int:
-        return self._hash
 
     def __lt__(self, other: Channel) -> bool:
         return _sort_key(self) < _sort_key(other)

@@ -89,6 +89,11 @@ class Pulse:
     def get_waveform(self) -> Waveform:
         raise NotImplementedError
 
+    @property
+    def content_key(self) -> tuple[Any, ...]:
+        """Pulses with equal keys sample alike (identity for pulses without a cheaper key)."""
+        return ("pulse", id(self))
+
     def envelope(self, table: Mapping[Parameter, Any]) -> tuple[ComplexArray, complex]:
         """``(unit_samples, coefficient)`` with parameters taken from ``table``; samples = coefficient * unit."""
         raise NotImplementedError
@@ -179,7 +184,7 @@ class SymbolicPulse(Pulse):
 
     pulse_type: ClassVar[str] = ""
     _scalable: ClassVar[bool] = False
-    __slots__ = ("_params", "_parameterized")
+    __slots__ = ("_params", "_parameterized", "_content_key")
 
     def __init__(
         self,
@@ -207,6 +212,7 @@ class SymbolicPulse(Pulse):
                 )
         self._params = params
         self._parameterized = parameterized
+        self._content_key: tuple[Any, ...] | None = None
         if not parameterized:
             self._check(self._duration, params)  # type: ignore[arg-type]
 
@@ -224,6 +230,13 @@ class SymbolicPulse(Pulse):
 
     def is_parameterized(self) -> bool:
         return self._parameterized
+
+    @property
+    def content_key(self) -> tuple[Any, ...]:
+        """Equal for pulses with equal type and parameters (expressions included): they sample alike."""
+        if self._content_key is None:
+            self._content_key = (self.pulse_type, self._limit_amplitude, self._duration, *self._params.values())
+        return self._content_key
 
     def validate_parameters(self) -> None:
         """Refuse invalid parameter values, naming the pulse and the value (skipped while unbound)."""
@@ -314,6 +327,7 @@ class SymbolicPulse(Pulse):
         new.name = self.name
         new._limit_amplitude = self._limit_amplitude
         new._params = {k: resolve(v, table) for k, v in self._params.items()}
+        new._content_key = None
         new._parameterized = isinstance(new._duration, ParameterExpression) or any(
             isinstance(v, ParameterExpression) for v in new._params.values()
         )

@@ -42,12 +42,31 @@ def _plan(timed: Timed) -> Plan:
             if isinstance(ch, PulseChannel):
                 plan.setdefault(ch, []).append((t, inst))
     for events in plan.values():
-        events.sort(key=_event_order)
+        if not _in_order(events):
+            events.sort(key=_event_order)
     plan = dict(sorted(plan.items()))
     if len(_PLANS) > 256:
         _PLANS.clear()
     _PLANS[id(timed)] = (timed, plan)
     return plan
+
+
+def _in_order(events: list[tuple[int, Instruction]]) -> bool:
+    """Already in execution order (the usual case for left and sequential alignment): strictly increasing
+    times, or equal times with no longer instruction before a shorter one."""
+    previous = -1
+    previous_duration = 0
+    for t, inst in events:
+        if t < previous:
+            return False
+        if t == previous:
+            duration = inst.duration
+            if not isinstance(duration, int) or duration < previous_duration:
+                return False
+            previous_duration = duration
+        else:
+            previous, previous_duration = t, inst.duration if isinstance(inst.duration, int) else 0
+    return True
 
 
 def _event_order(event: tuple[int, Instruction]) -> tuple[int, int]:
@@ -76,7 +95,7 @@ def render(program: Program, *, dt: float | None = None, frequencies: Mapping[Ch
     table = program._table
     plan = _plan(timed)
     duration = timed.duration
-    envelopes: dict[int, tuple[ComplexArray, complex]] = {}
+    envelopes: dict[Any, tuple[ComplexArray, complex]] = {}
     out: dict[PulseChannel, ComplexArray] = {}
     wanted = None if channels is None else set(channels)
     for ch, events in plan.items():
@@ -105,7 +124,7 @@ class PlayRecord(NamedTuple):
 
 def channel_plays(ch: PulseChannel, events: list[tuple[int, Instruction]], table: Mapping[Parameter, Any],
                   dt: float | None, frequencies: Mapping[Channel, float] | None,
-                  envelopes: dict[int, tuple[ComplexArray, complex]] | None = None) -> list[PlayRecord]:
+                  envelopes: dict[Any, tuple[ComplexArray, complex]] | None = None) -> list[PlayRecord]:
     """Walk one channel's instructions in order, tracking its frame, and return its plays."""
     envelopes = {} if envelopes is None else envelopes
     phi, omega, t_ref, shift = 0.0, 0.0, 0, 0.0  # phase at t_ref; its advance per sample; Hz off the base
@@ -115,8 +134,12 @@ def channel_plays(ch: PulseChannel, events: list[tuple[int, Instruction]], table
         if kind is Play:
             pulse = inst.pulse  # type: ignore[attr-defined]
             env = envelopes.get(id(pulse))
-            if env is None:
-                env = envelopes[id(pulse)] = pulse.envelope(table)
+            if env is None:  # first time this object: maybe an equal pulse was sampled already
+                key = pulse.content_key
+                env = envelopes.get(key)
+                if env is None:
+                    env = envelopes[key] = pulse.envelope(table)
+                envelopes[id(pulse)] = env
             unit, coefficient = env
             if omega == 0.0:
                 if phi:
@@ -147,7 +170,7 @@ def channel_plays(ch: PulseChannel, events: list[tuple[int, Instruction]], table
 
 
 def _render_channel(buffer: ComplexArray, ch: PulseChannel, events: list[tuple[int, Instruction]],
-                    table: Mapping[Parameter, Any], envelopes: dict[int, tuple[ComplexArray, complex]],
+                    table: Mapping[Parameter, Any], envelopes: dict[Any, tuple[ComplexArray, complex]],
                     dt: float | None, frequencies: Mapping[Channel, float] | None) -> None:
     # id(unit envelope) -> (unit, starts, coefficients, omegas, phase offsets at start)
     groups: dict[int, tuple[ComplexArray, list[int], list[complex], list[float], list[float]]] = {}
@@ -165,17 +188,18 @@ def _render_channel(buffer: ComplexArray, ch: PulseChannel, events: list[tuple[i
 
 def _write(buffer: ComplexArray, unit: ComplexArray, starts: list[int], coefficients: list[complex],
            omegas: list[float], offsets: list[float]) -> None:
+    """Write each play straight into its slice of the buffer: no index arrays and no temporaries the size of
+    the output (fresh memory is expensive to fault in, more than the arithmetic)."""
     n = unit.shape[0]
     if n == 0:
         return
-    chirped = any(omegas)
-    if len(starts) == 1 and not chirped:
-        buffer[starts[0]: starts[0] + n] = coefficients[0] * unit
+    if not any(omegas):
+        for start, coefficient in zip(starts, coefficients):
+            np.multiply(unit, coefficient, out=buffer[start: start + n])
         return
-    index = np.add.outer(np.asarray(starts, dtype=np.intp), np.arange(n, dtype=np.intp))
-    coeff = np.asarray(coefficients, dtype=np.complex128)[:, None]
-    if not chirped:
-        buffer[index] = coeff * unit
-        return
-    phase = np.asarray(offsets)[:, None] + np.asarray(omegas)[:, None] * np.arange(n)
-    buffer[index] = coeff * np.exp(1j * phase) * unit
+    steps = np.arange(n)
+    for start, coefficient, omega, offset in zip(starts, coefficients, omegas, offsets):
+        target = buffer[start: start + n]
+        np.multiply(unit, coefficient, out=target)
+        if omega:
+            target *= np.exp(1j * (offset + omega * steps))

@@ -28,7 +28,7 @@ class FramedPlays:
 
 def track_frames(point: FlatPoint, frames: Mapping[str, float], dt: float) -> FramedPlays:
     """Apply each channel's frame to its plays; every channel that plays needs a frame frequency in ``frames``."""
-    envelopes: dict[int, tuple[ComplexArray, complex]] = {}
+    envelopes: dict[object, tuple[ComplexArray, complex]] = {}
     plays: dict[PulseChannel, list[PlayRecord]] = {}
     bases: dict[PulseChannel, float] = {}
     for channel, events in point.channels.items():
