@@ -23,7 +23,7 @@ class Channel:
 
     prefix: ClassVar[str] = ""
     __slots__ = ("_index", "__weakref__")
-    _interned: ClassVar[dict[tuple[type, int], Channel]] = {}
+    _interned: ClassVar[dict[tuple[type, int | ParameterExpression], Channel]] = {}
 
     def __new__(cls, index: int | ParameterExpression) -> Channel:
         if not cls.prefix:
