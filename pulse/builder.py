@@ -374,7 +374,7 @@ def control_channels(*qubits: int) -> list[ControlChannel]:
     backend = active_backend()
     if not hasattr(backend, "control_channel"):
         raise PulseError("the backend given to build() has no control_channel(qubits) map")
-    return list(backend.control_channel(qubits))
+    return [ControlChannel(c) if isinstance(c, int) else c for c in backend.control_channel(qubits)]
 
 
 def qubit_channels(qubit: int) -> set[Channel]:
@@ -383,5 +383,5 @@ def qubit_channels(qubit: int) -> set[Channel]:
     backend = _active().backend
     for pair in getattr(backend, "coupling_map", None) or ():
         if qubit in pair and hasattr(backend, "control_channel"):
-            channels.update(backend.control_channel(tuple(pair)))
+            channels.update(ControlChannel(c) if isinstance(c, int) else c for c in backend.control_channel(tuple(pair)))
     return channels

@@ -30,6 +30,7 @@ from qubitlab.pulse.passes import (
     segment,
     track_frames,
 )
+from qubitlab.pulse.passes.hardware import hardware_view
 from qubitlab.pulse.passes.segment import Busy, Idle
 from qubitlab.pulse.program import Program
 
@@ -49,7 +50,7 @@ def compile(  # noqa: A001 - the name users expect, as in Qiskit's compiler
     A sweep compiles as one program: pass a list of schedules, or one parameterised schedule and ``values``
     (one mapping per point). ``lab`` is a ``LabConfig`` or a ``HardwareView``.
     """
-    hw = lab if isinstance(lab, HardwareView) else lab.hardware_view()
+    hw = lab if isinstance(lab, HardwareView) else hardware_view(lab)
     frame_map = {(k.name if isinstance(k, Channel) else str(k)): float(v) for k, v in frames.items()}
     programs = _points(schedule, values)
     points = flatten_points(programs)                                          # 1

@@ -30,11 +30,14 @@ _LAZY_SUBMODULES = ("pulse", "drivers", "circuits", "calibration", "runtime")
 
 if TYPE_CHECKING:
     from qubitlab import calibration, circuits, drivers, pulse, runtime
+    from qubitlab.config import LabConfig, load_lab
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"qubitlab.{name}")
+    if name in ("load_lab", "LabConfig"):
+        return getattr(importlib.import_module("qubitlab.config"), name)
     raise AttributeError(f"module 'qubitlab' has no attribute {name!r}")
 
 
@@ -45,6 +48,7 @@ __all__ = [
     "DriverError",
     "InstrumentTimeout",
     "JobError",
+    "LabConfig",
     "ProtocolError",
     "PulseError",
     "QubitlabError",
@@ -52,6 +56,7 @@ __all__ = [
     "calibration",
     "circuits",
     "drivers",
+    "load_lab",
     "pulse",
     "runtime",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from qubitlab.errors import CompilationError
 
 
@@ -86,3 +87,26 @@ class HardwareView:
     def samples_per_dt(self, awg: str) -> int:
         ratio = self.awgs[awg].sample_rate * self.dt
         return int(round(ratio))
+
+
+def hardware_view(lab: Any) -> HardwareView:
+    """The compiler's view of a ``qubitlab.config.LabConfig`` (already cross-checked when it was loaded)."""
+    awgs = {}
+    for name, timing in lab.timing.awgs.items():
+        model = lab.instruments[name].model
+        outputs = {o: OutputView(o, lab.output_limits(name, o).full_scale_vpp, lab.output_limits(name, o).max_amplitude)
+                   for o in model.channels}
+        awgs[name] = AwgView(name, timing.sample_rate, timing.granularity, timing.min_length,
+                             timing.max_if_bandwidth, outputs)
+    lines = {name: LineView(name, line.kind, line.awg, tuple(line.outputs), line.lo, line.lo_frequency,
+                            line.lo_power) for name, line in lab.wiring.lines.items()}
+    channel_lines = {name: ch.line for name, ch in lab.wiring.channels.items() if ch.line is not None}
+    los = {name: LoView(name, tuple(limits.frequency_range), tuple(limits.power_range))
+           for name, limits in lab.limits.los.items()}
+    readout = {q: lab.wiring.channels[f"m{q}"].line for q in lab.qubits if f"m{q}" in lab.wiring.channels}
+    acquisitions = {
+        name: AcquisitionView(ch.digitizer, ch.input, lab.timing.digitizers[ch.digitizer].sample_rate,
+                              readout.get(int(name[1:]), ""))
+        for name, ch in lab.wiring.channels.items() if ch.digitizer is not None
+    }
+    return HardwareView(lab.timing.dt, lines, channel_lines, awgs, los, acquisitions)

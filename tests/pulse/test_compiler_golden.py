@@ -112,3 +112,15 @@ def test_golden_payloads(case: str, request: pytest.FixtureRequest) -> None:
         path.write_text(json.dumps(compiled, indent=1, sort_keys=True) + "\n")
     assert path.exists(), f"no golden file {path.name}: run pytest with --regen-golden and review it"
     assert compiled == json.loads(path.read_text())
+
+
+def test_single_pulse_golden_matches_the_closed_form() -> None:
+    """The golden file itself is right: I + iQ is the Drag's samples on an 80 MHz carrier, then zeros."""
+    golden = json.loads((GOLDEN / "single_pulse.json").read_text())["payloads"]["awg"]
+    step = golden["sequence"][0]["waveforms"]
+    i_samples = np.array(golden["waveforms"][step["1"]])
+    q_samples = np.array(golden["waveforms"][step["2"]])
+    n = np.arange(32)
+    expected = pulse.Drag(32, 0.4, 8, 0.5).get_waveform().samples * np.exp(2j * np.pi * 80e6 * n * 1e-9)
+    np.testing.assert_allclose(i_samples[:32] + 1j * q_samples[:32], expected, atol=1e-7)  # float32 samples
+    assert not i_samples[32:].any() and not q_samples[32:].any()

@@ -1,0 +1,56 @@
+"""The instrument models a lab file may name, as light data (no driver imports).
+
+A lab file names each instrument's driver by key (``tektronix_awg5208``); the loader checks the key, the role
+it can play and the channel names a wire may use against this table. The drivers layer registers its classes
+under the same keys (an explicit registry: no dotted import strings in configuration).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Role(enum.Enum):
+    AWG = "awg"
+    LO = "lo"
+    DIGITIZER = "digitizer"
+
+
+@dataclass(frozen=True)
+class InstrumentModel:
+    """What the configuration needs to know about a model: its role, channel names and ranges."""
+
+    key: str
+    description: str
+    role: Role
+    channels: tuple[str, ...]
+    """Output names (AWG, LO) or input names (digitizer) a wire may use."""
+    max_sample_rate: float = 0.0
+    """Hz (AWG, digitizer)."""
+    frequency_range: tuple[float, float] = (0.0, 0.0)
+    """Hz (LO)."""
+    power_range: tuple[float, float] = (0.0, 0.0)
+    """dBm (LO)."""
+    max_full_scale_vpp: float = 0.0
+    """V peak to peak (AWG)."""
+
+
+INSTRUMENT_MODELS: dict[str, InstrumentModel] = {
+    model.key: model
+    for model in (
+        InstrumentModel(
+            "tektronix_awg5208", "Tektronix AWG5208, 8 analog outputs, 16 bit, up to 2.5 GS/s (5 GS/s option)",
+            Role.AWG, tuple(str(i) for i in range(1, 9)), max_sample_rate=5.0e9, max_full_scale_vpp=1.5,
+        ),
+        InstrumentModel(
+            "rs_sgs100a", "Rohde & Schwarz SGS100A RF source, 1 MHz - 12.75 GHz",
+            Role.LO, ("RF",), frequency_range=(1.0e6, 12.75e9), power_range=(-120.0, 25.0),
+        ),
+        InstrumentModel(
+            "qubitlab_virtual_digitizer", "qubitlab's virtual SCPI digitizer, 4 inputs, up to 1 GS/s",
+            Role.DIGITIZER, ("1", "2", "3", "4"), max_sample_rate=1.0e9,
+        ),
+    )
+}
+"""Known driver keys; the drivers layer maps each to its class."""
