@@ -133,7 +133,7 @@ class AcquisitionWindow:
     length: int
     demod_frequency: float
     """Hz; the readout tone's IF at the digitizer."""
-    weights: ComplexArray = field(compare=False)
+    weights: ComplexArray = field(compare=False, repr=False)
     """Integration weights, ``length`` complex values (conjugate applied by the digitizer)."""
     point: int = 0
 

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from qubitlab.drivers.payloads import AwgProgram, CompiledProgram, MeasLevel, MeasReturn, Payload, ShotsLayout
+from qubitlab.drivers.payloads import AwgProgram, CompiledProgram, DigitizerProgram, content_key, MeasLevel, MeasReturn, Payload, ShotsLayout
 from qubitlab.errors import CompilationError
 from qubitlab.pulse.channels import Channel
 from qubitlab.pulse.parameters import Parameter
@@ -110,6 +110,10 @@ def _input_hash(payloads: Mapping[str, Payload], slots: Mapping[int, Any], frame
         payload = payloads[name]
         if isinstance(payload, AwgProgram):
             digest.update(repr((name, payload.sample_rate, payload.outputs, payload.sequence)).encode())
+        elif isinstance(payload, DigitizerProgram):
+            digest.update(repr(payload).encode())  # windows without their weights (repr=False) ...
+            for window in payload.windows:  # ... which are hashed by content
+                digest.update(content_key(window.weights).encode())
         else:
             digest.update(repr(payload).encode())
     digest.update(repr(sorted(slots.items())).encode())

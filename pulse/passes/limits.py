@@ -29,7 +29,7 @@ def check_limits(steps: list[Busy | Idle], awg: AwgView, k: int) -> None:
                 continue
             at = step.start + peak_index
             culprits = [s.source for s in step.sources
-                        if name in (s.i_output, s.q_output) and s.source.start <= at < s.source.start + len(s.source.samples)]
+                        if name in (s.i_output, s.q_output) and s.source.start <= at < s.source.start + s.source.length]
             source = culprits[0] if culprits else None
             raise CompilationError(
                 f"output {awg.instrument}.{name} would need {peak:.4f} of full scale at AWG sample {at}, over its "

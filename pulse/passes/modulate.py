@@ -26,19 +26,39 @@ from qubitlab.pulse.rendering import ComplexArray, PlayRecord
 
 @dataclass(frozen=True)
 class Contribution:
-    """A block of complex baseband samples on one line, from one play."""
+    """A block of complex baseband samples on one line, from one play: ``coefficient * row`` (times ``chirp``
+    when the frame frequency was shifted), kept factored so no output-sized temporary is ever built."""
 
     line: str
     start: int
     """First AWG sample (from the start of the point)."""
-    samples: ComplexArray
+    row: ComplexArray
+    """The envelope on the carrier from the play's start (shared, read-only)."""
+    coefficient: complex
+    chirp: ComplexArray | None
     channel: str
     time: int
     """Start of the play in samples of dt, for error messages."""
     instruction: Instruction
     recipe: tuple[object, ...]
-    """Everything that determines ``samples`` (envelope key, coefficient, carrier, chirp): equal recipes give
+    """Everything that determines the samples (envelope key, coefficient, carrier, chirp): equal recipes give
     equal samples, so waveforms can be keyed without hashing their samples."""
+
+    @property
+    def length(self) -> int:
+        return int(self.row.shape[0])
+
+    @property
+    def samples(self) -> ComplexArray:
+        values = self.row * self.coefficient
+        return values if self.chirp is None else values * self.chirp
+
+    def add_into(self, target: ComplexArray) -> None:
+        """``target += samples`` with one temporary of the play's length."""
+        values = self.row * self.coefficient
+        if self.chirp is not None:
+            values *= self.chirp
+        target += values
 
 
 def modulate(framed: FramedPlays, hw: HardwareView) -> dict[str, list[Contribution]]:
@@ -80,6 +100,24 @@ def unit_key(unit: ComplexArray) -> str:
     return key
 
 
+_CARRIER_ROWS: dict[tuple[str, int, float, float], ComplexArray] = {}
+
+
+def _carrier_row(unit: ComplexArray, key: str, k: int, base_if: float, dt: float) -> ComplexArray:
+    """The envelope held over each dt and multiplied by the carrier from the play's start: the same for every
+    play of this envelope at this IF, so cached (a sweep modulates each envelope once, not once per point)."""
+    cache_key = (key, k, base_if, dt)
+    row = _CARRIER_ROWS.get(cache_key)
+    if row is None:
+        if len(_CARRIER_ROWS) > 4096:
+            _CARRIER_ROWS.clear()
+        held = np.repeat(unit, k) if k > 1 else unit
+        row = held * np.exp(2j * math.pi * base_if * dt * (np.arange(held.shape[0]) / k))
+        row.setflags(write=False)
+        _CARRIER_ROWS[cache_key] = row
+    return row
+
+
 def _modulate_channel(channel: PulseChannel, plays: list[PlayRecord], line: str, k: int, base_if: float,
                       dt: float) -> list[Contribution]:
     """All of a channel's plays, batched per shared envelope: the carrier over a play is the same row for
@@ -94,21 +132,16 @@ def _modulate_channel(channel: PulseChannel, plays: list[PlayRecord], line: str,
         if n == 0:
             continue
         key = unit_key(unit)
-        held = np.repeat(unit, k) if k > 1 else unit
         sub = np.arange(n) / k  # time within the play, in samples of dt
-        carrier_row = held * np.exp(2j * math.pi * base_if * dt * sub)
+        carrier_row = _carrier_row(unit, key, k, base_if, dt)
         starts = np.array([p.start for p in group], dtype=np.float64)
         cycles = np.mod(base_if * dt * starts, 1.0)  # carrier phase at each start, in turns
-        coeff = np.array([p.coefficient for p in group], dtype=np.complex128) * np.exp(2j * math.pi * cycles)
-        block = coeff[:, None] * carrier_row[None, :]
-        chirped = [i for i, p in enumerate(group) if p.omega]
-        if chirped:
-            omega = np.array([group[i].omega for i in chirped])[:, None]
-            offset = np.array([group[i].offset for i in chirped])[:, None]
-            block[chirped] *= np.exp(1j * (offset + omega * sub[None, :]))
-        for row, play, cyc in zip(block, group, cycles.tolist()):
-            recipe = (key, k, base_if, dt, play.coefficient, cyc, play.omega, play.offset)
-            out.append(Contribution(line, play.start * k, row, channel.name, play.start, play.instruction, recipe))
+        phasors = np.exp(2j * math.pi * cycles)
+        for play, cycle, phasor in zip(group, cycles.tolist(), phasors.tolist()):
+            chirp = None if not play.omega else np.exp(1j * (play.offset + play.omega * sub))
+            recipe = (key, k, base_if, dt, play.coefficient, cycle, play.omega, play.offset)
+            out.append(Contribution(line, play.start * k, carrier_row, play.coefficient * phasor, chirp,
+                                    channel.name, play.start, play.instruction, recipe))
     return out
 
 

@@ -83,7 +83,7 @@ def _idle(gap: int, zero_len: int) -> list[Idle]:
 
 def _busy_spans(contributions: list[OutputContribution], g: int, zero_len: int, total: int) -> list[tuple[int, int]]:
     """Merged busy intervals, aligned to ``g``, each >= ``zero_len``, every gap 0 or >= ``zero_len``."""
-    raw = sorted((c.source.start // g * g, _ceil(c.source.start + len(c.source.samples), g)) for c in contributions)
+    raw = sorted((c.source.start // g * g, _ceil(c.source.start + c.source.length, g)) for c in contributions)
     spans: list[list[int]] = []
     for start, stop in raw:
         if spans and start - spans[-1][1] < zero_len:
@@ -118,7 +118,6 @@ def _fill(steps: list[Busy | Idle], contributions: list[OutputContribution]) -> 
         if buffer is None:
             buffer = step.pairs[pair] = np.zeros(step.length, dtype=np.complex128)
             step.recipes[pair] = []
-        samples = c.source.samples
-        buffer[offset: offset + len(samples)] += samples
+        c.source.add_into(buffer[offset: offset + c.source.length])
         step.recipes[pair].append((offset, c.source.recipe))
         step.sources.append(c)
