@@ -30,6 +30,7 @@ from qubitlab.pulse.passes import (
     segment,
     track_frames,
 )
+from qubitlab.pulse.passes.emit import WaveformTable
 from qubitlab.pulse.passes.hardware import hardware_view
 from qubitlab.pulse.passes.segment import Busy, Idle
 from qubitlab.pulse.program import Program
@@ -57,6 +58,7 @@ def compile(  # noqa: A001 - the name users expect, as in Qiskit's compiler
     settings = lo_settings(hw)
     check_lo_limits(settings, hw)                                              # 6 (LOs)
     per_awg_points: dict[str, list[list[Busy | Idle]]] = {name: [] for name in hw.awgs}
+    tables = {name: WaveformTable() for name in hw.awgs}
     for point in points:
         framed = track_frames(point, frame_map, hw.dt)                         # 2
         per_line = modulate(framed, hw)                                        # 3
@@ -64,13 +66,13 @@ def compile(  # noqa: A001 - the name users expect, as in Qiskit's compiler
         for name, awg in hw.awgs.items():
             k = hw.samples_per_dt(name)
             steps = segment(per_awg.get(name, []), awg, point.duration * k)    # 5
-            check_limits(steps, awg, k)                                        # 6
+            check_limits(steps, awg, k, tables[name])                          # 6, 7
             per_awg_points[name].append(steps)
     payloads: dict[str, Payload] = {}
     for name, awg in hw.awgs.items():                                          # 7-8
         outputs = tuple(sorted({o for line in hw.lines.values() if line.awg == name for o in line.outputs}))
         if outputs:
-            payloads[name] = emit_awg(name, awg, per_awg_points[name], outputs)
+            payloads[name] = emit_awg(name, awg, per_awg_points[name], outputs, tables[name])
     payloads.update(emit_los(settings))
     digitizers, slots = emit_digitizers(points, hw, frame_map, meas_level, meas_return)
     payloads.update(digitizers)

@@ -30,19 +30,34 @@ from qubitlab.pulse.passes.segment import Busy, Idle
 
 
 class WaveformTable:
-    """Key -> samples (float32, fractions of full scale), each distinct waveform once.
+    """Key -> samples (float32, fractions of full scale), each distinct waveform once, for one AWG.
 
-    A busy step's waveform is keyed by its recipe -- the content keys of the envelopes summed into it with
+    A busy step's waveforms are keyed by its recipe -- the content keys of the envelopes summed into it with
     their coefficients, carrier phases and offsets -- which determines its samples exactly; so de-duplication
-    costs nothing per sample, and equal keys across runs mean equal waveforms (what a driver needs to skip an
-    upload). Zero waveforms are keyed by length.
+    hashes no sample, a repeated step is computed and checked once, and equal keys across runs mean equal
+    waveforms (what a driver needs to skip an upload). Zero waveforms are keyed by their length.
     """
 
     def __init__(self) -> None:
         self.waveforms: dict[str, np.ndarray] = {}
+        self._pairs: dict[tuple[object, ...], tuple[str, str]] = {}
 
-    def add(self, samples: np.ndarray, recipe: object) -> str:
-        key = "w" + hashlib.blake2b(repr(recipe).encode(), digest_size=12).hexdigest()
+    def has_pair(self, recipe: tuple[object, ...]) -> bool:
+        return recipe in self._pairs
+
+    def add_pair(self, recipe: tuple[object, ...], values: np.ndarray) -> tuple[str, str]:
+        """Store a checked pair's I (real) and Q (imaginary) samples; returns their keys."""
+        digest = hashlib.blake2b(repr(recipe).encode(), digest_size=12).hexdigest()
+        keys = (self._store(f"i{digest}", values.real), self._store(f"q{digest}", values.imag))
+        self._pairs[recipe] = keys
+        return keys
+
+    def pair_keys(self, recipe: tuple[object, ...]) -> tuple[str, str]:
+        return self._pairs[recipe]
+
+    def _store(self, key: str, samples: np.ndarray) -> str:
+        if not samples.any():
+            return self.zeros(samples.shape[0])
         if key not in self.waveforms:
             values = np.asarray(samples, dtype=np.float32)
             values.setflags(write=False)
@@ -58,10 +73,10 @@ class WaveformTable:
         return key
 
 
-def emit_awg(name: str, awg: AwgView, steps_per_point: Sequence[list[Busy | Idle]], outputs: tuple[str, ...]
-             ) -> AwgProgram:
-    """The AWG's program: its waveforms once each, and per point a trigger-waited run of steps."""
-    table = WaveformTable()
+def emit_awg(name: str, awg: AwgView, steps_per_point: Sequence[list[Busy | Idle]], outputs: tuple[str, ...],
+             table: WaveformTable) -> AwgProgram:
+    """The AWG's program: its waveforms once each (checked and stored by the limits pass), and per point a
+    trigger-waited run of steps."""
     sequence: list[SequenceStep] = []
     for point, steps in enumerate(steps_per_point):
         for index, step in enumerate(steps):
@@ -70,18 +85,16 @@ def emit_awg(name: str, awg: AwgView, steps_per_point: Sequence[list[Busy | Idle
                 waveforms = tuple((o, key) for o in outputs)
                 repeat = step.repeat
             else:
-                keys = {}
-                for (i_name, q_name), values in step.pairs.items():
-                    recipe = (step.length, tuple(step.recipes[(i_name, q_name)]))
-                    keys[i_name] = table.add(values.real, ("I", recipe))
-                    keys[q_name] = table.add(values.imag, ("Q", recipe))
+                keys: dict[str, str] = {}
+                for pair in step.parts:
+                    keys[pair[0]], keys[pair[1]] = table.pair_keys(step.recipe(pair))
                 waveforms = tuple((o, keys.get(o) or table.zeros(step.length)) for o in outputs)
                 repeat = 1
             sequence.append(SequenceStep(waveforms, repeat, wait_trigger=index == 0, point=point))
     return AwgProgram(
         instrument=name, sample_rate=awg.sample_rate, outputs=outputs,
         full_scale_vpp={o: awg.outputs[o].full_scale_vpp for o in outputs},
-        waveforms=table.waveforms, sequence=tuple(sequence), points=len(steps_per_point),
+        waveforms=dict(table.waveforms), sequence=tuple(sequence), points=len(steps_per_point),
     )
 
 

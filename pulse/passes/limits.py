@@ -7,6 +7,7 @@ setting outside the LO's range, stops compilation with the channel, time and ins
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,33 +15,49 @@ from qubitlab.errors import CompilationError
 from qubitlab.pulse.passes.hardware import AwgView, HardwareView
 from qubitlab.pulse.passes.segment import Busy, Idle
 
+if TYPE_CHECKING:
+    from qubitlab.pulse.passes.emit import WaveformTable
 
-def check_limits(steps: list[Busy | Idle], awg: AwgView, k: int) -> None:
-    """Every busy step's samples within each output's ``max_amplitude`` (fraction of full scale)."""
+
+def check_limits(steps: list[Busy | Idle], awg: AwgView, k: int, table: WaveformTable) -> None:
+    """Every busy step's samples within each output's ``max_amplitude`` (fraction of full scale).
+
+    Each distinct waveform is checked once and, if it passes, stored in ``table`` (pass 7, de-duplication):
+    a step whose recipe is already there was checked before."""
     for step in steps:
         if not isinstance(step, Busy):
             continue
-        for name, samples in step.output_samples().items():
-            limit = awg.outputs[name].max_amplitude
-            magnitude = np.abs(samples)
-            peak_index = int(np.argmax(magnitude))
-            peak = float(magnitude[peak_index])
-            if peak <= limit + 1e-12:
+        for pair in step.parts:
+            recipe = step.recipe(pair)
+            if table.has_pair(recipe):
                 continue
-            at = step.start + peak_index
-            culprits = [s.source for s in step.sources
-                        if name in (s.i_output, s.q_output) and s.source.start <= at < s.source.start + s.source.length]
-            source = culprits[0] if culprits else None
-            raise CompilationError(
-                f"output {awg.instrument}.{name} would need {peak:.4f} of full scale at AWG sample {at}, over its "
-                f"limit {limit:.4f} ({limit * awg.outputs[name].full_scale_vpp / 2:.3f} V peak)"
-                + (f"; {len(culprits)} plays overlap there" if len(culprits) > 1 else "")
-                + "; lower the pulse amplitude or raise the limit in the lab configuration",
-                pass_name="limits",
-                channel=None if source is None else source.channel,
-                time=None if source is None else source.time + (at - source.start) // k,
-                instruction=None if source is None else repr(source.instruction),
-            )
+            values = step.samples(pair)
+            for name, part in zip(pair, (values.real, values.imag)):
+                _check_output(step, awg, k, name, part)
+            table.add_pair(recipe, values)
+
+
+def _check_output(step: Busy, awg: AwgView, k: int, name: str, samples: np.ndarray) -> None:
+    limit = awg.outputs[name].max_amplitude
+    magnitude = np.abs(samples)
+    peak_index = int(np.argmax(magnitude))
+    peak = float(magnitude[peak_index])
+    if peak <= limit + 1e-12:
+        return
+    at = step.start + peak_index
+    culprits = [s.source for s in step.sources
+                if name in (s.i_output, s.q_output) and s.source.start <= at < s.source.start + s.source.length]
+    source = culprits[0] if culprits else None
+    raise CompilationError(
+        f"output {awg.instrument}.{name} would need {peak:.4f} of full scale at AWG sample {at}, over its "
+        f"limit {limit:.4f} ({limit * awg.outputs[name].full_scale_vpp / 2:.3f} V peak)"
+        + (f"; {len(culprits)} plays overlap there" if len(culprits) > 1 else "")
+        + "; lower the pulse amplitude or raise the limit in the lab configuration",
+        pass_name="limits",
+        channel=None if source is None else source.channel,
+        time=None if source is None else source.time + (at - source.start) // k,
+        instruction=None if source is None else repr(source.instruction),
+    )
 
 
 def check_lo_limits(settings: Mapping[str, tuple[float, float]], hw: HardwareView) -> None:

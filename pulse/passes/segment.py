@@ -13,27 +13,31 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qubitlab.pulse.passes.hardware import AwgView
+from qubitlab.pulse.passes.modulate import Contribution
 from qubitlab.pulse.passes.outputs import OutputContribution
 
 
 @dataclass
 class Busy:
-    """A waveform step: per (I, Q) output pair its complex samples (I real, Q imaginary; fractions of full
-    scale), the recipes of what was summed into them, and the contributions for error messages."""
+    """A waveform step: per (I, Q) output pair the contributions summed into it (with their offsets), and
+    everything that contributed, for error messages. Samples are computed only when needed: a step whose
+    recipe was seen before (the readout of every point of a sweep) is never computed again."""
 
     start: int
     length: int
-    pairs: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
-    recipes: dict[tuple[str, str], list[tuple[int, tuple[object, ...]]]] = field(default_factory=dict)
+    parts: dict[tuple[str, str], list[tuple[int, Contribution]]] = field(default_factory=dict)
     sources: list[OutputContribution] = field(default_factory=list)
 
-    def output_samples(self) -> dict[str, np.ndarray]:
-        """Real samples per output name."""
-        out: dict[str, np.ndarray] = {}
-        for (i_name, q_name), values in self.pairs.items():
-            out[i_name] = values.real
-            out[q_name] = values.imag
-        return out
+    def recipe(self, pair: tuple[str, str]) -> tuple[object, ...]:
+        """Determines the pair's samples exactly (see ``Contribution.recipe``)."""
+        return (self.length, *((offset, c.recipe) for offset, c in self.parts[pair]))
+
+    def samples(self, pair: tuple[str, str]) -> np.ndarray:
+        """The pair's complex samples: I is the real part, Q the imaginary part (fractions of full scale)."""
+        buffer = np.zeros(self.length, dtype=np.complex128)
+        for offset, c in self.parts[pair]:
+            c.add_into(buffer[offset: offset + c.length])
+        return buffer
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ def _busy_spans(contributions: list[OutputContribution], g: int, zero_len: int, 
 
 
 def _fill(steps: list[Busy | Idle], contributions: list[OutputContribution]) -> None:
-    """Sum every contribution into the busy step that holds it."""
+    """File every contribution under the busy step that holds it."""
     busy = [s for s in steps if isinstance(s, Busy)]
     if not busy:
         return
@@ -112,12 +116,5 @@ def _fill(steps: list[Busy | Idle], contributions: list[OutputContribution]) -> 
     indices = np.searchsorted(starts, [c.source.start for c in contributions], side="right") - 1
     for c, index in zip(contributions, indices.tolist()):
         step = busy[index]
-        offset = c.source.start - step.start
-        pair = (c.i_output, c.q_output)
-        buffer = step.pairs.get(pair)
-        if buffer is None:
-            buffer = step.pairs[pair] = np.zeros(step.length, dtype=np.complex128)
-            step.recipes[pair] = []
-        c.source.add_into(buffer[offset: offset + c.source.length])
-        step.recipes[pair].append((offset, c.source.recipe))
+        step.parts.setdefault((c.i_output, c.q_output), []).append((c.source.start - step.start, c.source))
         step.sources.append(c)
