@@ -59,9 +59,11 @@ def compile(  # noqa: A001 - the name users expect, as in Qiskit's compiler
     check_lo_limits(settings, hw)                                              # 6 (LOs)
     per_awg_points: dict[str, list[list[Busy | Idle]]] = {name: [] for name in hw.awgs}
     tables = {name: WaveformTable() for name in hw.awgs}
+    frame_memo: dict[int, Any] = {}
+    modulation_memo: dict[int, Any] = {}
     for point in points:
-        framed = track_frames(point, frame_map, hw.dt)                         # 2
-        per_line = modulate(framed, hw)                                        # 3
+        framed = track_frames(point, frame_map, hw.dt, frame_memo)             # 2
+        per_line = modulate(framed, hw, modulation_memo)                       # 3
         per_awg = map_to_outputs(per_line, hw)                                 # 4
         for name, awg in hw.awgs.items():
             k = hw.samples_per_dt(name)
@@ -111,7 +113,9 @@ def _input_hash(payloads: Mapping[str, Payload], slots: Mapping[int, Any], frame
     for name in sorted(payloads):
         payload = payloads[name]
         if isinstance(payload, AwgProgram):
-            digest.update(repr((name, payload.sample_rate, payload.outputs, payload.sequence)).encode())
+            digest.update(f"{name} {payload.sample_rate!r} {payload.outputs}".encode())
+            digest.update("|".join(f"{s.point} {s.repeat} {s.wait_trigger} {s.waveforms}" for s in payload.sequence)
+                          .encode())
         elif isinstance(payload, DigitizerProgram):
             digest.update(repr(payload).encode())  # windows without their weights (repr=False) ...
             for window in payload.windows:  # ... which are hashed by content

@@ -123,8 +123,7 @@ def emit_digitizers(points: Sequence[FlatPoint], hw: HardwareView, frames: Mappi
                                        pass_name="emit", channel=channel, time=t, instruction=repr(acquire))
             per_sample = view.sample_rate * hw.dt
             start, length = int(round(t * per_sample)), int(round(int(acquire.duration) * per_sample))
-            weights = np.full(length, 1.0 / max(length, 1), dtype=np.complex128)
-            weights.setflags(write=False)
+            weights = _boxcar(length)
             bucket = windows.setdefault(view.digitizer, [])
             slot = int(acquire.mem_slot.index)
             bucket.append(AcquisitionWindow(view.input, slot, start, length, frames[measure] - line.lo_frequency,
@@ -142,6 +141,19 @@ def emit_digitizers(points: Sequence[FlatPoint], hw: HardwareView, frames: Mappi
                                    pass_name="emit")
         slots[slot] = MemorySlotSource(sources[0][0], tuple(i for _, i in sources))
     return programs, slots
+
+
+_BOXCARS: dict[int, np.ndarray] = {}
+
+
+def _boxcar(length: int) -> np.ndarray:
+    """Uniform integration weights summing to 1 (shared, read-only: the default kernel)."""
+    weights = _BOXCARS.get(length)
+    if weights is None:
+        weights = np.full(length, 1.0 / max(length, 1), dtype=np.complex128)
+        weights.setflags(write=False)
+        _BOXCARS[length] = weights
+    return weights
 
 
 def _rate(hw: HardwareView, digitizer: str) -> float:

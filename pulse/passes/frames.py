@@ -26,8 +26,12 @@ class FramedPlays:
     base_frequency: Mapping[PulseChannel, float]
 
 
-def track_frames(point: FlatPoint, frames: Mapping[str, float], dt: float) -> FramedPlays:
-    """Apply each channel's frame to its plays; every channel that plays needs a frame frequency in ``frames``."""
+def track_frames(point: FlatPoint, frames: Mapping[str, float], dt: float,
+                 memo: dict[int, tuple[object, list[PlayRecord] | None]] | None = None) -> FramedPlays:
+    """Apply each channel's frame to its plays; every channel that plays needs a frame frequency in ``frames``.
+
+    ``memo`` carries results across the points of a sweep: a channel whose instructions hold no parameter
+    plays the same in every point that shares its timing, so its plays are worked out once."""
     envelopes: dict[object, tuple[ComplexArray, complex]] = {}
     plays: dict[PulseChannel, list[PlayRecord]] = {}
     bases: dict[PulseChannel, float] = {}
@@ -41,8 +45,15 @@ def track_frames(point: FlatPoint, frames: Mapping[str, float], dt: float) -> Fr
             )
         base = float(frames[channel.name])
         bases[channel] = base
+        found = memo.get(id(events)) if memo is not None else None
+        if found is not None and found[0] is events and found[1] is not None:
+            plays[channel] = found[1]
+            continue
         try:
             plays[channel] = channel_plays(channel, events, point.table, dt, {channel: base}, envelopes)
         except PulseError as exc:
             raise CompilationError(f"point {point.index}: {exc}", pass_name="frames", channel=channel.name) from exc
+        if memo is not None and (found is None or found[0] is not events):
+            static = not any(inst.is_parameterized() for _, inst in events)
+            memo[id(events)] = (events, plays[channel] if static else None)
     return FramedPlays(point, plays, bases)

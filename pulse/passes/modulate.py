@@ -61,12 +61,19 @@ class Contribution:
         target += values
 
 
-def modulate(framed: FramedPlays, hw: HardwareView) -> dict[str, list[Contribution]]:
-    """Per line, the modulated contributions of every play on its channels."""
+def modulate(framed: FramedPlays, hw: HardwareView,
+             memo: dict[int, tuple[object, list[Contribution]]] | None = None) -> dict[str, list[Contribution]]:
+    """Per line, the modulated contributions of every play on its channels (``memo``: plays lists seen before
+    -- a sweep's unchanged channels -- give the contributions computed then)."""
     out: dict[str, list[Contribution]] = {}
     for channel, plays in framed.plays.items():
         if not plays:
             continue
+        if memo is not None:
+            found = memo.get(id(plays))
+            if found is not None and found[0] is plays:
+                out.setdefault(found[1][0].line, []).extend(found[1])
+                continue
         first = plays[0]
         line = hw.line_of(channel.name, pass_name="modulate", time=first.start, instruction=repr(first.instruction))
         awg = hw.awgs[line.awg]
@@ -81,7 +88,10 @@ def modulate(framed: FramedPlays, hw: HardwareView) -> dict[str, list[Contributi
                     f"+-{awg.max_if_bandwidth / 1e6:.1f} MHz; move the LO of line {line.name} or the frame",
                     pass_name="modulate", channel=channel.name, time=play.start, instruction=repr(play.instruction),
                 )
-        out.setdefault(line.name, []).extend(_modulate_channel(channel, plays, line.name, k, base_if, hw.dt))
+        contributions = _modulate_channel(channel, plays, line.name, k, base_if, hw.dt)
+        out.setdefault(line.name, []).extend(contributions)
+        if memo is not None and contributions:
+            memo[id(plays)] = (plays, contributions)
     return out
 
 
