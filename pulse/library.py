@@ -314,7 +314,9 @@ class SymbolicPulse(Pulse):
             unbound = sorted(p.name for v in self.parameters.values() if isinstance(v, ParameterExpression) for p in v.parameters)
             raise PulseError(f"{self._describe(self._duration, self._params)}: cannot sample with unbound parameters {unbound}")
         unit, coefficient = self._envelope_of(int(self._duration), self._params)
-        return Waveform(unit * coefficient if coefficient != 1 else unit, name=self.name, limit_amplitude=False)
+        samples = unit * coefficient if coefficient != 1 else unit.copy()
+        # Qiskit passes every sampled pulse through Waveform's clipping of |s| in (1, 1 + 1e-7]
+        return Waveform(shapes.clip_to_unit(samples), name=self.name, limit_amplitude=False)
 
     def assign(self, table: Mapping[Parameter, Any]) -> SymbolicPulse:
         """A copy with ``table`` applied to its parameters (itself when nothing changes)."""
@@ -410,7 +412,7 @@ class GaussianSquareEcho(SymbolicPulse):
     def __init__(self, duration: Any, amp: Any, sigma: Any, width: Any = None, angle: Any = 0.0,
                  active_amp: Any = 0.0, active_angle: Any = 0.0, risefall_sigma_ratio: Any = None,
                  name: str | None = None, limit_amplitude: bool | None = None) -> None:
-        width = _resolve_width(self.pulse_type, duration, sigma, width, risefall_sigma_ratio, echo=True)
+        width = _resolve_width(self.pulse_type, duration, sigma, width, risefall_sigma_ratio)
         super().__init__(duration, {"amp": amp, "sigma": sigma, "width": width, "angle": _angle(angle),
                                     "active_amp": _angle(active_amp), "active_angle": _angle(active_angle)},
                          name, limit_amplitude)
@@ -513,15 +515,13 @@ class Sech(ScalableSymbolicPulse):
                                     "zero_ends": bool(zero_ends)}, name, limit_amplitude)
 
 
-def _resolve_width(pulse_type: str, duration: Any, sigma: Any, width: Any, ratio: Any, echo: bool = False) -> Any:
+def _resolve_width(pulse_type: str, duration: Any, sigma: Any, width: Any, ratio: Any) -> Any:
     if width is None and ratio is None:
         raise PulseError(f"{pulse_type}: give either width or risefall_sigma_ratio (neither was given)")
     if width is not None and ratio is not None:
         raise PulseError(f"{pulse_type}: give either width or risefall_sigma_ratio, not both")
     if width is not None:
         return width
-    if echo:
-        return duration - 4.0 * sigma * ratio
     if all(is_number(x) for x in (duration, sigma, ratio)):
         return shapes.width_from_risefall_sigma_ratio(duration, sigma, ratio)
     return duration - 2.0 * sigma * ratio
