@@ -235,46 +235,45 @@ class _FrameInstruction(Instruction):
         return type(self)(resolve(self._value, table), self._channel.assign_parameters(dict(table)), self.name)  # type: ignore[arg-type]
 
 
-class ShiftPhase(_FrameInstruction):
+class _PhaseInstruction(_FrameInstruction):
+    __slots__ = ()
+
+    @property
+    def phase(self) -> float | ParameterExpression:
+        return self._value  # type: ignore[no-any-return]
+
+
+class _FrequencyInstruction(_FrameInstruction):
+    __slots__ = ()
+    _what = "frequency"
+
+    @property
+    def frequency(self) -> float | ParameterExpression:
+        return self._value  # type: ignore[no-any-return]
+
+
+class ShiftPhase(_PhaseInstruction):
     """Advance the channel's phase by ``phase`` radians from now on."""
 
     __slots__ = ()
 
-    @property
-    def phase(self) -> float | ParameterExpression:
-        return self._value  # type: ignore[no-any-return]
 
-
-class SetPhase(_FrameInstruction):
+class SetPhase(_PhaseInstruction):
     """Set the channel's phase to ``phase`` radians from now on."""
 
     __slots__ = ()
 
-    @property
-    def phase(self) -> float | ParameterExpression:
-        return self._value  # type: ignore[no-any-return]
 
-
-class ShiftFrequency(_FrameInstruction):
+class ShiftFrequency(_FrequencyInstruction):
     """Shift the channel's frame frequency by ``frequency`` Hz from now on (phase stays continuous)."""
 
     __slots__ = ()
-    _what = "frequency"
-
-    @property
-    def frequency(self) -> float | ParameterExpression:
-        return self._value  # type: ignore[no-any-return]
 
 
-class SetFrequency(_FrameInstruction):
+class SetFrequency(_FrequencyInstruction):
     """Set the channel's frame frequency to ``frequency`` Hz from now on (phase stays continuous)."""
 
     __slots__ = ()
-    _what = "frequency"
-
-    @property
-    def frequency(self) -> float | ParameterExpression:
-        return self._value  # type: ignore[no-any-return]
 
 
 class Kernel:

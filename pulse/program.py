@@ -9,7 +9,7 @@ rebound parameters. Instructions are bound only when someone asks to look at the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from qubitlab.errors import PulseError
@@ -194,5 +194,3 @@ def _instruction_order(pair: tuple[int, Instruction]) -> tuple[int, Any, list[st
     t, inst = pair
     return t, inst.duration, sorted(c.name for c in inst.channels)
 
-
-InstructionFilter = Callable[[Any], bool]
