@@ -79,8 +79,12 @@ def _s2_parts() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndar
 
 def s2() -> np.ndarray:
     l0, lx, ly, drives, _ = _s2_parts()
-    generators = l0 + drives.real[..., None, None] * lx + drives.imag[..., None, None] * ly
-    steps = expm_batched(generators)
+    generators = np.empty((*drives.shape, 9, 9), dtype=np.complex128)  # L0 + Re(W) Lx + Im(W) Ly, in place
+    np.multiply(drives.real[..., None, None], lx, out=generators)
+    scratch = np.multiply(drives.imag[..., None, None], ly)
+    generators += scratch
+    generators += l0
+    steps = expm_batched(generators, overwrite=True)
     rho = np.zeros((drives.shape[0], 9, 1), dtype=np.complex128)
     rho[:, 0, 0] = 1.0
     for k in range(drives.shape[1]):

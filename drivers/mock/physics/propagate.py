@@ -41,14 +41,22 @@ def time_ordered_product(steps: ComplexArray) -> ComplexArray:
     return np.asarray(current[..., 0, :, :], dtype=np.complex128)
 
 
-def expm_batched(generators: ComplexArray, dt: float = 1.0, tolerance: float = 1e-13) -> ComplexArray:
+def expm_batched(generators: ComplexArray, dt: float = 1.0, tolerance: float = 1e-13,
+                 overwrite: bool = False) -> ComplexArray:
     """``exp(G_k dt)`` for a stack of general (non-Hermitian) matrices ``(n, d, d)``.
 
     Scaling and squaring of a Taylor series (Horner form): the matrices are scaled by ``2^-s`` so their largest
     row sum is at most 1/8, then the degree ``m`` is the smallest whose remainder bound ``x^(m+1)/(m+1)!`` is
-    below ``tolerance``. All products reuse two buffers: fresh memory is costly, arithmetic is cheap.
+    below ``tolerance``. All products reuse two buffers: fresh memory is costly, arithmetic is cheap. With
+    ``overwrite`` the generators' own (complex128, contiguous) buffer is scaled in place and reused.
     """
-    a = np.asarray(generators, dtype=np.complex128).reshape(-1, *generators.shape[-2:]) * dt
+    shape = generators.shape
+    if overwrite and generators.dtype == np.complex128 and generators.flags.c_contiguous:
+        a = generators.reshape(-1, *shape[-2:])
+        if dt != 1.0:
+            a *= dt
+    else:
+        a = np.asarray(generators, dtype=np.complex128).reshape(-1, *shape[-2:]) * dt
     n = a.shape[-1]
     norm = float(np.max(np.abs(a).sum(axis=-1))) if a.size else 0.0
     squarings = max(0, math.ceil(math.log2(norm * 8))) if norm > 0.125 else 0
@@ -68,7 +76,7 @@ def expm_batched(generators: ComplexArray, dt: float = 1.0, tolerance: float = 1
     for _ in range(squarings):
         np.matmul(result, result, out=spare)
         result, spare = spare, result
-    return result.reshape(generators.shape)
+    return result.reshape(shape)
 
 
 def liouvillian(hamiltonian: ComplexArray, collapse: list[ComplexArray]) -> ComplexArray:
