@@ -33,6 +33,8 @@ from qubitlab.pulse.passes import (
 from qubitlab.pulse.passes.emit import WaveformTable
 from qubitlab.pulse.passes.hardware import hardware_view
 from qubitlab.pulse.passes.segment import Busy, Idle
+from qubitlab.pulse.block import ScheduleBlock, _has_structural
+from qubitlab.pulse.passes.flatten import Point
 from qubitlab.pulse.program import Program
 
 
@@ -88,15 +90,17 @@ def compile(  # noqa: A001 - the name users expect, as in Qiskit's compiler
     )
 
 
-def _points(schedule: Program | Sequence[Program], values: Sequence[Mapping[Parameter, Any]] | None) -> list[Program]:
+def _points(schedule: Program | Sequence[Program], values: Sequence[Mapping[Parameter, Any]] | None) -> list[Point]:
     if isinstance(schedule, Program):
         if values is None:
             return [schedule]
-        return [schedule.assign_parameters(v, inplace=False) for v in values]
+        if isinstance(schedule, ScheduleBlock) and _has_structural(schedule):
+            return [schedule.assign_parameters(v, inplace=False) for v in values]  # times depend on values
+        return [(schedule, v) for v in values]  # one timing, a table per point
     if values is not None:
         raise CompilationError("give either a list of schedules or one schedule with values, not both",
                                pass_name="flatten")
-    programs = list(schedule)
+    programs: list[Point] = list(schedule)
     if not programs:
         raise CompilationError("nothing to compile: the list of schedules is empty", pass_name="flatten")
     return programs
@@ -118,8 +122,12 @@ def _input_hash(payloads: Mapping[str, Payload], slots: Mapping[int, Any], frame
                           .encode())
         elif isinstance(payload, DigitizerProgram):
             digest.update(repr(payload).encode())  # windows without their weights (repr=False) ...
-            for window in payload.windows:  # ... which are hashed by content
-                digest.update(content_key(window.weights).encode())
+            keys: dict[int, str] = {}
+            for window in payload.windows:  # ... which are hashed by content, once per distinct array
+                key = keys.get(id(window.weights))
+                if key is None:
+                    key = keys[id(window.weights)] = content_key(window.weights)
+                digest.update(key.encode())
         else:
             digest.update(repr(payload).encode())
     digest.update(repr(sorted(slots.items())).encode())

@@ -73,15 +73,17 @@ class HardwareView:
     acquisitions: Mapping[str, AcquisitionView]
     """Acquisition channel name (``a0``) -> digitizer input."""
 
-    def line_of(self, channel: str, *, pass_name: str, time: int | None = None, instruction: str | None = None
+    def line_of(self, channel: str, *, pass_name: str, time: int | None = None, instruction: object = None
                 ) -> LineView:
+        """The line a channel plays on; ``time`` and ``instruction`` only go into the error message."""
         try:
             return self.lines[self.channel_lines[channel]]
         except KeyError:
             raise CompilationError(
                 f"channel {channel} is not wired in the lab configuration; wired channels: "
                 f"{', '.join(sorted(self.channel_lines)) or 'none'}",
-                pass_name=pass_name, channel=channel, time=time, instruction=instruction,
+                pass_name=pass_name, channel=channel, time=time,
+                instruction=None if instruction is None else repr(instruction),
             ) from None
 
     def samples_per_dt(self, awg: str) -> int:

@@ -39,11 +39,11 @@ def check_limits(steps: list[Busy | Idle], awg: AwgView, k: int, table: Waveform
 
 def _check_output(step: Busy, awg: AwgView, k: int, name: str, samples: np.ndarray) -> None:
     limit = awg.outputs[name].max_amplitude
+    if samples.size == 0 or max(float(samples.max()), -float(samples.min())) <= limit + 1e-12:
+        return
     magnitude = np.abs(samples)
     peak_index = int(np.argmax(magnitude))
     peak = float(magnitude[peak_index])
-    if peak <= limit + 1e-12:
-        return
     at = step.start + peak_index
     culprits = [s.source for s in step.sources
                 if name in (s.i_output, s.q_output) and s.source.start <= at < s.source.start + s.source.length]

@@ -75,7 +75,7 @@ def modulate(framed: FramedPlays, hw: HardwareView,
                 out.setdefault(found[1][0].line, []).extend(found[1])
                 continue
         first = plays[0]
-        line = hw.line_of(channel.name, pass_name="modulate", time=first.start, instruction=repr(first.instruction))
+        line = hw.line_of(channel.name, pass_name="modulate", time=first.start, instruction=first.instruction)
         awg = hw.awgs[line.awg]
         k = hw.samples_per_dt(line.awg)
         base_if = framed.base_frequency[channel] - line.lo_frequency

@@ -227,3 +227,27 @@ def test_compiled_program_is_deterministic() -> None:
     assert compile(prog, hardware(), {**FRAMES, "d0": 5.01e9}).input_hash != a.input_hash
     step = a.payloads["awg"].sequence[0]  # type: ignore[union-attr]
     assert isinstance(step, SequenceStep)
+
+
+def test_a_sweep_value_out_of_range_is_refused_naming_the_point() -> None:
+    amp = pulse.Parameter("amp")
+    with pulse.build() as rabi:
+        pulse.play(pulse.Gaussian(64, amp, 10), D0)
+    with pytest.raises(CompilationError, match=r"point 1: Gaussian\(duration=64, amp=1.5"):
+        compile(rabi, hardware(), FRAMES, values=[{amp: 0.1}, {amp: 1.5}])
+
+
+def test_a_sweep_of_delays_times_each_point_on_its_own() -> None:
+    wait = pulse.Parameter("wait")
+    with pulse.build(default_alignment="sequential") as t1:
+        pulse.play(pulse.Constant(64, 0.3), D0)
+        pulse.delay(wait, D0)  # the readout waits for the parameter
+        with pulse.align_left():
+            pulse.play(pulse.Constant(64, 0.1), M0)
+            pulse.acquire(64, 0, pulse.MemorySlot(0))
+    waits = [0, 256, 1024]
+    compiled = compile(t1, hardware(), FRAMES, values=[{wait: w} for w in waits])
+    dig = compiled.payloads["dig"]
+    assert isinstance(dig, DigitizerProgram)
+    # the acquisition starts after the pulse and the wait, in digitizer samples (500 MS/s, dt = 1 ns)
+    assert [w.start for w in dig.windows] == [(64 + w) // 2 for w in waits]
