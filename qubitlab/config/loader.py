@@ -101,15 +101,24 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def _validate_device(path: Path, lab: LabConfig) -> None:
-    """The virtual lab's ``device`` section, checked by the physics engine's schema when it is installed."""
+    """The virtual lab's ``device`` section, checked by the physics engine's schema and against the topology."""
     if lab.device is None:
+        if lab.kind == "virtual":
+            raise ConfigError(f"lab file {path}: a virtual lab needs a 'device' section (the physics parameters of "
+                              "its qubits, couplings and readout); see lab_configs/virtual_2q.yaml")
         return
+    from qubitlab.drivers.mock.physics.device import DeviceConfig  # pydantic only: light
+
     try:
-        from qubitlab.drivers.mock.physics.device import DeviceConfig  # type: ignore[import-not-found]
-    except ImportError:
-        return
-    try:
-        DeviceConfig.model_validate(lab.device)
+        device = DeviceConfig.model_validate(lab.device)
     except ValidationError as exc:
         text = _describe(path, exc).replace("\n  - ", "\n  - device.")
         raise ConfigError(text) from None
+    if sorted(device.qubits) != sorted(lab.topology.qubits):
+        raise ConfigError(f"lab file {path}: device.qubits {sorted(device.qubits)} must be the topology's qubits "
+                          f"{sorted(lab.topology.qubits)}")
+    pairs = {frozenset(c.qubits) for c in device.couplings}
+    wired = {frozenset(c) for c in lab.topology.couplings}
+    if pairs != wired:
+        raise ConfigError(f"lab file {path}: device.couplings {sorted(map(sorted, pairs))} must be the topology's "
+                          f"couplings {sorted(map(sorted, wired))}")

@@ -140,3 +140,17 @@ def test_several_problems_are_reported_together(tmp_path: Path) -> None:
     message = refused(variant(tmp_path, change))
     assert "2 problems" in message
     assert "timing.dt" in message and "limits.awgs.awg.max_amplitude" in message
+
+
+def test_virtual_lab_needs_a_device_matching_its_topology(tmp_path: Path) -> None:
+    assert "a virtual lab needs a 'device' section" in refused(variant(tmp_path, lambda d: d.pop("device")))
+    def drop_qubit_1(d: dict[str, Any]) -> None:
+        d["device"]["qubits"].pop(1)
+        d["device"]["couplings"] = []
+    message = refused(variant(tmp_path, drop_qubit_1))
+    assert "device.qubits [0] must be the topology's qubits [0, 1]" in message
+
+
+def test_device_values_are_checked_with_their_key(tmp_path: Path) -> None:
+    message = refused(variant(tmp_path, lambda d: d["device"]["qubits"][0].update(t2=1.0)))
+    assert "device.qubits[0]" in message and "exceeds 2 t1" in message
