@@ -44,11 +44,26 @@ class CouplingParams(_Model):
     j: float = Field(description="Coupling strength J / 2 pi, Hz.")
 
 
+class CrosstalkParams(_Model):
+    """Classical crosstalk: the drive line of ``line`` also reaches transmon ``reaches``.
+
+    The drive ``reaches`` sees is the one ``line`` sees times ``amplitude * exp(i phase)`` (before each
+    transmon's own ``rabi_per_volt``), so a control line playing at its target's frequency also drives the
+    target directly -- the term that cross-resonance calibration cancels.
+    """
+
+    line: int
+    reaches: int
+    amplitude: float = Field(ge=0, description="Relative drive amplitude at ``reaches``.")
+    phase: float = Field(0.0, description="Relative phase, rad.")
+
+
 class DeviceConfig(_Model):
     """The whole virtual device."""
 
     qubits: dict[int, QubitParams]
     couplings: list[CouplingParams] = Field(default_factory=list)
+    crosstalk: list[CrosstalkParams] = Field(default_factory=list)
     levels: int = Field(3, ge=2, le=5, description="Levels kept per transmon.")
     seed: int = Field(1234, description="Seed of every random draw (shots, noise): equal seeds, equal shots.")
 
@@ -58,4 +73,8 @@ class DeviceConfig(_Model):
             a, b = c.qubits
             if a == b or a not in self.qubits or b not in self.qubits:
                 raise ValueError(f"coupling {c.qubits} must join two different qubits of {sorted(self.qubits)}")
+        for x in self.crosstalk:
+            if x.line == x.reaches or x.line not in self.qubits or x.reaches not in self.qubits:
+                raise ValueError(f"crosstalk from line {x.line} to {x.reaches} must join two different qubits of "
+                                 f"{sorted(self.qubits)}")
         return self

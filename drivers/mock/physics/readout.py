@@ -1,20 +1,34 @@
-"""Dispersive readout: the integrated IQ point of each shot from the resonator's state-dependent response.
+"""Dispersive readout: what the digitizer records from a probe on a feedline with readout resonators.
 
-A probe at frequency ``f_p`` passes a readout resonator side-coupled to the feedline (a notch, critically
-coupled), whose frequency depends on the transmon's level (``f_r(n) = f_r + n chi``). The transmitted signal
-per volt of probe (times the line's readout gain) settles to ``S_n = 1 - (kappa/2) / (kappa/2 - i Delta_n)``:
-a dip to zero at ``f_r(n)``. It starts at the bare probe (the resonator is empty) and relaxes to ``S_n`` at the
-rate ``gamma_n = kappa/2 - i Delta_n``. A shot in level n that decays at a random time ``tau ~ Exp(T1)``
-relaxes towards level n-1's response from then on, so it lands between the blobs. Integration (boxcar weights) is done in closed form; white noise of ``sigma`` per
-digitizer sample becomes ``sigma / sqrt(N)`` on the average of N samples. Shots follow the joint populations
-of the device's state, so correlations (a Bell state) come out right.
+Each resonator is side-coupled to the feedline (a notch, critically coupled); its frequency depends on its
+transmon's level, ``f_r(n) = f_r + n chi``. In the readout LO's frame the probe is the line's complex baseband
+``x(t)`` (volts at the device), and the resonator field obeys the linear equation
+
+    dr/dt = -(kappa/2 - i delta_n) r + (kappa/2) x,     delta_n = 2 pi (f_r(n) - f_LO),
+
+exactly solvable sample by sample since ``x`` is held per AWG sample (a first-order recursion, run with
+``scipy.signal.lfilter``). The feedline carries ``g x - sum_q g_q r_q`` to the digitizer (``g`` the mean
+readout gain of the resonators on it): a tone at ``f_r(n)`` is absorbed, and in steady state the transmission
+is the notch ``1 - (kappa/2) / (kappa/2 + i Delta)``, ``Delta = 2 pi (f_probe - f_r(n))``. Ring-up is there
+because the resonator starts empty.
+
+The digitizer demodulates at its window's frequency and integrates with the window's weights. A shot whose
+transmon decays from ``n`` to ``n - 1`` at a random time inside the window follows level ``n``'s field until
+then and relaxes towards level ``n - 1``'s afterwards; since the difference of two solutions decays freely,
+the integral splits into prefix sums and one geometric tail, so every shot costs O(1) after one pass over the
+window (it lands between the blobs). White noise of ``sigma`` per digitizer sample and quadrature becomes
+``sigma * ||w||`` on the integrated point. Levels are drawn from the joint populations, so correlations (a
+Bell state) come out right.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
+import scipy.signal
 from numpy.typing import NDArray
 
 from qubitlab.drivers.mock.physics.device import QubitParams
@@ -24,55 +38,120 @@ TWO_PI = 2 * math.pi
 
 
 def steady_response(qubit: QubitParams, probe_frequency: float, level: int | NDArray[np.int64]) -> ComplexArray:
-    """Steady-state transmitted signal per volt of probe (in the probe's frame) with the transmon in ``level``."""
+    """Steady-state transmission per volt of probe (the notch, times the readout gain) with the transmon in
+    ``level``; the closed form the resonator equation relaxes to under a continuous tone."""
     kappa = TWO_PI * qubit.resonator_linewidth
     detuning = TWO_PI * (probe_frequency - (qubit.resonator_frequency + np.asarray(level) * qubit.dispersive_shift))
-    return np.asarray(qubit.readout_gain * (1 - (kappa / 2) / (kappa / 2 - 1j * detuning)), dtype=np.complex128)
+    return np.asarray(qubit.readout_gain * (1 - (kappa / 2) / (kappa / 2 + 1j * detuning)), dtype=np.complex128)
 
 
-def _rate(qubit: QubitParams, probe_frequency: float, level: int | NDArray[np.int64]) -> ComplexArray:
-    kappa = TWO_PI * qubit.resonator_linewidth
-    detuning = TWO_PI * (probe_frequency - (qubit.resonator_frequency + np.asarray(level) * qubit.dispersive_shift))
-    return np.asarray(kappa / 2 - 1j * detuning, dtype=np.complex128)
+@dataclass(frozen=True)
+class Resonator:
+    """One resonator's field on a window of the grid, for every level of its transmon."""
+
+    qubit: QubitParams
+    fields: ComplexArray
+    """``(levels, n)``: the field at each grid point, starting empty at the first."""
+    decay: ComplexArray
+    """``(levels,)``: the free decay factor per grid step, ``exp(-(kappa/2 - i delta_n) dt)``."""
+
+    @classmethod
+    def driven(cls, qubit: QubitParams, lo_frequency: float, probe: ComplexArray, step: float, levels: int
+               ) -> Resonator:
+        half_kappa = math.pi * qubit.resonator_linewidth
+        n = np.arange(levels)
+        rates = half_kappa - 1j * TWO_PI * (qubit.resonator_frequency + n * qubit.dispersive_shift - lo_frequency)
+        decay = np.exp(-rates * step)
+        gain = (1 - decay) * half_kappa / rates
+        fields = np.empty((levels, probe.shape[0]), dtype=np.complex128)
+        for level in range(levels):  # r[k+1] = a r[k] + b x[k], r[0] = 0
+            fields[level] = scipy.signal.lfilter([0.0, gain[level]], [1.0, -decay[level]], probe)
+        return cls(qubit, fields, decay)
 
 
-def _ring_mean(steady: ComplexArray, rate: ComplexArray, start_field: ComplexArray, span: NDArray[np.float64] | float
-               ) -> ComplexArray:
-    """Integral over ``span`` of ``steady + (start_field - steady) exp(-rate t)`` (not divided by span)."""
-    span = np.asarray(span, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        decay_integral = np.where(np.abs(rate * span) < 1e-12, span, (1 - np.exp(-rate * span)) / rate)
-    return np.asarray(steady * span + (start_field - steady) * decay_integral, dtype=np.complex128)
+@dataclass(frozen=True)
+class Window:
+    """Where the digitizer samples (grid indices relative to the resonators' first point) and how it weighs
+    them: ``kernel[k]`` is ``conj(w) exp(-i 2 pi f_demod t)`` at digitizer sample ``k``."""
+
+    index: NDArray[np.int64]
+    kernel: ComplexArray
+    demod: ComplexArray
+    """``exp(-i 2 pi f_demod t)`` per digitizer sample (raw traces)."""
 
 
-def integrated_iq(qubit: QubitParams, probe_frequency: float, amplitude: float, duration: float,
-                  levels: NDArray[np.int64], rng: np.random.Generator, samples: int) -> ComplexArray:
-    """Mean of the demodulated signal over a window of ``duration`` seconds from the start of the probe, one
-    complex value per shot (shots start in ``levels``), with T1 decay and white noise over ``samples`` samples."""
-    levels = np.asarray(levels, dtype=np.int64)
+def kerneled(resonators: Sequence[Resonator], levels: NDArray[np.int64], decays: NDArray[np.int64],
+             window: Window, through: complex, through_gain: float) -> ComplexArray:
+    """Integrated IQ per shot without noise. ``levels[s, i]`` is resonator ``i``'s transmon level in shot ``s``,
+    ``decays[s, i]`` the grid index where it drops one level (or a value past the window for none)."""
     shots = levels.shape[0]
-    decay_time = rng.exponential(qubit.t1, size=shots)
-    decays = (levels > 0) & (decay_time < duration)
-    start_level = levels
-    end_level = np.where(decays, levels - 1, levels)
-    steady_start = amplitude * steady_response(qubit, probe_frequency, start_level)
-    steady_end = amplitude * steady_response(qubit, probe_frequency, end_level)
-    rate_start, rate_end = _rate(qubit, probe_frequency, start_level), _rate(qubit, probe_frequency, end_level)
-    tau = np.where(decays, decay_time, duration)
-    bare = np.full(shots, amplitude * qubit.readout_gain, dtype=np.complex128)  # the empty resonator passes all
-    before = _ring_mean(steady_start, rate_start, bare, tau)
-    field_at_tau = steady_start + (bare - steady_start) * np.exp(-rate_start * tau)
-    after = _ring_mean(steady_end, rate_end, field_at_tau, duration - tau)
-    mean = (before + np.where(decays, after, 0)) / duration
-    sigma = qubit.readout_noise / math.sqrt(max(samples, 1))
-    noise = rng.normal(0.0, sigma, size=(shots, 2)) if sigma > 0 else np.zeros((shots, 2))
-    return np.asarray(mean + noise[:, 0] + 1j * noise[:, 1], dtype=np.complex128)
+    out = np.full(shots, through_gain * through, dtype=np.complex128)
+    idx, kernel = window.index, window.kernel
+    for i, res in enumerate(resonators):
+        terms = kernel[None, :] * res.fields[:, idx]  # (levels, samples)
+        prefix = np.concatenate([np.zeros((terms.shape[0], 1), dtype=np.complex128), np.cumsum(terms, axis=1)],
+                                axis=1)
+        total = prefix[:, -1]
+        n = levels[:, i]
+        value = total[n]
+        where = decays[:, i]
+        decayed = np.nonzero((n > 0) & (where <= idx[-1]))[0]
+        if decayed.size:
+            n0, j = n[decayed], where[decayed]
+            first = np.searchsorted(idx, j)  # digitizer samples from the decay on
+            tail = _tails(kernel, idx, res.decay, n0 - 1, first, j)
+            jump = res.fields[n0, j] - res.fields[n0 - 1, j]
+            value[decayed] = (prefix[n0, first] + total[n0 - 1] - prefix[n0 - 1, first] + jump * tail)
+        out -= res.qubit.readout_gain * value
+    return out
+
+
+def _tails(kernel: ComplexArray, idx: NDArray[np.int64], decay: ComplexArray, level: NDArray[np.int64],
+           first: NDArray[np.int64], start: NDArray[np.int64]) -> ComplexArray:
+    """``sum_{k >= first} kernel_k a^(idx_k - start)`` per shot, ``a`` the free decay of ``level``: the weight of
+    a field difference left at ``start`` as it decays away."""
+    out = np.zeros(first.shape[0], dtype=np.complex128)
+    spacing = np.diff(idx)
+    uniform = spacing.size == 0 or bool(np.all(spacing == spacing[0]))
+    for m in np.unique(level):
+        rows = np.nonzero(level == m)[0]
+        a = decay[m]
+        if uniform:  # G[f] = kernel[f] + a^s G[f+1], one backward recursion for all shots
+            step = int(spacing[0]) if spacing.size else 1
+            g = scipy.signal.lfilter([1.0], [1.0, -(a ** step)], kernel[::-1])[::-1]
+            g = np.append(g, 0.0)
+            f = first[rows]
+            out[rows] = g[f] * a ** (idx[np.minimum(f, idx.shape[0] - 1)] - start[rows])
+        else:
+            out[rows] = [np.sum(kernel[f:] * a ** (idx[f:] - j)) for f, j in zip(first[rows], start[rows])]
+    return out
+
+
+def traces(resonators: Sequence[Resonator], levels: NDArray[np.int64], decays: NDArray[np.int64],
+           window: Window, probe: ComplexArray, through_gain: float) -> ComplexArray:
+    """Demodulated time traces per shot without noise, shape ``(shots, samples)``."""
+    idx = window.index
+    out = np.broadcast_to(through_gain * probe[idx] * window.demod, (levels.shape[0], idx.shape[0])).copy()
+    for i, res in enumerate(resonators):
+        n = levels[:, i]
+        field = res.fields[n][:, idx]
+        j = decays[:, i]
+        after = (idx[None, :] >= j[:, None]) & (n[:, None] > 0)
+        rows = np.nonzero(after.any(axis=1))[0]
+        if rows.size:
+            n0, jj = n[rows], j[rows]
+            lower = res.fields[n0 - 1][:, idx]
+            free = (res.fields[n0, jj] - res.fields[n0 - 1, jj])[:, None] * \
+                res.decay[n0 - 1][:, None] ** np.maximum(idx[None, :] - jj[:, None], 0)
+            field[rows] = np.where(after[rows], lower + free, field[rows])
+        out -= res.qubit.readout_gain * field * window.demod[None, :]
+    return out
 
 
 def sample_levels(populations: NDArray[np.float64], shots: int, levels: int, count: int,
                   rng: np.random.Generator) -> NDArray[np.int64]:
-    """Per-shot levels of ``count`` transmons drawn from the joint populations (length ``levels**count``, qubit 0
-    the most significant digit); returns shape ``(shots, count)``."""
+    """Per-shot levels of ``count`` transmons drawn from the joint populations (length ``levels**count``, the
+    first transmon the most significant digit); returns shape ``(shots, count)``."""
     p = np.clip(np.asarray(populations, dtype=np.float64), 0, None)
     p = p / p.sum()
     outcomes = rng.choice(p.shape[0], size=shots, p=p)

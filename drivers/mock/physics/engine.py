@@ -1,0 +1,278 @@
+"""The virtual device behind the virtual instruments: AWG voltages, LO settings and acquisition windows in,
+shots out.
+
+It takes what the instruments produce -- each AWG output's voltages at the AWG's sample rate from the
+trigger, each LO's frequency, power and output state -- and the wiring of a lab file, forms the drive every
+transmon sees (``drive``), evolves the transmons the program drives (``evolve``, one density matrix per
+group of coupled driven transmons; transmons that are not driven stay in their ground state), draws each
+shot's levels from the joint populations at the first acquisition, and returns per acquisition window either
+one integrated IQ point per shot or the demodulated trace per shot (``readout``).
+
+What is not simulated (each refused with a message or documented here): drive after the first acquisition
+starts (mid-circuit measurement); measurement back-action on undriven transmons; a transmon decaying twice
+inside one window; the exchange dressing of an undriven neighbour (order ``(J/Delta)^2``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qubitlab.config.models import LabConfig
+from qubitlab.drivers.mock.physics.device import DeviceConfig
+from qubitlab.drivers.mock.physics.drive import LineSignal, LoState, Reach, substeps, transmon_drive
+from qubitlab.drivers.mock.physics.evolve import Group
+from qubitlab.drivers.mock.physics.readout import Resonator, Window, kerneled, sample_levels, traces
+from qubitlab.errors import DriverError
+
+ComplexArray = NDArray[np.complex128]
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """One digitizer window on one input: ``length`` samples from ``start`` seconds after the trigger."""
+
+    digitizer: str
+    input: str
+    start: float
+    length: int
+    demod_frequency: float = 0.0
+    weights: ComplexArray | None = field(default=None, compare=False, repr=False)
+    """Integration weights (conjugated when applied); ``None``: return the demodulated trace instead."""
+
+
+class VirtualDevice:
+    """The physics of one virtual lab: its lab file's ``device`` section and wiring."""
+
+    def __init__(self, lab: LabConfig, seed: int | None = None) -> None:
+        if lab.device is None:
+            raise DriverError(f"lab {lab.name!r} has no 'device' section: only a virtual lab can be simulated")
+        self.lab = lab
+        self.device = DeviceConfig.model_validate(lab.device)
+        rates = {awg: t.sample_rate for awg, t in lab.timing.awgs.items()}
+        self.rate = max(rates.values())
+        for awg, rate in rates.items():
+            if abs(self.rate / rate - round(self.rate / rate)) > 1e-9:
+                raise DriverError(f"virtual device: AWG {awg!r} at {rate:g} S/s is not a whole fraction of the "
+                                  f"fastest AWG's {self.rate:g} S/s")
+        self._rates = rates
+        self._drive_line = {q: lab.wiring.channels[f"d{q}"].line for q in self.device.qubits
+                            if f"d{q}" in lab.wiring.channels}
+        self._readout_line = {q: lab.wiring.channels[f"m{q}"].line for q in self.device.qubits
+                              if f"m{q}" in lab.wiring.channels}
+        self._inputs: dict[tuple[str, str], list[int]] = {}
+        for q in self.device.qubits:
+            channel = lab.wiring.channels.get(f"a{q}")
+            if channel is not None and channel.digitizer and channel.input:
+                self._inputs.setdefault((channel.digitizer, channel.input), []).append(q)
+        self._groups: dict[tuple[int, ...], Group] = {}
+        self.rng = np.random.default_rng(self.device.seed if seed is None else seed)
+
+    def reseed(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    # -- the run -------------------------------------------------------------------------------------------------
+    def run(self, outputs: Mapping[str, Mapping[str, NDArray[np.floating]]], los: Mapping[str, LoState],
+            acquisitions: Sequence[Acquisition], shots: int) -> list[ComplexArray]:
+        """Shots for each acquisition (``(shots,)`` IQ points, or ``(shots, length)`` traces when the window has
+        no weights). ``outputs`` maps AWG name -> output name -> volts per sample from the trigger."""
+        lines = self._line_signals(outputs, los)
+        if not acquisitions:
+            return []
+        start = min(a.start for a in acquisitions)
+        cut = int(round(start * self.rate))
+        for name, line in lines.items():
+            if self.lab.wiring.lines[name].kind == "drive" and line.lo.output and np.any(line.samples[cut:]):
+                late = cut + int(np.flatnonzero(line.samples[cut:])[0])
+                raise DriverError(f"virtual device: line {name!r} drives at {late / self.rate * 1e9:.0f} ns, after the "
+                                  f"first acquisition starts at {start * 1e9:.0f} ns; mid-circuit measurement is "
+                                  "not simulated")
+        levels = self._sample_levels(lines, cut, shots)
+        return [self._acquire(a, lines, levels, cut, shots) for a in acquisitions]
+
+    def populations(self, outputs: Mapping[str, Mapping[str, NDArray[np.floating]]], los: Mapping[str, LoState],
+                    until: float) -> dict[tuple[int, ...], NDArray[np.float64]]:
+        """Joint level populations of each driven group at ``until`` seconds (for tests and diagnostics)."""
+        lines = self._line_signals(outputs, los)
+        cut = int(round(until * self.rate))
+        return {group.qubits: group.populations(rho) for group, rho in self._evolve(lines, cut)}
+
+    # -- drive -------------------------------------------------------------------------------------------------
+    def _line_signals(self, outputs: Mapping[str, Mapping[str, NDArray[np.floating]]],
+                      los: Mapping[str, LoState]) -> dict[str, LineSignal]:
+        for awg in outputs:
+            if awg not in self._rates:
+                raise DriverError(f"virtual device: no AWG {awg!r} in lab {self.lab.name!r}; AWGs: "
+                                  f"{', '.join(sorted(self._rates))}")
+        held: dict[str, ComplexArray] = {}
+        for name, line in self.lab.wiring.lines.items():
+            played = outputs.get(line.awg, {})
+            i, q = (np.asarray(played.get(o, np.zeros(0)), dtype=np.float64) for o in line.outputs)
+            n = max(i.shape[0], q.shape[0])
+            s = np.zeros(n, dtype=np.complex128)
+            s.real[: i.shape[0]] = i
+            s.imag[: q.shape[0]] = q
+            repeat = int(round(self.rate / self._rates[line.awg]))
+            held[name] = np.repeat(s, repeat) * 10 ** (line.gain_db / 20)
+        length = max((s.shape[0] for s in held.values()), default=0)
+        signals = {}
+        for name, line in self.lab.wiring.lines.items():
+            lo = los.get(line.lo)
+            if lo is None:
+                raise DriverError(f"virtual device: no setting for LO {line.lo!r} (line {name!r}); LOs given: "
+                                  f"{', '.join(sorted(los)) or 'none'}")
+            s = held[name]
+            signals[name] = LineSignal(name, np.pad(s, (0, length - s.shape[0])), lo)
+        return signals
+
+    def _reaches(self, lines: Mapping[str, LineSignal]) -> dict[int, list[Reach]]:
+        reaches: dict[int, list[Reach]] = {q: [] for q in self.device.qubits}
+        for q, name in self._drive_line.items():
+            if name is not None and lines[name].live:
+                reaches[q].append(Reach(lines[name], 1.0, self.device.qubits[q].rabi_per_volt))
+        for x in self.device.crosstalk:
+            name = self._drive_line.get(x.line)
+            if name is not None and lines[name].live:
+                factor = x.amplitude * complex(math.cos(x.phase), math.sin(x.phase))
+                reaches[x.reaches].append(Reach(lines[name], factor, self.device.qubits[x.reaches].rabi_per_volt))
+        return reaches
+
+    # -- evolution ---------------------------------------------------------------------------------------------
+    def _group(self, qubits: tuple[int, ...]) -> Group:
+        group = self._groups.get(qubits)
+        if group is None:
+            group = self._groups[qubits] = Group(self.device, qubits, 1e9 / self.rate)
+        return group
+
+    def _components(self, driven: set[int]) -> list[tuple[int, ...]]:
+        parent = {q: q for q in driven}
+
+        def find(q: int) -> int:
+            while parent[q] != q:
+                q = parent[q]
+            return q
+
+        for c in self.device.couplings:
+            a, b = c.qubits
+            if a in driven and b in driven:
+                parent[find(a)] = find(b)
+        groups: dict[int, list[int]] = {}
+        for q in sorted(driven):
+            groups.setdefault(find(q), []).append(q)
+        return [tuple(g) for g in groups.values()]
+
+    def _evolve(self, lines: Mapping[str, LineSignal], cut: int) -> list[tuple[Group, ComplexArray]]:
+        reaches = self._reaches(lines)
+        driven = {q for q, r in reaches.items() if any(np.any(x.line.samples[:cut]) for x in r)}
+        out = []
+        for qubits in self._components(driven):
+            group = self._group(qubits)
+            out.append((group, self._through(group, [reaches[q] for q in qubits], cut)))
+        return out
+
+    def _through(self, group: Group, reaches: list[list[Reach]], cut: int) -> ComplexArray:
+        """The group's state at grid index ``cut``: pulse segments and idle gaps in order."""
+        active = np.zeros(cut, dtype=bool)
+        for rs in reaches:
+            for r in rs:
+                active |= r.line.samples[:cut] != 0
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], active.astype(np.int8), [0]])))
+        step = 1e9 / self.rate  # ns
+        rho, frame, now = group.ground(), self.device.qubits[group.qubits[0]].frequency, 0
+        for begin, end in zip(edges[0::2], edges[1::2]):
+            rho = group.idle(rho, frame, (begin - now) * step)
+            playing = sorted({r.line.lo.frequency for rs in reaches for r in rs if np.any(r.line.samples[begin:end])})
+            new = playing[0] if len(playing) == 1 else 0.5 * (playing[0] + playing[-1])
+            rho = group.reframe(rho, begin * step, frame, new)
+            frame = new
+            sub = substeps(playing, frame, self.rate)
+            drives = np.stack([transmon_drive(rs, frame, int(begin), int(end), sub, self.rate) for rs in reaches])
+            rho = group.pulse(rho, frame, drives, sub)
+            now = int(end)
+        return group.idle(rho, frame, (cut - now) * step)
+
+    def _sample_levels(self, lines: Mapping[str, LineSignal], cut: int, shots: int) -> NDArray[np.int64]:
+        """Each transmon's level per shot at grid index ``cut``, shape ``(shots, qubits)`` (by qubit index)."""
+        qubits = sorted(self.device.qubits)
+        column = {q: i for i, q in enumerate(qubits)}
+        levels = np.zeros((shots, len(qubits)), dtype=np.int64)
+        for group, rho in self._evolve(lines, cut):
+            drawn = sample_levels(group.populations(rho), shots, group.levels, len(group.qubits), self.rng)
+            for i, q in enumerate(group.qubits):
+                levels[:, column[q]] = drawn[:, i]
+        return levels
+
+    # -- readout -----------------------------------------------------------------------------------------------
+    def _acquire(self, acquisition: Acquisition, lines: Mapping[str, LineSignal], levels: NDArray[np.int64],
+                 cut: int, shots: int) -> ComplexArray:
+        key = (acquisition.digitizer, acquisition.input)
+        qubits = self._inputs.get(key, [])
+        rate = self._digitizer_rate(acquisition.digitizer)
+        times = acquisition.start + np.arange(acquisition.length) / rate
+        grid = np.floor(times * self.rate + 1e-6).astype(np.int64)
+        feeding = sorted({self._readout_line[q] for q in qubits if self._readout_line.get(q)})
+        length = max((lines[n].samples.shape[0] for n in lines), default=0)
+        end = int(grid[-1]) + 1 if grid.size else 0
+        probe = np.zeros(max(end, length), dtype=np.complex128)
+        los: dict[str, LoState] = {}
+        for name in feeding:
+            line = lines[name]
+            los[name] = line.lo
+            if line.lo.output:
+                probe[: line.samples.shape[0]] += line.samples
+        nonzero = np.flatnonzero(probe[:end])
+        first = int(min(nonzero[0], grid[0])) if nonzero.size else int(grid[0]) if grid.size else 0
+        probe = probe[first:end]
+        index = grid - first
+        demod = np.exp(-2j * math.pi * acquisition.demod_frequency * times)
+        kernel = (np.conj(acquisition.weights) * demod if acquisition.weights is not None else demod)
+        window = Window(index, np.asarray(kernel, dtype=np.complex128), demod)
+        resonators = []
+        for q in qubits:
+            name = self._readout_line.get(q)
+            lo = los.get(name) if name else None
+            if lo is None or not lo.output:
+                continue  # no probe reaches this resonator: it stays empty
+            resonators.append(Resonator.driven(self.device.qubits[q], lo.frequency, probe, 1.0 / self.rate,
+                                               self.device.levels))
+        measured = [q for q in qubits if self._readout_line.get(q) in los and los[self._readout_line[q]].output]
+        column = {q: i for i, q in enumerate(sorted(self.device.qubits))}
+        shot_levels = levels[:, [column[q] for q in measured]]
+        decays = self._decays(measured, shot_levels, cut - first, probe.shape[0])
+        gains = [self.device.qubits[q].readout_gain for q in qubits]
+        through_gain = float(np.mean(gains)) if gains else 1.0
+        sigma = float(np.mean([self.device.qubits[q].readout_noise for q in qubits])) if qubits else 0.0
+        if acquisition.weights is None:
+            out = traces(resonators, shot_levels, decays, window, probe, through_gain)
+            noise_scale = sigma
+        else:
+            through = complex(np.sum(kernel * probe[index]))
+            out = kerneled(resonators, shot_levels, decays, window, through, through_gain)
+            noise_scale = sigma * float(np.sqrt(np.sum(np.abs(acquisition.weights) ** 2)))
+        if noise_scale > 0:
+            out = out + self.rng.normal(0.0, noise_scale, out.shape) + 1j * self.rng.normal(0.0, noise_scale, out.shape)
+        return np.asarray(out, dtype=np.complex128)
+
+    def _decays(self, qubits: Sequence[int], levels: NDArray[np.int64], start: int, stop: int) -> NDArray[np.int64]:
+        """Grid index (relative to the window's first point) where each shot's transmon drops a level, or
+        ``stop`` when it does not before the window ends: exponential with rate ``n / T1`` from ``start``."""
+        out = np.full(levels.shape, stop, dtype=np.int64)
+        for i, q in enumerate(qubits):
+            n = levels[:, i]
+            excited = n > 0
+            t1 = self.device.qubits[q].t1
+            waits = self.rng.exponential(1.0, size=n.shape[0]) * t1 / np.maximum(n, 1)
+            at = np.maximum(start + np.ceil(waits * self.rate).astype(np.int64), 0)
+            out[:, i] = np.where(excited & (at < stop), at, stop)
+        return out
+
+    def _digitizer_rate(self, digitizer: str) -> float:
+        timing = self.lab.timing.digitizers.get(digitizer)
+        if timing is None:
+            raise DriverError(f"virtual device: no digitizer {digitizer!r} in lab {self.lab.name!r}; digitizers: "
+                              f"{', '.join(sorted(self.lab.timing.digitizers)) or 'none'}")
+        return timing.sample_rate
