@@ -14,6 +14,7 @@ SUITES = {
     "pulse": "benchmarks.pulse",
     "compile": "benchmarks.compile",
     "sim": "benchmarks.sim",
+    "device": "benchmarks.device",
 }
 
 

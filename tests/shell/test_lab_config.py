@@ -147,6 +147,7 @@ def test_virtual_lab_needs_a_device_matching_its_topology(tmp_path: Path) -> Non
     def drop_qubit_1(d: dict[str, Any]) -> None:
         d["device"]["qubits"].pop(1)
         d["device"]["couplings"] = []
+        d["device"]["crosstalk"] = []
     message = refused(variant(tmp_path, drop_qubit_1))
     assert "device.qubits [0] must be the topology's qubits [0, 1]" in message
 

@@ -1,8 +1,6 @@
-"""The virtual lab's physics engine (issue 5, in progress).
+"""The virtual lab's physics engine: transmons that answer instrument-level signals with physics.
 
-Landed: the device schema of a lab file's ``device:`` section (``device``), exact propagation of
-piecewise-constant Hamiltonians and Lindbladians (``propagate``), transmon Hamiltonians with exchange coupling
-and drives (``transmon``), and dispersive readout with ring-up, T1 decay in the window and white noise
-(``readout``). Next: the drive path from AWG samples, LOs and wiring, and the engine behind the virtual
-instruments.
+``engine.VirtualDevice`` is the entry point (AWG voltages, LO states and digitizer windows in; shots out);
+``device`` holds the schema of a lab file's ``device:`` section; ``drive``, ``evolve``, ``readout``,
+``transmon`` and ``propagate`` are the parts. See docs/architecture.md.
 """

@@ -60,10 +60,8 @@ class VirtualDevice:
                 raise DriverError(f"virtual device: AWG {awg!r} at {rate:g} S/s is not a whole fraction of the "
                                   f"fastest AWG's {self.rate:g} S/s")
         self._rates = rates
-        self._drive_line = {q: lab.wiring.channels[f"d{q}"].line for q in self.device.qubits
-                            if f"d{q}" in lab.wiring.channels}
-        self._readout_line = {q: lab.wiring.channels[f"m{q}"].line for q in self.device.qubits
-                              if f"m{q}" in lab.wiring.channels}
+        self._drive_line = _lines_of(lab, "d", self.device.qubits)
+        self._readout_line = _lines_of(lab, "m", self.device.qubits)
         self._inputs: dict[tuple[str, str], list[int]] = {}
         for q in self.device.qubits:
             channel = lab.wiring.channels.get(f"a{q}")
@@ -117,7 +115,7 @@ class VirtualDevice:
             s.real[: i.shape[0]] = i
             s.imag[: q.shape[0]] = q
             repeat = int(round(self.rate / self._rates[line.awg]))
-            held[name] = np.repeat(s, repeat) * 10 ** (line.gain_db / 20)
+            held[name] = np.asarray(np.repeat(s, repeat) * 10 ** (line.gain_db / 20), dtype=np.complex128)
         length = max((s.shape[0] for s in held.values()), default=0)
         signals = {}
         for name, line in self.lab.wiring.lines.items():
@@ -132,13 +130,13 @@ class VirtualDevice:
     def _reaches(self, lines: Mapping[str, LineSignal]) -> dict[int, list[Reach]]:
         reaches: dict[int, list[Reach]] = {q: [] for q in self.device.qubits}
         for q, name in self._drive_line.items():
-            if name is not None and lines[name].live:
+            if lines[name].live:
                 reaches[q].append(Reach(lines[name], 1.0, self.device.qubits[q].rabi_per_volt))
         for x in self.device.crosstalk:
-            name = self._drive_line.get(x.line)
-            if name is not None and lines[name].live:
+            source = self._drive_line.get(x.line)
+            if source is not None and lines[source].live:
                 factor = x.amplitude * complex(math.cos(x.phase), math.sin(x.phase))
-                reaches[x.reaches].append(Reach(lines[name], factor, self.device.qubits[x.reaches].rabi_per_volt))
+                reaches[x.reaches].append(Reach(lines[source], factor, self.device.qubits[x.reaches].rabi_per_volt))
         return reaches
 
     # -- evolution ---------------------------------------------------------------------------------------------
@@ -214,7 +212,7 @@ class VirtualDevice:
         rate = self._digitizer_rate(acquisition.digitizer)
         times = acquisition.start + np.arange(acquisition.length) / rate
         grid = np.floor(times * self.rate + 1e-6).astype(np.int64)
-        feeding = sorted({self._readout_line[q] for q in qubits if self._readout_line.get(q)})
+        feeding = sorted({self._readout_line[q] for q in qubits if q in self._readout_line})
         length = max((lines[n].samples.shape[0] for n in lines), default=0)
         end = int(grid[-1]) + 1 if grid.size else 0
         probe = np.zeros(max(end, length), dtype=np.complex128)
@@ -233,24 +231,28 @@ class VirtualDevice:
         window = Window(index, np.asarray(kernel, dtype=np.complex128), demod)
         resonators = []
         for q in qubits:
-            name = self._readout_line.get(q)
-            lo = los.get(name) if name else None
+            feed = self._readout_line.get(q)
+            lo = los.get(feed) if feed is not None else None
             if lo is None or not lo.output:
                 continue  # no probe reaches this resonator: it stays empty
             resonators.append(Resonator.driven(self.device.qubits[q], lo.frequency, probe, 1.0 / self.rate,
                                                self.device.levels))
-        measured = [q for q in qubits if self._readout_line.get(q) in los and los[self._readout_line[q]].output]
+        measured = [q for q in qubits if q in self._readout_line and self._readout_line[q] in los
+                    and los[self._readout_line[q]].output]
         column = {q: i for i, q in enumerate(sorted(self.device.qubits))}
         shot_levels = levels[:, [column[q] for q in measured]]
         decays = self._decays(measured, shot_levels, cut - first, probe.shape[0])
         gains = [self.device.qubits[q].readout_gain for q in qubits]
         through_gain = float(np.mean(gains)) if gains else 1.0
         sigma = float(np.mean([self.device.qubits[q].readout_noise for q in qubits])) if qubits else 0.0
+        # the feedline at a digitizer instant between two AWG holds: their mean (what the reconstruction filter
+        # makes of a held signal), so a tone is seen at the instant it is sampled, like the resonator field
+        at = np.asarray(0.5 * (probe[np.maximum(index - 1, 0)] + probe[index]), dtype=np.complex128)
         if acquisition.weights is None:
-            out = traces(resonators, shot_levels, decays, window, probe, through_gain)
+            out = traces(resonators, shot_levels, decays, window, at, through_gain)
             noise_scale = sigma
         else:
-            through = complex(np.sum(kernel * probe[index]))
+            through = complex(np.sum(kernel * at))
             out = kerneled(resonators, shot_levels, decays, window, through, through_gain)
             noise_scale = sigma * float(np.sqrt(np.sum(np.abs(acquisition.weights) ** 2)))
         if noise_scale > 0:
@@ -276,3 +278,13 @@ class VirtualDevice:
             raise DriverError(f"virtual device: no digitizer {digitizer!r} in lab {self.lab.name!r}; digitizers: "
                               f"{', '.join(sorted(self.lab.timing.digitizers)) or 'none'}")
         return timing.sample_rate
+
+
+def _lines_of(lab: LabConfig, kind: str, qubits: Mapping[int, object]) -> dict[int, str]:
+    """Qubit -> the line its ``d`` (drive) or ``m`` (measure) channel plays on, for the qubits that have one."""
+    out = {}
+    for q in qubits:
+        channel = lab.wiring.channels.get(f"{kind}{q}")
+        if channel is not None and channel.line is not None:
+            out[q] = channel.line
+    return out

@@ -88,7 +88,7 @@ def _kron_all(maps: Sequence[ComplexArray]) -> ComplexArray:
     letters = "abcdefghijklmnopqrstuvwxyz"
     parts, rows_out, cols_out, rows_in, cols_in = [], "", "", "", ""
     for i in range(count):
-        ro, co, ri, ci = letters[4 * i: 4 * i + 4]
+        ro, co, ri, ci = list(letters[4 * i: 4 * i + 4])
         parts.append(ro + co + ri + ci)
         rows_out, cols_out, rows_in, cols_in = rows_out + ro, cols_out + co, rows_in + ri, cols_in + ci
     out = np.einsum(",".join(parts) + "->" + rows_out + cols_out + rows_in + cols_in, *tensors)
@@ -186,7 +186,8 @@ class Group:
         self._local_half = [_local_map(self._params[i], self.levels, duration / chunks / 2)
                             for i in range(len(self.qubits))]
         try:
-            return self.strang(rho[None], np.broadcast_to(step, (1, chunks, self.dim, self.dim)))[0]
+            return np.asarray(self.strang(rho[None], np.broadcast_to(step, (1, chunks, self.dim, self.dim)))[0],
+                              dtype=np.complex128)
         finally:
             self._local, self._local_half = local, local_half
 
@@ -204,7 +205,7 @@ class Group:
         """Evolve through a pulse segment: ``drives`` is ``W`` per transmon of the group, shape
         ``(k, samples * sub)`` in rad/ns, in the frame at ``frame`` Hz."""
         steps = self.sample_unitaries(frame, drives, sub)
-        return self.strang(rho[None], steps[None])[0]
+        return np.asarray(self.strang(rho[None], steps[None])[0], dtype=np.complex128)
 
     def pulses(self, rho: ComplexArray, frame: float, drives: ComplexArray, sub: int = 1) -> ComplexArray:
         """A batch of pulse segments from the same state (a sweep): ``drives`` ``(points, k, samples * sub)``."""
@@ -248,7 +249,7 @@ class Group:
         self._unitaries[key] = steps
         if len(self._unitaries) > _CACHE_SIZE:
             self._unitaries.popitem(last=False)
-        return steps
+        return np.asarray(steps, dtype=np.complex128)
 
     def _unitaries_of(self, frame: float, drives: ComplexArray, sub: int) -> ComplexArray:
         """Per-sample unitaries for a batch of drives ``(points, k, samples * sub)`` -> ``(points, samples, d, d)``."""

@@ -128,10 +128,11 @@ def _tails(kernel: ComplexArray, idx: NDArray[np.int64], decay: ComplexArray, le
 
 
 def traces(resonators: Sequence[Resonator], levels: NDArray[np.int64], decays: NDArray[np.int64],
-           window: Window, probe: ComplexArray, through_gain: float) -> ComplexArray:
-    """Demodulated time traces per shot without noise, shape ``(shots, samples)``."""
+           window: Window, through: ComplexArray, through_gain: float) -> ComplexArray:
+    """Demodulated time traces per shot without noise, shape ``(shots, samples)``; ``through`` is the probe at
+    each digitizer sample."""
     idx = window.index
-    out = np.broadcast_to(through_gain * probe[idx] * window.demod, (levels.shape[0], idx.shape[0])).copy()
+    out = np.broadcast_to(through_gain * through * window.demod, (levels.shape[0], idx.shape[0])).copy()
     for i, res in enumerate(resonators):
         n = levels[:, i]
         field = res.fields[n][:, idx]
