@@ -144,9 +144,16 @@ def test_multiplexed_readout_tells_two_resonators_apart() -> None:
 
 def test_shots_follow_the_joint_populations() -> None:
     rng = np.random.default_rng(11)
-    bell = np.zeros(9)
-    bell[0] = bell[4] = 0.5  # (|00> + |11>)/sqrt(2) in two 3-level transmons: populations of the exact state
-    levels = sample_levels(bell, 20000, 3, 2, rng)
+    # (|00> + |11>)/sqrt(2) prepared with exact unitaries on two 3-level transmons: H on the first, then CNOT
+    # (both acting on the qubit levels, identity on level 2)
+    h = np.eye(3, dtype=complex)
+    h[:2, :2] = np.array([[1, 1], [1, -1]]) / math.sqrt(2)
+    x = np.eye(3, dtype=complex)
+    x[:2, :2] = np.array([[0, 1], [1, 0]])
+    p1 = np.diag([0, 1, 0]).astype(complex)
+    cnot = np.kron(np.eye(3) - p1, np.eye(3)) + np.kron(p1, x)
+    state = cnot @ np.kron(h, np.eye(3)) @ np.eye(9, dtype=complex)[0]
+    levels = sample_levels(np.abs(state) ** 2, 20000, 3, 2, rng)
     assert np.all(levels[:, 0] == levels[:, 1])  # perfectly correlated
     assert np.mean(levels[:, 0]) == pytest.approx(0.5, abs=0.015)
 
