@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks._harness import Row, measure
+from benchmarks.sim import lifted_gaussian
 from qubitlab import load_lab
 from qubitlab.config.models import LabConfig
 from qubitlab.drivers.mock.physics.device import DeviceConfig
@@ -29,9 +30,7 @@ WINDOW = 500
 
 
 def _gaussian(n: int, sigma: float) -> np.ndarray:
-    t = np.arange(n) + 0.5
-    g0 = math.exp(-0.5 * ((n / 2 + 1) / sigma) ** 2)
-    return (np.exp(-0.5 * ((t - n / 2) / sigma) ** 2) - g0) / (1 - g0)
+    return lifted_gaussian(np.arange(n) + 0.5, n / 2, n + 1, sigma)
 
 
 def _tone(envelope: np.ndarray, if_hz: float, start: int) -> np.ndarray:

@@ -22,6 +22,7 @@ import hashlib
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sl
@@ -37,6 +38,7 @@ _CACHE_SIZE = 512
 
 
 _DENSE_DIM = 9  # groups up to this many states (two transmons) use dense maps and an exact idle Liouvillian
+_STACK_BYTES = 256 * 2**20  # largest stack of per-sample Hamiltonians built at once
 _IDLE_CHUNK = 1.0  # ns: larger groups wait in Strang steps of this length
 
 
@@ -67,16 +69,24 @@ def _bare_frequencies(dressed: NDArray[np.float64], couplings: Sequence[tuple[in
     return bare
 
 
-def _local_map(params: QubitParams, levels: int, duration: float) -> ComplexArray:
-    """``exp(D dt)`` of one transmon's T1 and pure dephasing, on its row-stacked density matrix."""
+def _lindblad_ops(params: QubitParams, levels: int) -> list[ComplexArray]:
+    """One transmon's Lindblad operators: ``sqrt(1/T1) a`` and pure dephasing ``sqrt(2 gamma_phi) n`` with
+    ``gamma_phi = 1/T2 - 1/(2 T1)`` (rates per ns), so that coherences decay at ``1/T2``."""
     a = lowering(levels)
     t1, t2 = params.t1 * 1e9, params.t2 * 1e9
-    collapse = [math.sqrt(1 / t1) * a]
+    ops = [math.sqrt(1 / t1) * a]
     dephasing = 1 / t2 - 1 / (2 * t1)
     if dephasing > 0:
-        collapse.append(math.sqrt(2 * dephasing) * (a.conj().T @ a))
-    return np.asarray(sl.expm(liouvillian(np.zeros((levels, levels), dtype=np.complex128), collapse) * duration),
-                      dtype=np.complex128)
+        ops.append(math.sqrt(2 * dephasing) * (a.conj().T @ a))
+    return ops
+
+
+@dataclass(frozen=True)
+class _Dissipation:
+    """``exp(D t)`` for one duration: per-transmon maps, and their product as one matrix for small groups."""
+
+    local: tuple[ComplexArray, ...]
+    dense: ComplexArray | None
 
 
 def _kron_all(maps: Sequence[ComplexArray]) -> ComplexArray:
@@ -117,26 +127,9 @@ class Group:
                                                for i, j in [(index[c.qubits[0]], index[c.qubits[1]])]])
         self._params = params
         self._drives = [drive_operators(i, count, self.levels) for i in range(count)]
-        a = lowering(self.levels)
-        n = a.conj().T @ a
-        collapse = []
-        for i, p in enumerate(params):
-            t1, t2 = p.t1 * 1e9, p.t2 * 1e9  # ns
-            collapse.append(math.sqrt(1 / t1) * embed(a, i, dims))
-            dephasing = 1 / t2 - 1 / (2 * t1)
-            if dephasing > 0:
-                collapse.append(math.sqrt(2 * dephasing) * embed(n, i, dims))
-        self._collapse = collapse
+        self._collapse = [embed(op, i, dims) for i, p in enumerate(params) for op in _lindblad_ops(p, self.levels)]
         self.excitations = np.sum(np.indices(dims).reshape(count, -1), axis=0).astype(np.float64)
-        # dissipation acts on each transmon alone and the parts commute, so exp(D dt) is a product of per-transmon
-        # maps: dense for small groups, applied factor by factor (never a d^2 x d^2 matrix) for larger ones
-        self._local = [_local_map(p, self.levels, step) for p in params]
-        self._local_half = [_local_map(p, self.levels, step / 2) for p in params]
-        if self.dim <= _DENSE_DIM:
-            self._dissipate: ComplexArray | None = _kron_all(self._local)
-            self._dissipate_half: ComplexArray | None = _kron_all(self._local_half)
-        else:
-            self._dissipate = self._dissipate_half = None
+        self._dissipations: dict[float, _Dissipation] = {}
         self._statics: dict[float, ComplexArray] = {}
         self._idle: dict[float, tuple[ComplexArray, ComplexArray, ComplexArray] | None] = {}
         self._unitaries: OrderedDict[bytes, ComplexArray] = OrderedDict()
@@ -181,15 +174,8 @@ class Group:
         chunks = max(1, math.ceil(duration / _IDLE_CHUNK))
         energies, vectors = np.linalg.eigh(self.static(frame))
         step = vectors @ np.diag(np.exp(-1j * energies * duration / chunks)) @ vectors.conj().T
-        local, local_half = self._local, self._local_half
-        self._local = [_local_map(self._params[i], self.levels, duration / chunks) for i in range(len(self.qubits))]
-        self._local_half = [_local_map(self._params[i], self.levels, duration / chunks / 2)
-                            for i in range(len(self.qubits))]
-        try:
-            return np.asarray(self.strang(rho[None], np.broadcast_to(step, (1, chunks, self.dim, self.dim)))[0],
-                              dtype=np.complex128)
-        finally:
-            self._local, self._local_half = local, local_half
+        steps = np.broadcast_to(step, (1, chunks, self.dim, self.dim))
+        return np.asarray(self.strang(rho[None], steps, duration / chunks)[0], dtype=np.complex128)
 
     def _idle_decomposition(self, frame: float) -> tuple[ComplexArray, ComplexArray, ComplexArray] | None:
         if frame not in self._idle:
@@ -212,25 +198,39 @@ class Group:
         steps = self._unitaries_of(frame, drives, sub)
         return self.strang(np.broadcast_to(rho, (drives.shape[0], self.dim, self.dim)), steps)
 
-    def strang(self, rho: ComplexArray, steps: ComplexArray) -> ComplexArray:
-        """``E^(1/2) U_k E^(1/2)`` for each sample's unitary, on a batch: ``rho`` ``(b, d, d)``, ``steps``
-        ``(b, samples, d, d)``."""
-        rho = self.dissipate(rho, half=True)
+    def strang(self, rho: ComplexArray, steps: ComplexArray, step: float | None = None) -> ComplexArray:
+        """``E^(1/2) U_k E^(1/2)`` for each unitary, on a batch: ``rho`` ``(b, d, d)``, ``steps``
+        ``(b, samples, d, d)``, each unitary lasting ``step`` ns (the grid's by default)."""
+        step = self.step if step is None else step
+        full, half = self.dissipation(step), self.dissipation(step / 2)
+        rho = self.dissipate(rho, half)
         adjoints = np.conj(np.swapaxes(steps, -1, -2))
         last = steps.shape[1] - 1
         for k in range(steps.shape[1]):
-            rho = self.dissipate(steps[:, k] @ rho @ adjoints[:, k], half=k == last)
+            rho = self.dissipate(steps[:, k] @ rho @ adjoints[:, k], half if k == last else full)
         return np.asarray(rho, dtype=np.complex128)
 
-    def dissipate(self, rho: ComplexArray, half: bool = False) -> ComplexArray:
-        """T1 and dephasing over one grid step (or half of one) on a batch ``(b, d, d)``."""
+    def dissipation(self, duration: float) -> _Dissipation:
+        """T1 and dephasing over ``duration`` ns, cached. They act on each transmon alone and commute, so
+        ``exp(D t)`` is a product of per-transmon maps: one matrix for small groups, applied factor by factor
+        (never a d^2 x d^2 matrix) for larger ones."""
+        maps = self._dissipations.get(duration)
+        if maps is None:
+            zero = np.zeros((self.levels, self.levels), dtype=np.complex128)
+            local = tuple(np.asarray(sl.expm(liouvillian(zero, _lindblad_ops(p, self.levels)) * duration),
+                                     dtype=np.complex128) for p in self._params)
+            maps = _Dissipation(local, _kron_all(local) if self.dim <= _DENSE_DIM else None)
+            self._dissipations[duration] = maps
+        return maps
+
+    def dissipate(self, rho: ComplexArray, maps: _Dissipation) -> ComplexArray:
+        """Apply a dissipation map to a batch ``(b, d, d)``."""
         batch, d = rho.shape[0], self.dim
-        dense = self._dissipate_half if half else self._dissipate
-        if dense is not None:
-            return np.asarray((rho.reshape(batch, d * d) @ dense.T).reshape(batch, d, d), dtype=np.complex128)
+        if maps.dense is not None:
+            return np.asarray((rho.reshape(batch, d * d) @ maps.dense.T).reshape(batch, d, d), dtype=np.complex128)
         count, levels = len(self.qubits), self.levels
         tensor = rho.reshape(batch, *([levels] * (2 * count)))
-        for i, local in enumerate(self._local_half if half else self._local):
+        for i, local in enumerate(maps.local):
             m = local.reshape(levels, levels, levels, levels)  # (row', col', row, col)
             tensor = np.tensordot(tensor, m, axes=([1 + i, 1 + count + i], [2, 3]))
             tensor = np.moveaxis(tensor, [-2, -1], [1 + i, 1 + count + i])
@@ -252,8 +252,15 @@ class Group:
         return np.asarray(steps, dtype=np.complex128)
 
     def _unitaries_of(self, frame: float, drives: ComplexArray, sub: int) -> ComplexArray:
-        """Per-sample unitaries for a batch of drives ``(points, k, samples * sub)`` -> ``(points, samples, d, d)``."""
+        """Per-sample unitaries for a batch of drives ``(points, k, samples * sub)`` -> ``(points, samples, d, d)``,
+        computed in slices of samples so that the stack of Hamiltonians stays under ``_STACK_BYTES``."""
         points, count = drives.shape[0], drives.shape[2]
+        per_sample = points * sub * self.dim * self.dim * 16
+        samples = count // sub
+        chunk = max(1, _STACK_BYTES // per_sample)
+        if samples > chunk:
+            return np.concatenate([self._unitaries_of(frame, drives[:, :, i * sub:(i + chunk) * sub], sub)
+                                   for i in range(0, samples, chunk)], axis=1)
         hamiltonians = np.broadcast_to(self.static(frame), (points, count, self.dim, self.dim)).copy()
         for i, (x, y) in enumerate(self._drives):
             w = drives[:, i]
