@@ -34,14 +34,17 @@ class InstrumentModel:
     """dBm (LO)."""
     max_full_scale_vpp: float = 0.0
     """V peak to peak (AWG)."""
+    min_waveform_length: int = 1
+    """Shortest waveform the instrument plays, samples (AWG)."""
 
 
 INSTRUMENT_MODELS: dict[str, InstrumentModel] = {
     model.key: model
     for model in (
         InstrumentModel(
-            "tektronix_awg5208", "Tektronix AWG5208, 8 analog outputs, 16 bit, up to 2.5 GS/s (5 GS/s option)",
-            Role.AWG, tuple(str(i) for i in range(1, 9)), max_sample_rate=5.0e9, max_full_scale_vpp=1.5,
+            "tektronix_awg5208", "Tektronix AWG5208, 8 analog outputs, 16 bit, up to 2.5 GS/s",
+            Role.AWG, tuple(str(i) for i in range(1, 9)), max_sample_rate=2.5e9, max_full_scale_vpp=1.5,
+            min_waveform_length=2400,
         ),
         InstrumentModel(
             "rs_sgs100a", "Rohde & Schwarz SGS100A RF source, 1 MHz - 12.75 GHz",

@@ -352,6 +352,9 @@ def _check_timing(lab: LabConfig) -> None:
         if timing.min_length % timing.granularity:
             raise ValueError(f"{key}.min_length: {timing.min_length} must be a multiple of the granularity "
                              f"{timing.granularity}")
+        if timing.min_length < model.min_waveform_length:
+            raise ValueError(f"{key}.min_length: {timing.min_length} samples is shorter than {model.key}'s shortest "
+                             f"waveform, {model.min_waveform_length} samples")
         if timing.max_if_bandwidth > timing.sample_rate / 2:
             raise ValueError(f"{key}.max_if_bandwidth: {timing.max_if_bandwidth:g} Hz exceeds Nyquist "
                              f"({timing.sample_rate / 2:g} Hz)")

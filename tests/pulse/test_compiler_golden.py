@@ -1,5 +1,8 @@
 """Golden payloads: small schedules compiled for lab_configs/virtual_2q.yaml, stored as JSON and checked exactly.
 
+The AWG's minimum waveform length is lowered to 64 samples here (the AWG5208's real 2400 would pad every
+golden file with thousands of zeros without testing anything more).
+
 Regenerate after an intended change with ``pytest tests/pulse/test_compiler_golden.py --regen-golden`` and
 review the diff of ``tests/pulse/golden/`` like code: every changed number must be explained by the change.
 """
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ import pytest
 from qubitlab import load_lab, pulse
 from qubitlab.drivers.payloads import to_jsonable
 from qubitlab.pulse.compiler import compile
+from qubitlab.pulse.passes.hardware import hardware_view
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden")
@@ -103,9 +108,11 @@ CASES: dict[str, Callable[[], Any]] = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden_payloads(case: str, request: pytest.FixtureRequest) -> None:
     lab = load_lab(ROOT / "lab_configs" / "virtual_2q.yaml")
+    hw = hardware_view(lab)
+    hw = replace(hw, awgs={name: replace(awg, min_length=64) for name, awg in hw.awgs.items()})
     made = CASES[case]()
     program, values = made if isinstance(made, tuple) else (made, None)
-    compiled = to_jsonable(compile(program, lab, frames(lab), values=values))
+    compiled = to_jsonable(compile(program, hw, frames(lab), values=values))
     path = GOLDEN / f"{case}.json"
     if request.config.getoption("--regen-golden"):
         GOLDEN.mkdir(exist_ok=True)

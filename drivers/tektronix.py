@@ -1,0 +1,153 @@
+"""The ``Awg`` role over QCoDeS' own, unmodified ``TektronixAWG5208`` driver.
+
+Waveforms travel as ``.wfmx`` files and sequences as ``.seqx`` bundles through ``MMEMory:DATA``, made by the
+driver's own file writers. Each waveform is named by its content key (the compiler's hash), so the adapter
+asks the instrument once per connection which waveforms it holds (``WLISt:LIST?``) and sends only the new
+ones; the ``.seqx`` then carries just the sequence (``.sml``), whose steps name waveforms already in the list.
+A sequence already loaded and assigned is not sent again, and settings (sample rate, amplitudes) are written
+only when they change, so a repeated run costs a handful of commands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+
+import numpy as np
+from qcodes.instrument_drivers.tektronix import TektronixAWG5208
+
+from qubitlab.drivers.payloads import AwgProgram
+from qubitlab.drivers.visa import instrument_errors, reopen
+from qubitlab.errors import DriverError
+
+MIN_SAMPLES = 2400
+"""The AWG5208's shortest waveform (QCoDeS' ``makeWFMXFile`` refuses shorter ones too)."""
+_INTERNAL_TRIGGER = 3  # WaitInput "Internal" in QCoDeS' _makeSMLFile
+
+
+class Awg5208:
+    """``Awg`` for a Tektronix AWG5208 (outputs ``"1"`` .. ``"8"``)."""
+
+    def __init__(self, name: str, instrument: TektronixAWG5208, visalib: str | None = None) -> None:
+        self.name = name
+        self.instrument = instrument
+        self.visalib = visalib
+        self._held: set[str] | None = None
+        self._sequence: str | None = None
+
+    def reconnect(self) -> None:
+        with instrument_errors(self.name, "reconnecting"):
+            reopen(self.instrument, self.visalib)
+        self._held = None  # the instrument may have been restarted: ask again
+        self._sequence = None
+
+    # -- upload --------------------------------------------------------------------------------------------------
+    def upload(self, program: AwgProgram) -> int:
+        awg = self.instrument
+        with instrument_errors(self.name, "reading the waveform list (WLISt:LIST?)"):
+            if self._held is None:
+                self._held = set(awg.waveformList)
+        sent = 0
+        for key, samples in program.waveforms.items():
+            if key in self._held:
+                continue
+            if samples.shape[0] < MIN_SAMPLES:
+                raise DriverError(f"AWG {self.name!r}: waveform {key} has {samples.shape[0]} samples; the AWG5208 "
+                                  f"plays at least {MIN_SAMPLES}. Set timing.awgs.{self.name}.min_length: "
+                                  f"{MIN_SAMPLES} in the lab file")
+            # The samples are already fractions of full scale, which is what a .wfmx holds: amplitude 2.0 makes
+            # makeWFMXFile's rescaling (2 / amplitude) the identity.
+            wfmx = awg.makeWFMXFile(np.asarray(samples, dtype=np.float64), amplitude=2.0)
+            with instrument_errors(self.name, f"uploading waveform {key}.wfmx (MMEMory:DATA, MMEMory:OPEN)"):
+                awg.sendWFMXFile(wfmx, f"{key}.wfmx")
+                awg.loadWFMXFile(f"{key}.wfmx")
+            self._held.add(key)
+            sent += 1
+        self._load_sequence(program)
+        self._settings(program)
+        return sent
+
+    def _load_sequence(self, program: AwgProgram) -> None:
+        awg = self.instrument
+        steps = program.sequence
+        if not steps:
+            raise DriverError(f"AWG {self.name!r}: the program has no sequence steps")
+        names = [[step.outputs.get(o) or self._zeros(step) for o in program.outputs] for step in steps]
+        digest = hashlib.blake2b(repr((program.outputs, [(n, s.repeat, s.wait_trigger) for n, s in
+                                                          zip(names, steps)])).encode(), digest_size=8)
+        seqname = f"qubitlab_{digest.hexdigest()}"
+        if seqname == self._sequence:
+            return
+        count = len(steps)
+        sml = awg._makeSMLFile(
+            trig_waits=[_INTERNAL_TRIGGER if s.wait_trigger else 0 for s in steps],
+            nreps=[s.repeat for s in steps],
+            event_jumps=[0] * count,
+            event_jump_to=[0] * count,
+            go_to=[0] * (count - 1) + [1],
+            elem_names=names,
+            seqname=seqname,
+            chans=len(program.outputs),
+        )
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, mode="w") as bundle:
+            bundle.writestr(f"Sequences/{seqname}.sml", sml)
+            bundle.writestr("setup.xml", awg._makeSetupFile(seqname))
+            bundle.writestr("userNotes.txt", b"")
+        with instrument_errors(self.name, f"loading sequence {seqname}.seqx"):
+            awg.sendSEQXFile(buffer.getvalue(), f"{seqname}.seqx")
+            awg.loadSEQXFile(f"{seqname}.seqx")
+            for track, output in enumerate(program.outputs, start=1):
+                self._channel(output).setSequenceTrack(seqname, track)
+        self._sequence = seqname
+
+    def _zeros(self, step: object) -> str:
+        raise DriverError(f"AWG {self.name!r}: a sequence step leaves an output without a waveform ({step}); the "
+                          "compiler gives every output of a step a waveform (zeros when silent)")
+
+    def _settings(self, program: AwgProgram) -> None:
+        awg = self.instrument
+        with instrument_errors(self.name, "setting the sample rate and output amplitudes"):
+            if awg.sample_rate.cache.get(get_if_invalid=False) != program.sample_rate:
+                awg.sample_rate(program.sample_rate)
+            for output in program.outputs:
+                channel = self._channel(output)
+                vpp = float(program.full_scale_vpp[output])
+                if channel.awg_amplitude.cache.get(get_if_invalid=False) != vpp:
+                    channel.awg_amplitude(vpp)
+
+    def _channel(self, output: str):  # type: ignore[no-untyped-def]
+        try:
+            return getattr(self.instrument, f"ch{int(output)}")
+        except (ValueError, AttributeError):
+            raise DriverError(f"AWG {self.name!r} has no output {output!r}; outputs are '1' .. "
+                              f"'{self.instrument.num_channels}'") from None
+
+    # -- running -------------------------------------------------------------------------------------------------
+    def arm(self, program: AwgProgram, shot_period: float) -> None:
+        awg = self.instrument
+        with instrument_errors(self.name, "switching outputs on and setting the trigger interval"):
+            awg.write(f"TRIGger:INTerval {shot_period:.9g}")
+            for number in range(1, awg.num_channels + 1):
+                state = 1 if str(number) in program.outputs else 0
+                channel = getattr(awg, f"ch{number}")
+                if channel.state.cache.get(get_if_invalid=False) != state:
+                    channel.state(state)
+
+    def run(self) -> None:
+        with instrument_errors(self.name, "starting (AWGControl:RUN)"):
+            self.instrument.play(wait_for_running=False)
+            state = self.instrument.run_state()
+        if state not in ("Running", "Waiting for trigger"):
+            raise DriverError(f"AWG {self.name!r} did not start: run state {state!r} after AWGControl:RUN; read its "
+                              "error queue (SYSTem:ERRor?)")
+
+    def stop(self) -> None:
+        with instrument_errors(self.name, "stopping (AWGControl:STOP)"):
+            self.instrument.stop()
+
+    def outputs_off(self) -> None:
+        with instrument_errors(self.name, "switching outputs off"):
+            for number in range(1, self.instrument.num_channels + 1):
+                getattr(self.instrument, f"ch{number}").state(0)

@@ -1,0 +1,181 @@
+"""QCoDeS driver for qubitlab's virtual SCPI digitizer, and its ``Digitizer`` role.
+
+The command set is documented like a vendor's programming manual in ``docs/instruments/virtual_digitizer.md``;
+the driver is written the way QCoDeS drivers are: declarative parameters with units, validators and value
+mappings, plus a few methods for the binary transfers (window table, integration weights, data fetch).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+from qcodes import validators as vals
+from qcodes.instrument import VisaInstrument
+from qcodes.parameters import Parameter, create_on_off_val_mapping
+
+from qubitlab.drivers.payloads import DigitizerProgram, MeasLevel, MeasReturn, content_key
+from qubitlab.drivers.visa import instrument_errors, reopen
+from qubitlab.errors import DriverError, InstrumentTimeout
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from qcodes.instrument import VisaInstrumentKWArgs
+
+WINDOW_DTYPE = np.dtype([("input", "<u4"), ("point", "<u4"), ("start", "<u4"), ("length", "<u4"),
+                         ("demod_frequency", "<f8"), ("weights", "<i4")])
+"""A row of ``WINDow:TABLe`` (28 bytes, little-endian)."""
+
+
+class QubitlabVirtualDigitizer(VisaInstrument):
+    """The virtual digitizer: 4 inputs, acquisition windows with demodulation and integration weights."""
+
+    default_terminator = "\n"
+    default_timeout = 5.0
+
+    def __init__(self, name: str, address: str, **kwargs: Unpack[VisaInstrumentKWArgs]) -> None:
+        super().__init__(name, address, **kwargs)
+        self.sample_rate: Parameter = self.add_parameter(
+            "sample_rate", label="Sample rate", unit="Sa/s", get_cmd="SAMPle:RATE?", get_parser=float)
+        self.shots: Parameter = self.add_parameter(
+            "shots", label="Records per window", get_cmd="ACQuire:SHOTs?", set_cmd="ACQuire:SHOTs {}",
+            get_parser=int, vals=vals.Ints(1, 1_000_000))
+        self.points: Parameter = self.add_parameter(
+            "points", label="Sweep points per shot", get_cmd="ACQuire:POINts?", set_cmd="ACQuire:POINts {}",
+            get_parser=int, vals=vals.Ints(1, 1 << 20))
+        self.meas_level: Parameter = self.add_parameter(
+            "meas_level", label="Measurement level", get_cmd="ACQuire:LEVel?", set_cmd="ACQuire:LEVel {}",
+            val_mapping={MeasLevel.RAW: "RAW", MeasLevel.KERNELED: "KERN"})
+        self.averaging: Parameter = self.add_parameter(
+            "averaging", label="Average over shots", get_cmd="ACQuire:AVERage?", set_cmd="ACQuire:AVERage {}",
+            val_mapping=create_on_off_val_mapping(on_val="1", off_val="0"))
+        self.trigger_source: Parameter = self.add_parameter(
+            "trigger_source", label="Trigger source", get_cmd="TRIGger:SOURce?", set_cmd="TRIGger:SOURce {}",
+            val_mapping={"external": "EXT", "immediate": "IMM"})
+        self.state: Parameter = self.add_parameter(
+            "state", label="Acquisition state", get_cmd="ACQuire:STATe?", snapshot_value=False,
+            vals=vals.Enum("IDLE", "ARMED", "BUSY", "DONE", "ERR"))
+        self.window_count: Parameter = self.add_parameter(
+            "window_count", label="Windows defined", get_cmd="WINDow:COUNt?", get_parser=int)
+        self.connect_message()
+
+    def load_weights(self, index: int, weights: NDArray[np.complex128]) -> None:
+        """Store integration weights under ``index`` (``WEIGhts<index>``, complex64 block)."""
+        self.visa_handle.write_binary_values(f"WEIGhts{index} ", np.asarray(weights, dtype="<c8").view("<f4"),
+                                             datatype="f", is_big_endian=False)
+
+    def load_windows(self, table: np.ndarray) -> None:
+        """Replace the window table (rows of :data:`WINDOW_DTYPE`)."""
+        raw = np.frombuffer(np.ascontiguousarray(table, dtype=WINDOW_DTYPE).tobytes(), dtype=np.uint8)
+        self.visa_handle.write_binary_values("WINDow:TABLe ", raw, datatype="B")
+
+    def arm(self) -> None:
+        self.write("INITiate")
+
+    def abort(self) -> None:
+        self.write("ABORt")
+
+    def fetch_data(self) -> NDArray[np.complex64]:
+        """Every window's values, one block (``FETCh:DATA?``)."""
+        values = self.visa_handle.query_binary_values("FETCh:DATA?", datatype="f", is_big_endian=False,
+                                                      container=np.array)
+        return np.asarray(values, dtype="<f4").view(np.complex64)
+
+    def next_error(self) -> str:
+        return str(self.ask("SYSTem:ERRor?"))
+
+
+class VirtualDigitizer:
+    """``Digitizer`` role for :class:`QubitlabVirtualDigitizer`."""
+
+    def __init__(self, name: str, instrument: QubitlabVirtualDigitizer, visalib: str | None = None) -> None:
+        self.name = name
+        self.instrument = instrument
+        self.visalib = visalib
+        self._table_key: str | None = None
+        self._weights: dict[str, int] = {}
+        self._shapes: list[tuple[int, ...]] = []
+
+    def reconnect(self) -> None:
+        with instrument_errors(self.name, "reconnecting"):
+            reopen(self.instrument, self.visalib)
+        self._table_key = None
+
+    def configure(self, program: DigitizerProgram, shots: int) -> None:
+        dig = self.instrument
+        raw = program.meas_level is MeasLevel.RAW
+        average = program.meas_return is MeasReturn.AVERAGE
+        with instrument_errors(self.name, "configuring the acquisition"):
+            rate = dig.sample_rate.cache.get()
+            if abs(rate - program.sample_rate) > 1e-6 * rate:
+                raise DriverError(f"digitizer {self.name!r} samples at {rate:g} S/s, the program was compiled for "
+                                  f"{program.sample_rate:g} S/s: fix timing.digitizers.{self.name} in the lab file")
+            for parameter, value in ((dig.shots, shots), (dig.points, program.points), (dig.trigger_source, "external"),
+                                     (dig.meas_level, MeasLevel.RAW if raw else MeasLevel.KERNELED),
+                                     (dig.averaging, average)):
+                if parameter.cache.get(get_if_invalid=False) != value:
+                    parameter(value)
+            self._load_table(program)
+        self._shapes = [((w.length,) if average else (shots, w.length)) if raw else (() if average else (shots,))
+                        for w in program.windows]
+
+    def _load_table(self, program: DigitizerProgram) -> None:
+        table = np.zeros(len(program.windows), dtype=WINDOW_DTYPE)
+        keys = []
+        for i, w in enumerate(program.windows):
+            key = content_key(w.weights)
+            keys.append(key)
+            if key not in self._weights:
+                index = len(self._weights)
+                self.instrument.load_weights(index, w.weights)
+                self._weights[key] = index
+            try:
+                table[i] = (int(w.input), w.point, w.start, w.length, w.demod_frequency, self._weights[key])
+            except ValueError:
+                raise DriverError(f"digitizer {self.name!r}: input {w.input!r} is not one of '1' .. '4'") from None
+        table_key = content_key(table.view(np.uint8))
+        if table_key != self._table_key:
+            self.instrument.load_windows(table)
+            self._table_key = table_key
+
+    def arm(self) -> None:
+        with instrument_errors(self.name, "arming (INITiate)"):
+            self.instrument.arm()
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.perf_counter() + timeout
+        delay = 1e-4
+        with instrument_errors(self.name, "waiting for the acquisition (ACQuire:STATe?)", timeout):
+            while True:
+                state = self.instrument.state()
+                if state == "DONE":
+                    return
+                if state in ("ERR", "IDLE"):
+                    raise DriverError(f"digitizer {self.name!r}: acquisition {'failed' if state == 'ERR' else 'aborted'}"
+                                      f": {self.instrument.next_error()}")
+                if time.perf_counter() > deadline:
+                    raise InstrumentTimeout(f"digitizer {self.name!r}: acquisition not complete after {timeout:g} s "
+                                            f"(state {state}); is the trigger reaching it and the AWG running?")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.02)
+
+    def fetch(self) -> list[NDArray[np.complex128]]:
+        with instrument_errors(self.name, "fetching data (FETCh:DATA?)"):
+            flat = self.instrument.fetch_data()
+        expected = sum(int(np.prod(shape)) for shape in self._shapes)
+        if flat.shape[0] != expected:
+            raise DriverError(f"digitizer {self.name!r} returned {flat.shape[0]} values for FETCh:DATA?, expected "
+                              f"{expected}; its error queue says: {self.instrument.next_error()}")
+        out, at = [], 0
+        for shape in self._shapes:
+            size = int(np.prod(shape))
+            out.append(flat[at: at + size].astype(np.complex128).reshape(shape))
+            at += size
+        return out
+
+    def outputs_off(self) -> None:
+        with instrument_errors(self.name, "aborting the acquisition (ABORt)"):
+            self.instrument.abort()

@@ -1,0 +1,84 @@
+"""VISA plumbing shared by every adapter: fast sockets, reconnection, and errors that name the instrument.
+
+pyvisa-py opens raw sockets with Nagle's algorithm on, so a write followed by another write waits for the
+peer's delayed ACK (~40 ms): a 201-point set/get sweep took 8.9 s instead of 0.08 s. :func:`set_nodelay`
+turns it off on each session's socket after connecting (and again after every reconnect).
+:func:`instrument_errors` turns pyvisa and QCoDeS exceptions into ``InstrumentTimeout``/``DriverError``
+messages that say which instrument, which action and what to check.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pyvisa
+from pyvisa import constants
+from qcodes.instrument import VisaInstrument
+
+from qubitlab.errors import DriverError, InstrumentTimeout, QubitlabError
+
+
+def _socket_of(session: Any) -> socket.socket | None:
+    interface = getattr(session, "interface", None)
+    if isinstance(interface, socket.socket):
+        return interface
+    for attribute in ("sock", "_sock", "socket"):  # VXI-11 and HiSLIP sessions keep theirs inside a client
+        candidate = getattr(interface, attribute, None)
+        if isinstance(candidate, socket.socket):
+            return candidate
+    return None
+
+
+def set_nodelay(target: VisaInstrument | pyvisa.resources.Resource) -> bool:
+    """Set TCP_NODELAY on a VISA session's pyvisa-py socket (of a QCoDeS instrument or a pyvisa resource);
+    False when it has none (another VISA library, a serial or USB session)."""
+    handle = target.visa_handle if isinstance(target, VisaInstrument) else target
+    sessions = getattr(handle.visalib, "sessions", None)
+    if not isinstance(sessions, dict):
+        return False
+    sock = _socket_of(sessions.get(handle.session))
+    if sock is None:
+        return False
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return True
+
+
+def reopen(instrument: VisaInstrument, visalib: str | None) -> None:
+    """Close the VISA session and open a fresh one to the same address (no stale bytes from a fault), with the
+    same terminator and timeout."""
+    handle = instrument.visa_handle
+    address, terminator, timeout = instrument.address, handle.read_termination, handle.timeout
+    try:
+        handle.close()
+    except Exception:  # a dead session may refuse to close; the new one replaces it anyway
+        pass
+    instrument.set_address(address, visalib)
+    instrument.set_terminator(terminator)
+    instrument.visa_handle.timeout = timeout
+    set_nodelay(instrument)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return isinstance(exc, (TimeoutError, socket.timeout)) or (
+        isinstance(exc, pyvisa.errors.VisaIOError) and exc.error_code == constants.StatusCode.error_timeout)
+
+
+@contextmanager
+def instrument_errors(name: str, action: str, timeout: float | None = None) -> Iterator[None]:
+    """Re-raise anything that goes wrong inside as ``InstrumentTimeout`` or ``DriverError`` naming ``name``
+    and ``action`` (the command or step)."""
+    try:
+        yield
+    except QubitlabError:
+        raise
+    except Exception as exc:
+        detail = " ".join(str(a) for a in exc.args) or type(exc).__name__
+        if _is_timeout(exc):
+            limit = f" within {timeout:g} s" if timeout is not None else ""
+            raise InstrumentTimeout(f"instrument {name!r} did not answer{limit} while {action} ({detail}); check "
+                                    "that it is on and reachable, then run again (the connection is reopened)"
+                                    ) from exc
+        raise DriverError(f"instrument {name!r} failed while {action}: {type(exc).__name__}: {detail}") from exc
