@@ -97,8 +97,8 @@ def to_label(pauli: Pauli, num_qubits: int) -> tuple[int, str]:
 
 def _single(num_qubits: int, q: int, x_image: Pauli, z_image: Pauli) -> Clifford:
     rows = list(Clifford.identity(num_qubits).rows)
-    shift = lambda pauli: (pauli[0] << q, pauli[1] << q, pauli[2])  # noqa: E731
-    rows[q], rows[num_qubits + q] = shift(x_image), shift(z_image)
+    rows[q] = (x_image[0] << q, x_image[1] << q, x_image[2])
+    rows[num_qubits + q] = (z_image[0] << q, z_image[1] << q, z_image[2])
     return Clifford(num_qubits, tuple(rows))
 
 

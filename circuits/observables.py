@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -175,7 +174,10 @@ class SparsePauliOp:
         dim = 2**self.num_qubits
         out = np.zeros((dim, dim), dtype=np.complex128)
         for label, c in zip(self.labels, self.coeffs):
-            out += c * reduce(np.kron, [_MATRICES[ch] for ch in label])
+            term: NDArray[Any] = np.ones((1, 1), dtype=np.complex128)
+            for ch in label:
+                term = np.kron(term, _MATRICES[ch])
+            out += c * term
         return out
 
     def equiv(self, other: SparsePauliOp, atol: float = 1e-10) -> bool:

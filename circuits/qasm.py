@@ -52,7 +52,7 @@ class _Reader:
         self.qregs: dict[str, list[int]] = {}
         self.cregs: dict[str, list[int]] = {}
         self.inputs: dict[str, Parameter] = {}
-        self.ops: list[Callable[[Circuit], Any]] = []
+        self.ops: list[tuple[str, tuple[int, ...], list[Any], tuple[int, ...], str | None]] = []
         self.nq = self.nc = 0
 
     def fail(self, node: ast.QASMNode, what: str) -> CircuitError:
@@ -83,7 +83,7 @@ class _Reader:
         return int(value)
 
     # -- operands -----------------------------------------------------------------------------------------------
-    def operand(self, node: ast.Expression, regs: dict[str, list[int]], kind: str) -> list[int]:
+    def operand(self, node: ast.QASMNode, regs: dict[str, list[int]], kind: str) -> list[int]:
         """The bits an operand names: a whole register, or one (or several) indexed elements."""
         if isinstance(node, ast.Identifier):
             if node.name not in regs:
@@ -146,12 +146,12 @@ class _Reader:
             self.measure(node)
         elif isinstance(node, ast.QuantumBarrier):
             qubits = sorted({q for operand in node.qubits for q in self.operand(operand, self.qregs, "qubit")})
-            self.ops.append(lambda qc: qc.barrier(*qubits))
+            self.ops.append(("barrier", tuple(qubits or range(self.nq)), [], (), None))
         elif isinstance(node, ast.DelayInstruction):
             self.delay(node)
         elif isinstance(node, ast.QuantumReset):
-            for q in self.operand(node.qubits, self.qregs, "qubit"):  # type: ignore[arg-type]
-                self.ops.append(lambda qc, q=q: qc.reset(q))
+            for q in self.operand(node.qubits, self.qregs, "qubit"):
+                self.ops.append(("reset", (q,), [], (), None))
         else:
             raise self.fail(node, f"unsupported statement {type(node).__name__} (qubitlab reads gate-level "
                                   "OpenQASM 3: declarations, standard gates, measure, barrier, delay, reset)")
@@ -171,7 +171,7 @@ class _Reader:
             raise self.fail(node, f"gate {name} takes {spec.num_params} argument(s) and {spec.num_qubits} "
                                   f"qubit(s); got {len(args)} and {len(groups)}")
         for qubits in self.broadcast(node, groups):
-            self.ops.append(lambda qc, qubits=qubits: qc.append(name, qubits, args))
+            self.ops.append((name, qubits, args, (), None))
 
     def measure(self, node: ast.QuantumMeasurementStatement) -> None:
         if node.target is None:
@@ -181,7 +181,7 @@ class _Reader:
         if len(qubits) != len(bits):
             raise self.fail(node, f"measuring {len(qubits)} qubit(s) into {len(bits)} bit(s)")
         for q, c in zip(qubits, bits):
-            self.ops.append(lambda qc, q=q, c=c: qc.measure(q, c))
+            self.ops.append(("measure", (q,), [], (c,), None))
 
     def delay(self, node: ast.DelayInstruction) -> None:
         if not isinstance(node.duration, ast.DurationLiteral):
@@ -189,12 +189,12 @@ class _Reader:
         value, unit = node.duration.value, node.duration.unit.name
         qubits = [q for operand in node.qubits for q in self.operand(operand, self.qregs, "qubit")]
         for q in qubits or range(self.nq):
-            self.ops.append(lambda qc, q=q: qc.delay(value, q, unit))
+            self.ops.append(("delay", (q,), [value], (), unit))
 
     def circuit(self) -> Circuit:
         qc = Circuit(self.nq, self.nc, self.name)
-        for op in self.ops:
-            op(qc)
+        for name, qubits, params, clbits, unit in self.ops:
+            qc.append(name, qubits, params, clbits, unit)
         return qc
 
 

@@ -66,7 +66,7 @@ class Target:
         else:
             directions = [(ch.control, ch.target) for name, ch in lab.wiring.channels.items()
                           if name.startswith("u") and ch.control is not None and ch.target is not None]
-        return cls.make(lab.topology.native_gates, lab.topology.couplings, directions)  # type: ignore[arg-type]
+        return cls.make(lab.topology.native_gates, lab.topology.couplings, directions)
 
     def coupled(self, a: int, b: int) -> bool:
         return (a, b) in self.couplings or (b, a) in self.couplings
