@@ -89,3 +89,10 @@ def test_unsupported_constructs_name_the_line(program: str, line: int, message: 
 def test_syntax_errors_name_the_line() -> None:
     with pytest.raises(CircuitError, match="syntax error at line 3"):
         circuit_from_qasm3("OPENQASM 3.0;\nqubit q;\nh q[;\n")
+
+
+def test_package_level_reader_is_the_same() -> None:
+    from qubitlab import circuits
+
+    text = "OPENQASM 3.0;\nqubit[1] q;\nsx q[0];"
+    assert circuits.circuit_from_qasm3(text) == circuit_from_qasm3(text) == Circuit(1).sx(0)
