@@ -204,3 +204,16 @@ def test_layered_five_qubit_circuit_lowers_without_overlaps_at_independent_asap_
     # Every gate plays on a drive or measure channel at its start (ecr: the x on the control at +400).
     expected_plays = sorted(t + (400 if name == "ecr" else 0) for t, name, _ in starts)
     assert drive_plays == expected_plays
+
+
+def test_lowered_circuit_compiles_for_the_virtual_lab() -> None:
+    from qubitlab.circuits import Target, translate
+    from qubitlab.pulse.compiler import compile
+
+    theta = Parameter("theta")
+    qc = Circuit(2).h(0).cx(0, 1).rz(theta, 1).sx(1).measure_all()
+    gm = gate_map()
+    lowered = LoweredCircuit.build(translate(qc, Target.from_lab(LAB, gm)), gm)
+    frames = {"d0": 4.997e9, "d1": 5.093e9, "u0": 5.093e9, "u1": 4.997e9, "m0": 7.051e9, "m1": 7.118e9}
+    program = compile(lowered.bind({theta: 0.3}), LAB, frames=frames)
+    assert program is not None
