@@ -30,6 +30,10 @@ class UnassignedReferenceError(PulseError):
     """A ``Reference`` was not assigned a schedule before it was needed."""
 
 
+class CircuitError(QubitlabError):
+    """A circuit, observable or program text is invalid, or cannot be translated or lowered for this device."""
+
+
 class CompilationError(QubitlabError):
     """The compiler refused a schedule; names the pass, channel, time (in samples) and instruction."""
 
@@ -91,6 +95,7 @@ WIRE_ERRORS: dict[str, type[QubitlabError]] = {
         PulseError,
         UnassignedDurationError,
         UnassignedReferenceError,
+        CircuitError,
         CompilationError,
         DriverError,
         InstrumentTimeout,

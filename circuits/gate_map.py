@@ -1,0 +1,135 @@
+"""The gate map: which pulse schedule implements each (gate, qubits), and which channels share each qubit's frame.
+
+Lowering (:mod:`qubitlab.circuits.lowering`) needs three facts about the device and nothing else:
+
+- a schedule template per calibrated gate, e.g. ``("sx", (0,))`` -> a DRAG on ``d0``, ``("ecr", (0, 1))`` ->
+  the echoed cross-resonance on ``u0`` and ``d0``, ``("measure", (0,))`` -> readout on ``m0`` with an acquire on
+  ``a0``. Templates may hold parameters: the calibration layer fills them from calibrated values (or a gate
+  argument, via :attr:`GateEntry.params`);
+- the *frame channels* of each qubit: its drive channel and every control channel that drives at that qubit's
+  frequency (``u_k`` with ``target`` q). A virtual Z on q must turn the phase of all of them, so that a
+  cross-resonance pulse whose target is q keeps its axis in q's rotated frame;
+- ``phase_sign``: rz(theta) becomes ``ShiftPhase(phase_sign * theta)``.
+
+Why a sign: a virtual Z works by rotating the axis of every later pulse, since
+``G RZ(theta) = RZ(theta) (RZ(-theta) G RZ(theta))`` and the leading RZ(theta) is invisible to a Z measurement;
+``RZ(-theta) R_alpha RZ(theta) = R_(alpha - theta)``, so later pulses need their drive axis turned by -theta.
+In qubitlab's virtual lab a textbook IQ mixer makes the transmon see the complex conjugate of the envelope, so
+the drive axis is at *minus* the frame phase, and turning the axis by -theta takes ``ShiftPhase(+theta)``:
+``phase_sign = +1`` (the default). IBM's hardware and Qiskit use the opposite mixer convention (axis at plus
+the frame phase) and lower rz(theta) to ``ShiftPhase(-theta)``: ``phase_sign = -1``.
+
+The map is plain data (dataclasses of pulse-layer objects); the calibration layer builds it from a snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from qubitlab.errors import CircuitError
+from qubitlab.pulse.block import ScheduleBlock
+from qubitlab.pulse.channels import Channel, ClassicalIOChannel, ControlChannel, DriveChannel, PulseChannel
+from qubitlab.pulse.parameters import Parameter
+
+if TYPE_CHECKING:
+    from qubitlab.config.models import LabConfig
+
+GateKey = tuple[str, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class GateEntry:
+    """A calibrated gate: its schedule template and the template parameters that take the gate's arguments."""
+
+    schedule: ScheduleBlock
+    params: tuple[Parameter, ...] = ()
+
+
+def frame_channels_from_lab(lab: LabConfig) -> dict[int, tuple[PulseChannel, ...]]:
+    """Per qubit: its drive channel ``d<q>`` and every control channel ``u<k>`` whose ``target`` is q."""
+    out: dict[int, list[PulseChannel]] = {q: [DriveChannel(q)] for q in lab.topology.qubits}
+    controls = sorted((int(name[1:]), ch.target) for name, ch in lab.wiring.channels.items()
+                      if name.startswith("u") and name[1:].isdigit() and ch.target is not None)
+    for index, target in controls:
+        assert target is not None
+        out.setdefault(target, [DriveChannel(target)]).append(ControlChannel(index))
+    return {q: tuple(chs) for q, chs in out.items()}
+
+
+@dataclass
+class GateMap:
+    """``(gate name, qubits) -> GateEntry``, each qubit's frame channels, the phase convention and ``dt``."""
+
+    entries: dict[GateKey, GateEntry] = field(default_factory=dict)
+    frame_channels: dict[int, tuple[PulseChannel, ...]] = field(default_factory=dict)
+    phase_sign: int = 1
+    dt: float | None = None
+    """Seconds per sample, to turn delays given in s/ms/us/ns into samples."""
+    _owners: dict[Channel, frozenset[int]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.phase_sign not in (1, -1):
+            raise CircuitError(f"phase_sign must be +1 (qubitlab's virtual lab) or -1 (Qiskit/IBM), "
+                               f"got {self.phase_sign!r}")
+
+    @classmethod
+    def from_lab(cls, lab: LabConfig, phase_sign: int = 1) -> GateMap:
+        """An empty map with the lab's frame channels and ``dt``; add calibrated schedules with :meth:`add`."""
+        return cls(frame_channels=frame_channels_from_lab(lab), phase_sign=phase_sign, dt=lab.timing.dt)
+
+    def add(self, name: str, qubits: Sequence[int], schedule: ScheduleBlock,
+            params: Iterable[Parameter] = ()) -> GateMap:
+        """Record the schedule of gate ``name`` on ``qubits``; ``params`` take the gate's angle arguments."""
+        if not isinstance(schedule, ScheduleBlock):
+            raise CircuitError(f"gate map entry {name}{tuple(qubits)}: needs a ScheduleBlock, "
+                               f"got {type(schedule).__name__}")
+        self.entries[(name, tuple(int(q) for q in qubits))] = GateEntry(schedule, tuple(params))
+        self._owners = None
+        return self
+
+    def calibrated(self) -> list[GateKey]:
+        """Every (gate, qubits) with a schedule, sorted."""
+        return sorted(self.entries)
+
+    def describe(self) -> str:
+        return ", ".join(f"{name}{qubits}" for name, qubits in self.calibrated()) or "nothing"
+
+    def get(self, name: str, qubits: tuple[int, ...]) -> GateEntry:
+        """The entry of ``name`` on ``qubits``; a :class:`CircuitError` listing what is calibrated otherwise."""
+        entry = self.entries.get((name, qubits))
+        if entry is None:
+            hint = ""
+            if name == "reset":
+                hint = " (this device has no mid-circuit reset)"
+            raise CircuitError(f"no calibrated schedule for {name} on qubits {qubits}{hint}; "
+                               f"the gate map has: {self.describe()}")
+        return entry
+
+    def frames(self, qubit: int) -> tuple[PulseChannel, ...]:
+        """Channels whose phase a virtual Z on ``qubit`` turns (its drive channel when the map says nothing)."""
+        found = self.frame_channels.get(qubit)
+        return found if found is not None else (DriveChannel(qubit),)
+
+    def owners(self) -> dict[Channel, frozenset[int]]:
+        """Per channel the qubits that *every* use of it involves (frame changes count as uses).
+
+        A barrier on qubit q may wait on exactly the channels q owns: all activity on them involved q, so they are
+        free once q is (waiting on a channel shared with another qubit's later gates would over-constrain).
+        """
+        if self._owners is None:
+            owners: dict[Channel, frozenset[int]] = {}
+
+            def use(channel: Channel, qubits: frozenset[int]) -> None:
+                owners[channel] = owners[channel] & qubits if channel in owners else qubits
+
+            for (_, qubits), entry in self.entries.items():
+                for channel in entry.schedule.channels:
+                    if not isinstance(channel, ClassicalIOChannel):
+                        use(channel, frozenset(qubits))
+            for q, channels in self.frame_channels.items():
+                for channel in channels:
+                    use(channel, frozenset((q,)))
+            self._owners = owners
+        return self._owners

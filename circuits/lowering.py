@@ -1,0 +1,215 @@
+"""Lowering: a circuit of native gates -> one ``ScheduleBlock`` of calibrated pulses, scheduled as soon as possible.
+
+``lower(circuit, gate_map)`` walks the circuit once:
+
+- ``rz(theta)`` on q is a virtual Z: ``ShiftPhase(phase_sign * theta)`` on every frame channel of q (its drive
+  channel and the control channels targeting it; see :mod:`.gate_map` for the sign). It takes no time.
+- Any other gate (and ``measure``, ``reset``) plays its gate-map template. ``measure`` has its acquisitions
+  written to ``MemorySlot(clbit)`` of the circuit's classical bit.
+- ``barrier`` puts a pulse ``RelativeBarrier`` on the channels its qubits own; ``delay`` is a ``Delay`` on the
+  qubit's drive channel (``s``/``ms``/``us``/``ns`` converted with the gate map's ``dt``).
+
+Scheduling is as soon as possible *per qubit*: a gate starts once every earlier gate touching any of its qubits
+has ended on all of that gate's channels (so after an ECR on (0, 1) that plays only on d0 and u0, an X on
+qubit 1 waits for it although d1 was free), and once its own channels are free. The times are computed here and
+made explicit in a left-aligned root block: each channel is padded with a ``TimeBlockade`` up to where its next
+item starts, so the pulse layer's timing reproduces them exactly and every template stays one shared sub-block.
+
+``LoweredCircuit`` is the fast path for parameterised circuits: lower once, then ``bind(values)`` binds the
+circuit parameters (which appear only in ``ShiftPhase`` angles) through the pulse layer's
+``assign_parameters`` -- a new table over the same schedule structure, nothing lowered or copied again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from qubitlab.circuits.circuit import DELAY_UNITS, Circuit, Operation
+from qubitlab.circuits.gate_map import GateMap
+from qubitlab.errors import CircuitError
+from qubitlab.pulse.alignments import AlignLeft
+from qubitlab.pulse.block import ScheduleBlock
+from qubitlab.pulse.channels import Channel, ClassicalIOChannel, DriveChannel, MemorySlot
+from qubitlab.pulse.instructions import Acquire, Delay, Instruction, RelativeBarrier, ShiftPhase, TimeBlockade
+from qubitlab.pulse.parameters import Parameter, ParameterExpression
+
+Footprint = tuple[ScheduleBlock, tuple[tuple[Channel, int, int], ...], int]
+"""A placed template: the block, per channel (channel, first start, last stop), and its duration."""
+
+
+def with_memory_slot(block: ScheduleBlock, slot: MemorySlot) -> ScheduleBlock:
+    """``block`` with every acquisition stored into ``slot`` (the measured classical bit)."""
+    new = ScheduleBlock(name=block.name, metadata=block.metadata, alignment_context=block.alignment_context)
+    for child in block.blocks:
+        if isinstance(child, ScheduleBlock):
+            child = with_memory_slot(child, slot)
+        elif isinstance(child, Acquire):
+            child = Acquire(child.duration, child.acquire, slot, child.reg_slot, child.kernel, child.discriminator,
+                            child.name)
+        new.append(child)
+    return new
+
+
+class _Lowering:
+    def __init__(self, circuit: Circuit, gate_map: GateMap) -> None:
+        self.circuit = circuit
+        self.map = gate_map
+        self.root = ScheduleBlock(name=circuit.name, alignment_context=AlignLeft())
+        self.clock: dict[int, int] = {q: 0 for q in range(circuit.num_qubits)}
+        self.ends: dict[Channel, int] = {}
+        self.footprints: dict[tuple[Any, ...], Footprint] = {}
+
+    # -- placing ------------------------------------------------------------------------------------------------
+    def pad(self, channel: Channel, time: int) -> None:
+        """Reserve ``channel`` up to ``time`` so the next item on it starts exactly there."""
+        gap = time - self.ends.get(channel, 0)
+        if gap > 0:
+            self.root.append(TimeBlockade(gap, channel))
+            self.ends[channel] = time
+
+    def footprint(self, key: tuple[Any, ...], block: ScheduleBlock) -> Footprint:
+        found = self.footprints.get(key)
+        if found is None:
+            channels = tuple((ch, block.ch_start_time(ch), block.ch_stop_time(ch)) for ch in block.channels)
+            found = self.footprints[key] = (block, channels, block.duration)
+        return found
+
+    def place(self, qubits: tuple[int, ...], fp: Footprint) -> None:
+        block, channels, duration = fp
+        ends = self.ends
+        start = max(self.clock[q] for q in qubits)
+        for ch, first, _ in channels:
+            start = max(start, ends.get(ch, 0) - first)
+        for ch, first, last in channels:
+            self.pad(ch, start + first)
+            ends[ch] = start + last
+        self.root.append(block)
+        for q in qubits:
+            self.clock[q] = start + duration
+
+    # -- operations ---------------------------------------------------------------------------------------------
+    def virtual_z(self, op: Operation) -> None:
+        (q,), (theta,) = op.qubits, op.params
+        angle = theta if self.map.phase_sign == 1 else -theta
+        now = self.clock[q]
+        for ch in self.map.frames(q):
+            self.pad(ch, now)
+            self.root.append(ShiftPhase(angle, ch))
+
+    def gate(self, op: Operation) -> None:
+        key: tuple[Any, ...] = (op.name, op.qubits)
+        fp = self.footprints.get(key)
+        if fp is None:
+            entry = self.map.get(op.name, op.qubits)
+            if op.params or entry.params:
+                self.parametric_gate(op)
+                return
+            fp = self.footprint(key, entry.schedule)
+        self.place(op.qubits, fp)
+
+    def parametric_gate(self, op: Operation) -> None:
+        entry = self.map.get(op.name, op.qubits)
+        if len(entry.params) != len(op.params):
+            raise CircuitError(f"{op}: the gate map's {op.name}{op.qubits} template takes {len(entry.params)} "
+                               f"argument(s) ({', '.join(p.name for p in entry.params) or 'none'}), "
+                               f"the gate has {len(op.params)}")
+        block = entry.schedule.assign_parameters(dict(zip(entry.params, op.params)), inplace=False)
+        if not block.is_schedulable():
+            raise CircuitError(f"{op}: its schedule's duration depends on an unbound parameter; bind the circuit "
+                               "parameters that set durations before lowering")
+        self.place(op.qubits, self.footprint((op.name, op.qubits, id(block)), block))
+
+    def measure(self, op: Operation) -> None:
+        (q,), (c,) = op.qubits, op.clbits
+        key = ("measure", op.qubits, c)
+        fp = self.footprints.get(key)
+        if fp is None:
+            block = with_memory_slot(self.map.get("measure", op.qubits).schedule, MemorySlot(c))
+            fp = self.footprint(key, block)
+        self.place(op.qubits, fp)
+
+    def barrier(self, op: Operation) -> None:
+        qubits = set(op.qubits)
+        channels = sorted(ch for ch, owners in self.map.owners().items()
+                          if owners & qubits and not isinstance(ch, ClassicalIOChannel))
+        for q in op.qubits:
+            if DriveChannel(q) not in channels:
+                channels.append(DriveChannel(q))
+        now = max([self.clock[q] for q in op.qubits] + [self.ends.get(ch, 0) for ch in channels])
+        for ch in channels:
+            self.pad(ch, now)
+        self.root.append(RelativeBarrier(*channels))
+        for q in op.qubits:
+            self.clock[q] = now
+
+    def delay(self, op: Operation) -> None:
+        (q,), (value,) = op.qubits, op.params
+        if isinstance(value, ParameterExpression):
+            raise CircuitError(f"{op}: a delay's duration must be a number when lowering (bind it first)")
+        scale = DELAY_UNITS[op.unit or "dt"]
+        if scale is None:
+            samples = float(value)
+        else:
+            if self.map.dt is None:
+                raise CircuitError(f"{op}: a delay in {op.unit} needs the gate map's dt (GateMap.from_lab sets it)")
+            samples = float(value) * scale / self.map.dt
+        if abs(samples - round(samples)) > 1e-6 or samples < 0:
+            raise CircuitError(f"{op}: {samples:g} samples of dt is not a whole non-negative number")
+        n = int(round(samples))
+        if n == 0:
+            return
+        channel = DriveChannel(q)
+        start = max(self.clock[q], self.ends.get(channel, 0))
+        self.pad(channel, start)
+        self.root.append(Delay(n, channel))
+        self.ends[channel] = self.clock[q] = start + n
+
+    def run(self) -> ScheduleBlock:
+        for op in self.circuit:
+            name = op.name
+            if name == "rz":
+                self.virtual_z(op)
+            elif name == "measure":
+                self.measure(op)
+            elif name == "barrier":
+                self.barrier(op)
+            elif name == "delay":
+                self.delay(op)
+            else:
+                self.gate(op)
+        return self.root
+
+
+def lower(circuit: Circuit, gate_map: GateMap) -> ScheduleBlock:
+    """The circuit (native gates only: translate it first) as one schedule of the gate map's templates."""
+    return _Lowering(circuit, gate_map).run()
+
+
+@dataclass(frozen=True)
+class LoweredCircuit:
+    """A circuit lowered once with its parameters still free; :meth:`bind` gives bound schedules cheaply."""
+
+    schedule: ScheduleBlock
+    parameters: frozenset[Parameter]
+
+    @classmethod
+    def build(cls, circuit: Circuit, gate_map: GateMap) -> LoweredCircuit:
+        schedule = lower(circuit, gate_map)
+        schedule.parameters  # index the parameters once, so every bind reuses the index  # noqa: B018
+        return cls(schedule, frozenset(circuit.parameters))
+
+    def bind(self, values: Mapping[Parameter, float]) -> ScheduleBlock:
+        """The schedule with circuit parameters bound (a new table over the shared structure)."""
+        unknown = [p.name for p in values if p not in self.parameters]
+        if unknown:
+            raise CircuitError(f"bind: {', '.join(unknown)} are not parameters of this circuit "
+                               f"(its parameters: {', '.join(sorted(p.name for p in self.parameters))})")
+        bound: ScheduleBlock = self.schedule.assign_parameters(values, inplace=False)
+        return bound
+
+
+def instructions_of(schedule: ScheduleBlock) -> list[tuple[int, Instruction]]:
+    """``(time, instruction)`` pairs of a lowered schedule without the padding (``TimeBlockade``) directives."""
+    return [(t, inst) for t, inst in schedule.instructions if not isinstance(inst, TimeBlockade)]

@@ -1,0 +1,166 @@
+"""Translation of a circuit to the device's native gates (rz, sx, x, ecr), using :mod:`.synthesis`.
+
+One pass over the circuit. Single-qubit gates with numeric angles are multiplied into one pending 2x2 matrix
+per qubit and synthesised (ZXZXZ) only when something else touches the qubit; parameterised ones are
+synthesised symbolically (their angles stay linear in the parameters, so binding later is exact). Two-qubit
+gates become ECRs in a direction the device has calibrated, flipped with Hadamards otherwise.
+
+No routing: a two-qubit gate on uncoupled qubits is refused with an error naming the coupling map. Inserting
+SWAPs would silently change the circuit's depth and error budget; a lab that wants routing should choose a
+layout explicitly (e.g. with Qiskit's transpiler) before handing the circuit here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qubitlab.circuits.circuit import Circuit, Operation, ParamValue
+from qubitlab.circuits.gates import GATES, Matrix
+from qubitlab.circuits.synthesis import (
+    Step,
+    flip_ecr,
+    numeric_matrix,
+    parametric_euler,
+    synthesize_matrix,
+    two_qubit_steps,
+    zxzxz,
+)
+from qubitlab.errors import CircuitError
+
+if TYPE_CHECKING:
+    from qubitlab.circuits.gate_map import GateMap
+    from qubitlab.config.models import LabConfig
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the translator may emit: the native gate names, the coupled pairs and the calibrated ECR directions."""
+
+    basis: frozenset[str]
+    couplings: tuple[tuple[int, int], ...]
+    ecr_directions: frozenset[tuple[int, int]]
+
+    @classmethod
+    def make(cls, basis: Iterable[str] = ("rz", "sx", "x", "ecr"), couplings: Iterable[tuple[int, int]] = (),
+             ecr_directions: Iterable[tuple[int, int]] | None = None) -> Target:
+        pairs = tuple((int(a), int(b)) for a, b in couplings)
+        directions = (frozenset((int(a), int(b)) for a, b in ecr_directions) if ecr_directions is not None
+                      else frozenset(pairs) | frozenset((b, a) for a, b in pairs))
+        target = cls(frozenset(basis), pairs, directions)
+        missing = {"rz", "sx"} - target.basis
+        if missing:
+            raise CircuitError(f"the native basis {sorted(target.basis)} lacks {sorted(missing)}; "
+                               "qubitlab synthesises single-qubit gates from rz and sx")
+        return target
+
+    @classmethod
+    def from_lab(cls, lab: LabConfig, gate_map: GateMap | None = None) -> Target:
+        """Basis and couplings from ``lab.topology``; ECR directions from the gate map's ``ecr`` entries when
+        given, else from the lab's control channels (``u`` channel with ``control`` c and ``target`` t: c -> t)."""
+        if gate_map is not None:
+            directions = [qubits for name, qubits in gate_map.calibrated() if name == "ecr" and len(qubits) == 2]
+        else:
+            directions = [(ch.control, ch.target) for name, ch in lab.wiring.channels.items()
+                          if name.startswith("u") and ch.control is not None and ch.target is not None]
+        return cls.make(lab.topology.native_gates, lab.topology.couplings, directions)
+
+    def coupled(self, a: int, b: int) -> bool:
+        return (a, b) in self.couplings or (b, a) in self.couplings
+
+
+class _Translator:
+    def __init__(self, circuit: Circuit, target: Target) -> None:
+        self.target = target
+        self.out = circuit.copy_empty()
+        self.ops: list[Operation] = []
+        self.pending: dict[int, Matrix] = {}
+
+    def flush(self, *qubits: int) -> None:
+        for q in qubits:
+            matrix = self.pending.pop(q, None)
+            if matrix is not None:
+                self.emit_native(synthesize_matrix(matrix, q, self.target.basis))
+
+    def emit_native(self, steps: list[Step]) -> None:
+        """Synthesised rz/sx/x steps, emitted as they are (never merged again)."""
+        for name, qubits, args in steps:
+            assert isinstance(args, tuple)
+            self.ops.append(Operation(name, qubits, args))
+
+    def emit_steps(self, steps: list[Step]) -> None:
+        for name, qubits, args in steps:
+            if name == "unitary":
+                q = qubits[0]
+                assert isinstance(args, np.ndarray)
+                previous = self.pending.get(q)
+                self.pending[q] = args if previous is None else args @ previous
+            elif name == "ecr":
+                self.ecr(*qubits)
+            else:
+                assert isinstance(args, tuple)
+                self.single(name, qubits[0], args)
+
+    def single(self, name: str, q: int, params: tuple[ParamValue, ...]) -> None:
+        matrix = numeric_matrix(name, params)
+        if matrix is not None:
+            previous = self.pending.get(q)
+            self.pending[q] = matrix if previous is None else matrix @ previous
+            return
+        self.flush(q)
+        if name == "rz":
+            self.ops.append(Operation("rz", (q,), params))
+            return
+        self.emit_native(zxzxz(*parametric_euler(name, params), q, self.target.basis))
+
+    def ecr(self, a: int, b: int) -> None:
+        if (a, b) in self.target.ecr_directions:
+            self.flush(a, b)
+            self.ops.append(Operation("ecr", (a, b)))
+        elif (b, a) in self.target.ecr_directions:
+            self.emit_steps(flip_ecr(a, b))
+        else:
+            raise CircuitError(f"no calibrated ecr between qubits {a} and {b} in either direction; calibrated "
+                               f"ecr directions: {sorted(self.target.ecr_directions)}")
+
+    def two_qubit(self, op: Operation) -> None:
+        a, b = op.qubits
+        if not self.target.coupled(a, b):
+            raise CircuitError(
+                f"{op.name} on qubits ({a}, {b}): they are not coupled; coupling map: {list(self.target.couplings)}. "
+                "qubitlab does not route: choose a layout where two-qubit gates act on coupled pairs"
+            )
+        if op.name in self.target.basis and op.name != "ecr":
+            self.flush(a, b)
+            self.ops.append(op)
+            return
+        if "ecr" not in self.target.basis:
+            raise CircuitError(f"{op.name}: the native basis {sorted(self.target.basis)} has no ecr to build it from")
+        self.emit_steps(two_qubit_steps(op.name, op.qubits, op.params))
+
+    def run(self, circuit: Circuit) -> Circuit:
+        for op in circuit:
+            if op.name in GATES:
+                if GATES[op.name].num_qubits == 1:
+                    self.single(op.name, op.qubits[0], op.params)
+                else:
+                    self.two_qubit(op)
+                continue
+            if op.name == "reset" and "reset" not in self.target.basis:
+                raise CircuitError(
+                    f"reset on qubit {op.qubits[0]}: this device does not support mid-circuit reset "
+                    f"(native operations: {sorted(self.target.basis)}); start a new circuit instead"
+                )
+            self.flush(*op.qubits)
+            self.ops.append(op)
+        self.flush(*sorted(self.pending))
+        self.out._data = self.ops
+        return self.out
+
+
+def translate(circuit: Circuit, target: Target) -> Circuit:
+    """``circuit`` in the target's native gates, exact up to global phase (refuses uncoupled two-qubit gates)."""
+    return _Translator(circuit, target).run(circuit)
