@@ -11,6 +11,7 @@ from qcodes.instrument_drivers.rohde_schwarz import RohdeSchwarzSGS100A
 
 from qubitlab.drivers.payloads import LoSettings
 from qubitlab.drivers.visa import instrument_errors, reopen
+from qubitlab.errors import DriverError
 
 
 class Sgs100a:
@@ -28,16 +29,23 @@ class Sgs100a:
             parameter.cache.invalidate()
 
     def configure(self, settings: LoSettings) -> None:
+        """Write what differs from the cache, then read it back: a refused or lost setting is an error, not a
+        run at the wrong frequency."""
         lo = self.instrument
         state = "on" if settings.output else "off"
+        wanted = ((lo.frequency, settings.frequency), (lo.power, settings.power), (lo.status, settings.output))
         with instrument_errors(self.name, f"setting {settings.frequency:.9g} Hz, {settings.power:g} dBm, RF {state}"):
-            if lo.frequency.cache.get(get_if_invalid=False) != settings.frequency:
-                lo.frequency(settings.frequency)
-            if lo.power.cache.get(get_if_invalid=False) != settings.power:
-                lo.power(settings.power)
-            if lo.status.cache.get(get_if_invalid=False) != settings.output:
-                lo.status(settings.output)
+            changed = [(p, v) for p, v in wanted if p.cache.get(get_if_invalid=False) != v]
+            for parameter, value in changed:
+                parameter(value)
+            for parameter, value in changed:
+                read = parameter.get()
+                if read != value and not (isinstance(value, float) and abs(read - value) <= 1e-9 * abs(value)):
+                    parameter.cache.invalidate()
+                    raise DriverError(f"LO {self.name!r} reads back {parameter.name} = {read!r} after being set to "
+                                      f"{value!r}; its error queue says: {lo.ask('SYSTem:ERRor?')}")
 
     def outputs_off(self) -> None:
         with instrument_errors(self.name, "switching RF off"):
             self.instrument.status(False)
+            self.instrument.ask("*OPC?")

@@ -148,6 +148,8 @@ class Awg5208:
             self.instrument.stop()
 
     def outputs_off(self) -> None:
+        """Every output off, confirmed by ``*OPC?`` (so it has happened when this returns)."""
         with instrument_errors(self.name, "switching outputs off"):
             for number in range(1, self.instrument.num_channels + 1):
                 getattr(self.instrument, f"ch{number}").state(0)
+            self.instrument.wait_for_operation_to_complete()

@@ -142,8 +142,13 @@ class VirtualDigitizer:
             self._table_key = table_key
 
     def arm(self) -> None:
+        """Arm and confirm: the query makes sure the digitizer is armed before any AWG is told to start (each
+        instrument has its own connection, so the order of two writes is not the order they are executed)."""
         with instrument_errors(self.name, "arming (INITiate)"):
             self.instrument.arm()
+            state = self.instrument.state()
+        if state not in ("ARMED", "BUSY", "DONE"):
+            raise DriverError(f"digitizer {self.name!r} did not arm (state {state}): {self.instrument.next_error()}")
 
     def wait(self, timeout: float) -> None:
         deadline = time.perf_counter() + timeout
