@@ -291,7 +291,15 @@ class ScpiServer:
         text, block = message
         commands = split_commands(text) if block is None else [text]
         replies: list[bytes] = []
+        path = ""
         for command in commands:
+            # SCPI path rule: in a compound message, a header without a leading colon continues from the
+            # previous header's path (SOUR:FREQ 1e9;POW -3 sets SOUR:POW); common commands (*XXX) do not count.
+            if path and not command.startswith((":", "*")):
+                command = path + command
+            header = command.split(" ", 1)[0].lstrip(":")
+            if not header.startswith("*"):
+                path = header.rpartition(":")[0] + ":" if ":" in header else ""
             reply = await inst.execute(command, block)
             if isinstance(reply, bytes):
                 replies.append(_corrupt(reply) if inst.fault is Fault.CORRUPT else frame_block(reply))

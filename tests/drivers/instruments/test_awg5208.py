@@ -1,0 +1,88 @@
+"""The Awg role over QCoDeS' unmodified TektronixAWG5208 driver, checked against the emulation's state."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from instrument_sweeps import FRAMES, rabi
+from virtual_rig import Rig
+
+from qubitlab.drivers.mock.awg5208 import Awg5208Emulation
+from qubitlab.drivers.payloads import AwgProgram
+from qubitlab.errors import DriverError
+from qubitlab.pulse.compiler import compile
+from qubitlab.pulse.passes.hardware import hardware_view
+
+
+def emulation(rig: Rig) -> Awg5208Emulation:
+    awg = rig.virtual.instruments["awg"]
+    assert isinstance(awg, Awg5208Emulation)
+    return awg
+
+
+def awg_program(rig: Rig, amp: float) -> AwgProgram:
+    program = compile(rabi(amp), rig.lab, FRAMES).payloads["awg"]
+    assert isinstance(program, AwgProgram)
+    return program
+
+
+def test_the_instrument_holds_exactly_the_uploaded_waveforms_and_sequence(rig: Rig) -> None:
+    program = awg_program(rig, 0.031)
+    rig.executor.roles.awgs["awg"].upload(program)
+    awg = emulation(rig)
+    for key, samples in program.waveforms.items():
+        np.testing.assert_array_equal(awg.waveforms[key], samples)   # float32 through .wfmx, bit for bit
+    (kind, name, _), = {awg.assets[ch] for ch in (1,)}
+    assert kind == "sequence"
+    steps = awg.sequences[name]
+    assert [s.repeat for s in steps] == [s.repeat for s in program.sequence]
+    assert [s.wait != "None" for s in steps] == [s.wait_trigger for s in program.sequence]
+    for track, output in enumerate(program.outputs, start=1):
+        assert awg.assets[int(output)] == ("sequence", name, track)
+        assert [s.assets[track - 1] for s in steps] == [s.outputs[output] for s in program.sequence]
+
+
+def test_only_waveforms_the_instrument_does_not_hold_are_sent(rig: Rig) -> None:
+    adapter = rig.executor.roles.awgs["awg"]
+    adapter.upload(awg_program(rig, 0.032))
+    assert adapter.upload(awg_program(rig, 0.032)) == 0
+    assert adapter.upload(awg_program(rig, 0.033)) == 2        # the drive's I and Q; the readout is held
+    adapter.reconnect()                                          # a new session asks WLISt:LIST? again
+    assert adapter.upload(awg_program(rig, 0.033)) == 0
+
+
+def test_outputs_play_the_fractions_of_full_scale_in_volts(rig: Rig) -> None:
+    program = compile(rabi(0.04), rig.lab, FRAMES)
+    rig.executor.run(program, shots=10)
+    awg = emulation(rig)
+    awg.run_state = "running"   # look at what it plays as if still running
+    try:
+        played = awg.played(0)
+    finally:
+        awg.run_state = "stopped"
+    payload = program.payloads["awg"]
+    assert isinstance(payload, AwgProgram)
+    for output in payload.outputs:
+        expected = payload.played(output, 0).astype(np.float64) * payload.full_scale_vpp[output] / 2
+        np.testing.assert_allclose(played[output], expected, rtol=0, atol=1e-7)
+
+
+def test_a_waveform_shorter_than_the_awg5208_minimum_is_refused_naming_the_lab_key(rig: Rig) -> None:
+    hw = hardware_view(rig.lab)
+    short = replace(hw, awgs={n: replace(a, min_length=64) for n, a in hw.awgs.items()})
+    program = compile(rabi(0.05, duration=64, sigma=16), short, FRAMES).payloads["awg"]
+    assert isinstance(program, AwgProgram)
+    program = replace(program, waveforms={k: v[:2000] for k, v in program.waveforms.items()})
+    with pytest.raises(DriverError, match=r"at least 2400.*timing\.awgs\.awg\.min_length"):
+        rig.executor.roles.awgs["awg"].upload(program)
+
+
+def test_a_corrupt_wfmx_file_is_refused_with_an_error_in_the_queue(rig: Rig) -> None:
+    awg = rig.executor.station.components["awg"]
+    awg.write("*CLS")
+    awg.sendWFMXFile(b"not a waveform file at all", "broken.wfmx")
+    awg.loadWFMXFile("broken.wfmx")
+    assert awg.ask("SYSTem:ERRor?").startswith("-200,")
+    assert "broken" not in awg.waveformList
