@@ -84,6 +84,7 @@ def main(argv: list[str]) -> None:
     if command == "demo":
         ensure_venv("")
         _run(BIN / "qubitlab", "pulse-demo", "--out", "out")
+        _run(BIN / "qubitlab", "demo", "--out", "out")
     elif command == "test":
         ensure_venv("test")
         _run(PY, "-m", "pytest", "-q", *argv[1:])

@@ -15,6 +15,7 @@ SUITES = {
     "compile": "benchmarks.compile",
     "sim": "benchmarks.sim",
     "device": "benchmarks.device",
+    "execute": "benchmarks.execute",
     "circuits": "benchmarks.circuits",
 }
 

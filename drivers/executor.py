@@ -10,10 +10,13 @@ instrument and the step) propagates, and the instruments involved are reconnecte
 
 from __future__ import annotations
 
+import datetime
+import json
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,13 +35,17 @@ log = logging.getLogger(__name__)
 class Executor:
     """Runs :class:`CompiledProgram` s on the instruments of ``station`` wired as in ``lab``.
 
-    ``timeout`` bounds the wait for an acquisition beyond its expected duration (seconds).
+    ``timeout`` bounds the wait for an acquisition beyond its expected duration (seconds). With ``runs_dir``,
+    every run also writes ``<runs_dir>/<UTC time>_<program hash>.json``: the station snapshot, the program's
+    hash, shots, repetition delay and stage timings (the calibration layer's datasets keep it too).
     """
 
-    def __init__(self, station: Station, lab: LabConfig, *, timeout: float = 30.0) -> None:
+    def __init__(self, station: Station, lab: LabConfig, *, timeout: float = 30.0,
+                 runs_dir: Path | None = None) -> None:
         self.station = station
         self.lab = lab
         self.timeout = timeout
+        self.runs_dir = runs_dir
         self.roles: Roles = roles(station, lab)
         self._suspect: set[str] = set()
 
@@ -84,11 +91,23 @@ class Executor:
             raise
         timings["waveforms_uploaded"] = float(uploaded)
         first = next(iter(program.digitizer_programs().values()), None)
+        if self.runs_dir is not None:
+            self._record(program, shots, rep_delay, snapshot, timings)
         return RawAcquisitions(
             data=self._by_slot(program, windows),
             meas_level=first.meas_level if first else MeasLevel.KERNELED,
             meas_return=first.meas_return if first else MeasReturn.SINGLE,
             shots=shots, points=program.points, snapshot=snapshot, timings=timings)
+
+    def _record(self, program: CompiledProgram, shots: int, rep_delay: float, snapshot: Any,
+                timings: dict[str, float]) -> None:
+        assert self.runs_dir is not None
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        path = self.runs_dir / f"{now:%Y%m%dT%H%M%S.%fZ}_{program.input_hash[:12]}.json"
+        record = {"time": now.isoformat(), "program_hash": program.input_hash, "points": program.points,
+                  "shots": shots, "rep_delay": rep_delay, "timings": timings, "snapshot": snapshot}
+        path.write_text(json.dumps(record, indent=1, default=str))
 
     def _by_slot(self, program: CompiledProgram, windows: dict[str, list[NDArray[np.complex128]]]
                  ) -> dict[int, NDArray[np.complex128]]:

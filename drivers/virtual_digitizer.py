@@ -8,7 +8,7 @@ mappings, plus a few methods for the binary transfers (window table, integration
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,7 +17,7 @@ from qcodes.instrument import VisaInstrument
 from qcodes.parameters import Parameter, create_on_off_val_mapping
 
 from qubitlab.drivers.payloads import DigitizerProgram, MeasLevel, MeasReturn, content_key
-from qubitlab.drivers.visa import instrument_errors, reopen
+from qubitlab.drivers.visa import ieee_block, instrument_errors, reopen
 from qubitlab.errors import DriverError, InstrumentTimeout
 
 if TYPE_CHECKING:
@@ -64,13 +64,13 @@ class QubitlabVirtualDigitizer(VisaInstrument):
 
     def load_weights(self, index: int, weights: NDArray[np.complex128]) -> None:
         """Store integration weights under ``index`` (``WEIGhts<index>``, complex64 block)."""
-        self.visa_handle.write_binary_values(f"WEIGhts{index} ", np.asarray(weights, dtype="<c8").view("<f4"),
-                                             datatype="f", is_big_endian=False)
+        block = ieee_block(np.ascontiguousarray(weights, dtype="<c8").tobytes())
+        self.visa_handle.write_raw(f"WEIGhts{index} ".encode() + block + b"\n")
 
     def load_windows(self, table: np.ndarray) -> None:
         """Replace the window table (rows of :data:`WINDOW_DTYPE`)."""
-        raw = np.frombuffer(np.ascontiguousarray(table, dtype=WINDOW_DTYPE).tobytes(), dtype=np.uint8)
-        self.visa_handle.write_binary_values("WINDow:TABLe ", raw, datatype="B")
+        block = ieee_block(np.ascontiguousarray(table, dtype=WINDOW_DTYPE).tobytes())
+        self.visa_handle.write_raw(b"WINDow:TABLe " + block + b"\n")
 
     def arm(self) -> None:
         self.write("INITiate")
@@ -81,7 +81,7 @@ class QubitlabVirtualDigitizer(VisaInstrument):
     def fetch_data(self) -> NDArray[np.complex64]:
         """Every window's values, one block (``FETCh:DATA?``)."""
         values = self.visa_handle.query_binary_values("FETCh:DATA?", datatype="f", is_big_endian=False,
-                                                      container=np.array)
+                                                      container=cast(Any, np.array))
         return np.asarray(values, dtype="<f4").view(np.complex64)
 
     def next_error(self) -> str:

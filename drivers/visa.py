@@ -51,6 +51,8 @@ def reopen(instrument: VisaInstrument, visalib: str | None) -> None:
     same terminator and timeout."""
     handle = instrument.visa_handle
     address, terminator, timeout = instrument.address, handle.read_termination, handle.timeout
+    if address is None:
+        raise DriverError(f"instrument {instrument.name!r} has no address to reconnect to")
     try:
         handle.close()
     except Exception:  # a dead session may refuse to close; the new one replaces it anyway
@@ -59,6 +61,12 @@ def reopen(instrument: VisaInstrument, visalib: str | None) -> None:
     instrument.set_terminator(terminator)
     instrument.visa_handle.timeout = timeout
     set_nodelay(instrument)
+
+
+def ieee_block(payload: bytes) -> bytes:
+    """IEEE 488.2 definite-length block: ``#<digits><length><payload>``."""
+    size = str(len(payload))
+    return b"#" + str(len(size)).encode() + size.encode() + payload
 
 
 def _is_timeout(exc: BaseException) -> bool:

@@ -41,7 +41,7 @@ from qubitlab.pulse.program import Program
 def compile(  # noqa: A001 - the name users expect, as in Qiskit's compiler
     schedule: Program | Sequence[Program],
     lab: Any,
-    frames: Mapping[str | Channel, float],
+    frames: Mapping[str, float] | Mapping[Channel, float] | Mapping[str | Channel, float],
     *,
     values: Sequence[Mapping[Parameter, Any]] | None = None,
     meas_level: MeasLevel = MeasLevel.KERNELED,

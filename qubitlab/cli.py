@@ -41,6 +41,26 @@ def pulse_demo(out_dir: str) -> None:
         click.echo(line)
 
 
+@cli.command("demo")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, writable=True), default="out", show_default=True,
+              help="Folder for the plot and the run record.")
+def demo(out_dir: str) -> None:
+    """The main job: a Rabi experiment on the virtual lab, through QCoDeS drivers over real sockets."""
+    from qubitlab.lab_demo import run_lab_demo
+
+    for line in run_lab_demo(out_dir):
+        click.echo(line)
+
+
+def _register() -> None:
+    from qubitlab.lab_cli import lab_group
+
+    cli.add_command(lab_group)
+
+
+_register()
+
+
 def main() -> None:
     """Entry point of the ``qubitlab`` script: QubitlabErrors print as one clear line, exit code 2."""
     try:

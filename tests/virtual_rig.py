@@ -44,6 +44,6 @@ def started_rig(lab: LabConfig | None = None, seed: int = 7, timeout: float = TI
         connected = virtual.lab_config()
         station = build_station(connected)
         try:
-            yield Rig(virtual, connected, Executor(station, connected, timeout=5.0))
+            yield Rig(virtual, connected, Executor(station, connected, timeout=60.0))
         finally:
             close_station(station)

@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Union
 
+from qubitlab.drivers.visa import ieee_block
+
 log = logging.getLogger(__name__)
 
 Reply = Union[str, bytes, None]
@@ -247,6 +249,7 @@ class ScpiServer:
         self.port = port
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def address(self) -> str:
@@ -258,14 +261,21 @@ class ScpiServer:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        """Stop listening, close every client connection and let their handlers finish (no cancellation)."""
         if self._server is not None:
             self._server.close()
             for writer in list(self._writers):
                 writer.close()
+            if self._tasks:
+                await asyncio.wait(list(self._tasks), timeout=2.0)
             await self._server.wait_closed()
             self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         self._writers.add(writer)
         try:
             messages = MessageReader(reader)
@@ -302,7 +312,7 @@ class ScpiServer:
                 path = header.rpartition(":")[0] + ":" if ":" in header else ""
             reply = await inst.execute(command, block)
             if isinstance(reply, bytes):
-                replies.append(_corrupt(reply) if inst.fault is Fault.CORRUPT else frame_block(reply))
+                replies.append(_corrupt(reply) if inst.fault is Fault.CORRUPT else ieee_block(reply))
             elif reply is not None:
                 replies.append(reply.encode("ascii", "replace"))
         if replies:
@@ -379,12 +389,6 @@ def split_commands(text: str) -> list[str]:
     """``A 1;B?`` -> ``["A 1", "B?"]`` (semicolons inside quotes are kept)."""
     parts = re.findall(r'(?:"[^"]*"|\'[^\']*\'|[^;])+', text)
     return [p.strip() for p in parts if p.strip()]
-
-
-def frame_block(payload: bytes) -> bytes:
-    """IEEE 488.2 definite-length block."""
-    size = str(len(payload))
-    return b"#" + str(len(size)).encode() + size.encode() + payload
 
 
 def _corrupt(payload: bytes) -> bytes:

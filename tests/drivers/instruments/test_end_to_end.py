@@ -80,3 +80,19 @@ def test_an_lo_set_off_what_the_compiler_assumed_moves_the_line_by_as_much(rig) 
     # line appears 600 kHz lower in frame detuning.
     centre = _spectroscopy(rig, rig.lab, DETUNINGS, lo_override=4.9e9 + 600e3)
     assert abs(FRAMES["d0"] + centre - (F_Q0 - 600e3)) < 30e3
+
+
+def test_every_run_keeps_the_station_snapshot(rig, tmp_path) -> None:
+    from qubitlab.drivers.executor import Executor
+
+    executor = Executor(rig.executor.station, rig.lab, runs_dir=tmp_path)
+    program = compile(rabi(0.02), rig.lab, FRAMES)
+    result = executor.run(program, shots=20)
+    lo = result.snapshot["instruments"]["lo_q0"]["parameters"]
+    assert lo["frequency"]["value"] == 4.9e9 and lo["status"]["value"] is True
+    (record,) = tmp_path.glob("*.json")
+    import json
+
+    saved = json.loads(record.read_text())
+    assert saved["program_hash"] == program.input_hash and saved["shots"] == 20
+    assert saved["snapshot"]["instruments"]["awg"]["submodules"]["ch1"]["parameters"]["awg_amplitude"]["value"] == 1.0

@@ -12,8 +12,8 @@ import pytest
 import pyvisa
 from virtual_rig import Rig
 
-from qubitlab.drivers.mock.scpi import frame_block
 from qubitlab.drivers.station import open_resource
+from qubitlab.drivers.visa import ieee_block
 
 
 @pytest.fixture()
@@ -59,7 +59,7 @@ def test_a_definite_length_block_ends_a_message_without_a_terminator(rig: Rig) -
     host, port = "127.0.0.1", int(rig.virtual.addresses["awg"].split("::")[2])
     payload = b"binary\ndata with newlines\n and #hashes"
     with socket.create_connection((host, port), timeout=2.0) as sock:
-        sock.sendall(b'MMEMory:DATA "blob.bin",' + frame_block(payload))
+        sock.sendall(b'MMEMory:DATA "blob.bin",' + ieee_block(payload))
         time.sleep(0.05)
         sock.sendall(b"*OPC?\n")
         assert sock.recv(100) == b"1\n"

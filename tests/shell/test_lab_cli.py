@@ -1,0 +1,58 @@
+"""``qubitlab lab start`` in a child process (stopped by its own PID) and ``qubitlab lab check`` against it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB = ROOT / "lab_configs" / "virtual_2q.yaml"
+QUBITLAB = [sys.executable, "-m", "qubitlab.cli"]
+
+
+def qubitlab(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([*QUBITLAB, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+
+
+def test_lab_check_starts_a_virtual_lab_without_addresses_and_reports_every_instrument() -> None:
+    done = qubitlab("lab", "check", str(LAB))
+    assert done.returncode == 0, done.stderr
+    for name in ("awg", "lo_q0", "lo_q1", "lo_ro", "digitizer"):
+        assert name in done.stdout
+    assert done.stdout.count(" ok ") == 5
+    assert "TEKTRONIX,AWG5208" in done.stdout and "Rohde&Schwarz,SGS100A" in done.stdout
+
+
+def test_lab_start_serves_until_stopped_and_lab_check_connects_to_it(tmp_path: Path) -> None:
+    written = tmp_path / "running_lab.yaml"
+    server = subprocess.Popen([*QUBITLAB, "lab", "start", str(LAB), "--write-lab", str(written), "--timeout", "60"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while not written.exists() and time.monotonic() < deadline and server.poll() is None:
+            time.sleep(0.05)
+        assert written.exists(), server.stderr.read() if server.poll() is not None else "lab did not start in 30 s"
+        addresses = {name: spec["address"] for name, spec in yaml.safe_load(written.read_text())["instruments"].items()}
+        assert all(a.startswith("TCPIP0::127.0.0.1::") and a.endswith("::SOCKET") for a in addresses.values())
+        done = qubitlab("lab", "check", str(written))
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.count(" ok ") == 5
+        for address in addresses.values():
+            assert address.split("::")[2] in done.stdout
+    finally:
+        server.terminate()                      # our own child, by its PID
+        out, err = server.communicate(timeout=10)
+    assert server.returncode == 0, err
+    assert "virtual lab stopped" in err
+    for address in addresses.values():          # the start command printed every address
+        assert address.split("::")[2] in out
+    # nothing listens any more: every instrument fails, the command says which and exits non-zero
+    done = qubitlab("lab", "check", str(written))
+    assert done.returncode != 0
+    assert "5 of 5 instruments failed" in done.stderr
