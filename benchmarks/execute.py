@@ -20,19 +20,9 @@ import numpy as np
 
 from benchmarks._harness import Row, Timing, measure
 from qubitlab import load_lab, pulse
+from qubitlab.lab_demo import FRAMES, rabi_schedule as rabi
 
 ROOT = Path(__file__).resolve().parents[1]
-FRAMES = {"d0": 4.997e9, "d1": 5.093e9, "u0": 5.093e9, "u1": 4.997e9, "m0": 7.051e9, "m1": 7.118e9}
-
-
-def rabi(amp: Any) -> Any:
-    with pulse.build(name="rabi") as program:
-        with pulse.align_sequential():
-            pulse.play(pulse.Gaussian(160, amp, 40), pulse.DriveChannel(0))
-            with pulse.align_left():
-                pulse.play(pulse.GaussianSquare(2000, 0.1, 64, width=1744), pulse.MeasureChannel(0))
-                pulse.acquire(2000, pulse.AcquireChannel(0), pulse.MemorySlot(0))
-    return program
 
 
 def run(repeat: int = 10) -> list[Row]:

@@ -12,12 +12,26 @@ import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 LAB_FILE = Path(__file__).resolve().parents[1] / "lab_configs" / "virtual_2q.yaml"
 FRAMES = {"d0": 4.997e9, "d1": 5.093e9, "u0": 5.093e9, "u1": 4.997e9, "m0": 7.051e9, "m1": 7.118e9}
 """The device's qubit and resonator frequencies, as a calibration would have found them."""
+
+
+def rabi_schedule(amp: Any) -> Any:
+    """``Gaussian(160, amp, 40)`` on d0, then q0's 2 us readout into memory slot 0."""
+    from qubitlab import pulse
+
+    with pulse.build(name="rabi") as rabi:
+        with pulse.align_sequential():
+            pulse.play(pulse.Gaussian(160, amp, 40), pulse.DriveChannel(0))
+            with pulse.align_left():
+                pulse.play(pulse.GaussianSquare(2000, 0.1, 64, width=1744), pulse.MeasureChannel(0))
+                pulse.acquire(2000, pulse.AcquireChannel(0), pulse.MemorySlot(0))
+    return rabi
 
 
 def run_lab_demo(out_dir: str | Path, lab_file: str | Path = LAB_FILE) -> Iterator[str]:
@@ -35,12 +49,7 @@ def run_lab_demo(out_dir: str | Path, lab_file: str | Path = LAB_FILE) -> Iterat
     out.mkdir(parents=True, exist_ok=True)
     lab = load_lab(lab_file)
     amp = pulse.Parameter("amp")
-    with pulse.build(name="rabi") as rabi:
-        with pulse.align_sequential():
-            pulse.play(pulse.Gaussian(160, amp, 40), pulse.DriveChannel(0))
-            with pulse.align_left():
-                pulse.play(pulse.GaussianSquare(2000, 0.1, 64, width=1744), pulse.MeasureChannel(0))
-                pulse.acquire(2000, pulse.AcquireChannel(0), pulse.MemorySlot(0))
+    rabi = rabi_schedule(amp)
     amplitudes = np.linspace(0.0, 0.5, 61)
     with VirtualLab(lab) as virtual:
         for name, address in virtual.addresses.items():
