@@ -30,20 +30,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qubitlab.circuits.circuit import DELAY_UNITS, Circuit, Operation
 from qubitlab.circuits.gate_map import GateEntry, GateMap
 from qubitlab.circuits.gates import GATES
+from qubitlab.circuits.translate import Target, translate
 from qubitlab.errors import CircuitError
 from qubitlab.pulse.alignments import AlignLeft
 from qubitlab.pulse.block import ScheduleBlock
 from qubitlab.pulse.channels import Channel, ClassicalIOChannel, DriveChannel, MemorySlot, PulseChannel
 from qubitlab.pulse.instructions import Acquire, Delay, Instruction, RelativeBarrier, ShiftPhase, TimeBlockade
 from qubitlab.pulse.parameters import Parameter, ParameterExpression
-
-if TYPE_CHECKING:
-    from qubitlab.circuits.translate import Target
 
 Footprint = tuple[ScheduleBlock, tuple[tuple[Channel, int, int], ...], int]
 """A placed template: the block, per channel (channel, first start, last stop), and its duration."""
@@ -163,7 +161,7 @@ class _Lowering:
         batches: list[tuple[frozenset[int], list[Operation]]] = []
         open_batch: dict[frozenset[int], list[Operation]] = {}
         for op in run:
-            group = self.map.measure_group(op.qubits[0])
+            group = self.map.measure_group(op.qubits[0]).intersection(self.clock)   # the circuit's qubits only
             batch = open_batch.get(group)
             if batch is None or any(m.qubits == op.qubits for m in batch):
                 batch = open_batch[group] = []
@@ -256,8 +254,6 @@ def lower(circuit: Circuit, gate_map: GateMap, target: Target | None = None) -> 
     is an error that says to translate.
     """
     if target is not None:
-        from qubitlab.circuits.translate import translate
-
         circuit = translate(circuit, target)
     return _Lowering(circuit, gate_map).run()
 
@@ -284,18 +280,20 @@ class LoweredCircuit:
         With ``strict`` (the default) every parameter must get a value, so the result is ready to compile;
         ``strict=False`` allows binding some now and the rest later (on the returned block).
         """
-        known = ", ".join(sorted(p.name for p in self.parameters)) or "none"
-        unknown = [p.name for p in values if p not in self.parameters]
+        parameters = self.parameters
+        unknown = [p.name for p in values if p not in parameters]
         if unknown:
             raise CircuitError(f"bind: {', '.join(unknown)} are not parameters of this lowered circuit "
-                               f"(its parameters: {known})")
-        if strict:
-            missing = sorted(p.name for p in self.parameters if p not in values)
-            if missing:
-                raise CircuitError(f"bind: no value for {', '.join(missing)}; bind every parameter ({known}) "
-                                   "or pass strict=False to bind only some")
+                               f"(its parameters: {self._names()})")
+        if strict and len(values) < len(parameters):   # every key is a parameter, so fewer keys = some unbound
+            missing = sorted(p.name for p in parameters if p not in values)
+            raise CircuitError(f"bind: no value for {', '.join(missing)}; bind every parameter ({self._names()}) "
+                               "or pass strict=False to bind only some")
         bound: ScheduleBlock = self.schedule.assign_parameters(values, inplace=False)
         return bound
+
+    def _names(self) -> str:
+        return ", ".join(sorted(p.name for p in self.parameters)) or "none"
 
 
 def instructions_of(schedule: ScheduleBlock) -> list[tuple[int, Instruction]]:

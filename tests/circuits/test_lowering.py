@@ -136,6 +136,10 @@ def test_a_lone_measurement_waits_for_the_whole_group_and_a_repeat_starts_a_new_
     # q1's first readout waits for q0's two x pulses (320); the second measure of q1 opens a new batch at
     # 320 + 1000, which q0's measure joins.
     assert acquires == [(320, 1, 0), (1320, 0, 2), (1320, 1, 1)]
+    # A group may name qubits the circuit does not have (a 1-qubit circuit on a 2-qubit lab).
+    one = [(t, inst) for t, inst in timeline(lower(Circuit(1, 1).x(0).measure(0, 0), gate_map()))
+           if isinstance(inst, Acquire)]
+    assert one == [(160, Acquire(1000, AcquireChannel(0), MemorySlot(0)))]
 
 
 def test_ungrouped_measurements_are_independent() -> None:
