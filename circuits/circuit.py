@@ -9,6 +9,7 @@ two circuits are equal when their operations are.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
@@ -69,10 +70,59 @@ def _format_value(value: ParamValue) -> str:
 
 def _param(value: Any, gate: str) -> ParamValue:
     if isinstance(value, ParameterExpression):
-        return value.numeric() if not value.parameters else value  # type: ignore[return-value]
-    if is_number(value) and not isinstance(value, complex):
-        return float(value)
-    raise CircuitError(f"gate {gate}: an angle must be a real number or a Parameter expression, got {value!r}")
+        if value.parameters:
+            return value
+        value = value.numeric()
+    if is_number(value) and not isinstance(value, (complex, bool, np.bool_)):
+        number = float(value)
+        if not math.isfinite(number):
+            raise CircuitError(f"{gate}: an argument must be a finite real number, got {number}")
+        return number
+    raise CircuitError(f"{gate}: an argument must be a real number or a Parameter expression, got {value!r}")
+
+
+def _index(value: Any, op: str, kind: str) -> int:
+    """A qubit or bit index: an integer (or an integral float); bools and fractions are refused."""
+    if isinstance(value, (bool, np.bool_)):
+        raise CircuitError(f"{op}: a {kind} index must be an integer, got the bool {value!r}")
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    raise CircuitError(f"{op}: a {kind} index must be an integer, got {value!r}")
+
+
+_NON_GATE_ARITY: dict[str, tuple[str, int | None, int, int]] = {
+    # name: (how to call it, qubits (None: one or more), angle arguments, classical bits)
+    "measure": ("measure(qubit, clbit)", 1, 0, 1),
+    "delay": ("delay(duration, qubit, unit)", 1, 1, 0),
+    "barrier": ("barrier(*qubits) with at least one qubit", None, 0, 0),
+    "reset": ("reset(qubit)", 1, 0, 0),
+}
+
+
+def _check_arity(name: str, qubits: tuple[int, ...], num_params: int, clbits: tuple[int, ...],
+                 unit: str | None) -> None:
+    """Qubit, argument and bit counts (and the unit) that operation ``name`` takes; a CircuitError otherwise."""
+    if name in GATES:
+        spec = gate_spec(name)
+        if len(qubits) != spec.num_qubits or num_params != spec.num_params or clbits:
+            raise CircuitError(f"gate {name} acts on {spec.num_qubits} qubit(s) with {spec.num_params} "
+                               f"angle(s) and no classical bits; got qubits {qubits}, {num_params} angle(s)"
+                               f"{f' and classical bits {clbits}' if clbits else ''}")
+    elif name in _NON_GATE_ARITY:
+        usage, nq, npar, nc = _NON_GATE_ARITY[name]
+        if (len(qubits) != nq if nq is not None else not qubits) or num_params != npar or len(clbits) != nc:
+            raise CircuitError(f"{name} takes {usage}; got qubits {qubits}, {num_params} argument(s) and "
+                               f"classical bits {clbits}")
+    else:
+        raise CircuitError(f"unknown operation {name!r}; known: {', '.join(sorted(GATES))}, "
+                           f"{', '.join(NON_GATES)}")
+    if name == "delay":
+        if unit not in DELAY_UNITS:
+            raise CircuitError(f"delay: unit {unit!r} is not one of {', '.join(DELAY_UNITS)}")
+    elif unit is not None:
+        raise CircuitError(f"{name}: only delay takes a unit, got unit={unit!r}")
 
 
 class Circuit:
@@ -89,30 +139,23 @@ class Circuit:
     # -- the generic entry point ------------------------------------------------------------------------------
     def append(self, name: str, qubits: Sequence[int], params: Sequence[Any] = (),
                clbits: Sequence[int] = (), unit: str | None = None) -> Circuit:
-        """Add an operation after checking its name, qubits, bits and arguments; returns the circuit."""
-        qubits = tuple(int(q) for q in qubits)
+        """Add an operation after checking its name, arity, qubits, bits and arguments; returns the circuit."""
+        qubits = tuple(_index(q, name, "qubit") for q in qubits)
+        clbits = tuple(_index(c, name, "classical bit") for c in clbits)
         for q in qubits:
             if not 0 <= q < self.num_qubits:
-                raise CircuitError(f"{name}: qubit {q} is not in this circuit (it has {self.num_qubits} qubits)")
+                raise CircuitError(f"{name}: qubit {q} is not in this circuit (valid: 0..{self.num_qubits - 1})")
         if len(set(qubits)) != len(qubits):
             raise CircuitError(f"{name}: the same qubit appears twice in {qubits}")
         for c in clbits:
             if not 0 <= c < self.num_clbits:
                 raise CircuitError(f"{name}: classical bit {c} is not in this circuit "
                                    f"(it has {self.num_clbits} bits; pass num_clbits or use measure_all())")
-        if name in GATES:
-            spec = gate_spec(name)
-            if len(qubits) != spec.num_qubits or len(params) != spec.num_params:
-                raise CircuitError(f"gate {name} acts on {spec.num_qubits} qubit(s) with {spec.num_params} "
-                                   f"angle(s); got qubits {qubits} and {len(params)} angle(s)")
-        elif name == "delay":
-            if unit not in DELAY_UNITS:
-                raise CircuitError(f"delay: unit {unit!r} is not one of {', '.join(DELAY_UNITS)}")
-        elif name not in NON_GATES:
-            raise CircuitError(f"unknown operation {name!r}; known: {', '.join(sorted(GATES))}, "
-                               f"{', '.join(NON_GATES)}")
+        _check_arity(name, qubits, len(params), clbits, unit)
         values = tuple(_param(p, name) for p in params)
-        self._data.append(Operation(name, qubits, values, tuple(int(c) for c in clbits), unit))
+        if name == "delay" and not isinstance(values[0], ParameterExpression) and values[0] < 0:
+            raise CircuitError(f"delay: a duration must be non-negative, got {values[0]:g} {unit}")
+        self._data.append(Operation(name, qubits, values, clbits, unit))
         return self
 
     def add(self, operation: Operation) -> Circuit:
@@ -157,7 +200,8 @@ class Circuit:
                 raise CircuitError(f"measure_all(add_bits=False) needs {self.num_qubits} bits; "
                                    f"the circuit has {self.num_clbits}")
             start = 0
-        self.barrier()
+        if self.num_qubits:
+            self.barrier()
         for q in range(self.num_qubits):
             self.measure(q, start + q)
         return self

@@ -9,7 +9,11 @@ Lowering (:mod:`qubitlab.circuits.lowering`) needs three facts about the device 
 - the *frame channels* of each qubit: its drive channel and every control channel that drives at that qubit's
   frequency (``u_k`` with ``target`` q). A virtual Z on q must turn the phase of all of them, so that a
   cross-resonance pulse whose target is q keeps its axis in q's rotated frame;
-- ``phase_sign``: rz(theta) becomes ``ShiftPhase(phase_sign * theta)``.
+- ``phase_sign``: rz(theta) becomes ``ShiftPhase(phase_sign * theta)``;
+- the *measurement groups* (Qiskit's ``meas_map``): qubits whose readout shares a line (``m<q>`` channels with
+  one ``line``) or a digitizer input (``a<q>`` channels with one ``digitizer`` and ``input``). Such qubits are
+  read out by one multiplexed tone and one acquisition window, so their measurements must start together, and
+  nothing of the group may still be driving then (the lowering puts an implicit barrier over the group).
 
 Why a sign: a virtual Z works by rotating the axis of every later pulse, since
 ``G RZ(theta) = RZ(theta) (RZ(-theta) G RZ(theta))`` and the leading RZ(theta) is invisible to a Z measurement;
@@ -58,6 +62,26 @@ def frame_channels_from_lab(lab: LabConfig) -> dict[int, tuple[PulseChannel, ...
     return {q: tuple(chs) for q, chs in out.items()}
 
 
+def measure_groups_from_lab(lab: LabConfig) -> tuple[frozenset[int], ...]:
+    """Qubits that share a readout line (``m<q>.line``) or a digitizer input (``a<q>.digitizer``/``input``),
+    merged transitively; every qubit of the topology is in exactly one group (alone when it shares nothing)."""
+    group: dict[int, set[int]] = {q: {q} for q in lab.topology.qubits}
+    shared: dict[tuple[str, ...], list[int]] = {}
+    for name, ch in lab.wiring.channels.items():
+        if len(name) < 2 or not name[1:].isdigit() or int(name[1:]) not in group:
+            continue
+        if name[0] == "m" and ch.line is not None:
+            shared.setdefault(("line", ch.line), []).append(int(name[1:]))
+        elif name[0] == "a" and ch.digitizer is not None:
+            shared.setdefault(("input", ch.digitizer, str(ch.input)), []).append(int(name[1:]))
+    for qubits in shared.values():
+        merged = set().union(*(group[q] for q in qubits))
+        for q in merged:
+            group[q] = merged
+    unique = {frozenset(members) for members in group.values()}
+    return tuple(sorted(unique, key=min))
+
+
 @dataclass
 class GateMap:
     """``(gate name, qubits) -> GateEntry``, each qubit's frame channels, the phase convention and ``dt``."""
@@ -67,17 +91,26 @@ class GateMap:
     phase_sign: int = 1
     dt: float | None = None
     """Seconds per sample, to turn delays given in s/ms/us/ns into samples."""
+    measure_groups: tuple[frozenset[int], ...] = ()
+    """Qubits measured together (shared readout line or digitizer input); a qubit in none is alone."""
     _owners: dict[Channel, frozenset[int]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.phase_sign not in (1, -1):
             raise CircuitError(f"phase_sign must be +1 (qubitlab's virtual lab) or -1 (Qiskit/IBM), "
                                f"got {self.phase_sign!r}")
+        seen: set[int] = set()
+        for members in self.measure_groups:
+            if seen & members:
+                raise CircuitError(f"measure_groups must not overlap: qubit(s) {sorted(seen & members)} are in "
+                                   f"two groups of {[sorted(g) for g in self.measure_groups]}; merge those groups")
+            seen |= members
 
     @classmethod
     def from_lab(cls, lab: LabConfig, phase_sign: int = 1) -> GateMap:
-        """An empty map with the lab's frame channels and ``dt``; add calibrated schedules with :meth:`add`."""
-        return cls(frame_channels=frame_channels_from_lab(lab), phase_sign=phase_sign, dt=lab.timing.dt)
+        """An empty map with the lab's frame channels, measurement groups and ``dt``; add schedules with :meth:`add`."""
+        return cls(frame_channels=frame_channels_from_lab(lab), phase_sign=phase_sign, dt=lab.timing.dt,
+                   measure_groups=measure_groups_from_lab(lab))
 
     def add(self, name: str, qubits: Sequence[int], schedule: ScheduleBlock,
             params: Iterable[Parameter] = ()) -> GateMap:
@@ -106,6 +139,13 @@ class GateMap:
             raise CircuitError(f"no calibrated schedule for {name} on qubits {qubits}{hint}; "
                                f"the gate map has: {self.describe()}")
         return entry
+
+    def measure_group(self, qubit: int) -> frozenset[int]:
+        """The qubits measured together with ``qubit`` (itself included)."""
+        for members in self.measure_groups:
+            if qubit in members:
+                return members
+        return frozenset((qubit,))
 
     def frames(self, qubit: int) -> tuple[PulseChannel, ...]:
         """Channels whose phase a virtual Z on ``qubit`` turns (its drive channel when the map says nothing)."""

@@ -6,8 +6,13 @@
   channel and the control channels targeting it; see :mod:`.gate_map` for the sign). It takes no time.
 - Any other gate (and ``measure``, ``reset``) plays its gate-map template. ``measure`` has its acquisitions
   written to ``MemorySlot(clbit)`` of the circuit's classical bit.
-- ``barrier`` puts a pulse ``RelativeBarrier`` on the channels its qubits own; ``delay`` is a ``Delay`` on the
-  qubit's drive channel (``s``/``ms``/``us``/``ns`` converted with the gate map's ``dt``).
+- Measurements of qubits in one of the gate map's *measurement groups* (shared readout line or digitizer input,
+  like Qiskit's ``meas_map``) cannot be staggered: a run of consecutive ``measure`` operations is split per
+  group, and each group's measurements start together, after every earlier operation on every qubit of the
+  group (an implicit barrier over the group). A qubit measured twice in one run starts a new batch.
+- ``barrier`` puts a pulse ``RelativeBarrier`` on the channels its qubits own; ``delay`` is a ``Delay`` on every
+  pulse channel the qubit owns (drive, measure, control channels targeting only it) and reserves the rest, so
+  nothing of that qubit starts during it (``s``/``ms``/``us``/``ns`` converted with the gate map's ``dt``).
 
 Scheduling is as soon as possible *per qubit*: a gate starts once every earlier gate touching any of its qubits
 has ended on all of that gate's channels (so after an ECR on (0, 1) that plays only on d0 and u0, an X on
@@ -16,22 +21,25 @@ made explicit in a left-aligned root block: each channel is padded with a ``Time
 item starts, so the pulse layer's timing reproduces them exactly and every template stays one shared sub-block.
 
 ``LoweredCircuit`` is the fast path for parameterised circuits: lower once, then ``bind(values)`` binds the
-circuit parameters (which appear only in ``ShiftPhase`` angles) through the pulse layer's
-``assign_parameters`` -- a new table over the same schedule structure, nothing lowered or copied again.
+schedule's parameters (circuit parameters in ``ShiftPhase`` angles, and any template parameters the gate map
+left free, such as a pulse amplitude) through the pulse layer's ``assign_parameters`` -- a new table over the
+same schedule structure, nothing lowered or copied again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from qubitlab.circuits.circuit import DELAY_UNITS, Circuit, Operation
-from qubitlab.circuits.gate_map import GateMap
+from qubitlab.circuits.gate_map import GateEntry, GateMap
+from qubitlab.circuits.gates import GATES
+from qubitlab.circuits.translate import Target, translate
 from qubitlab.errors import CircuitError
 from qubitlab.pulse.alignments import AlignLeft
 from qubitlab.pulse.block import ScheduleBlock
-from qubitlab.pulse.channels import Channel, ClassicalIOChannel, DriveChannel, MemorySlot
+from qubitlab.pulse.channels import Channel, ClassicalIOChannel, DriveChannel, MemorySlot, PulseChannel
 from qubitlab.pulse.instructions import Acquire, Delay, Instruction, RelativeBarrier, ShiftPhase, TimeBlockade
 from qubitlab.pulse.parameters import Parameter, ParameterExpression
 
@@ -76,12 +84,17 @@ class _Lowering:
             found = self.footprints[key] = (block, channels, block.duration)
         return found
 
-    def place(self, qubits: tuple[int, ...], fp: Footprint) -> None:
+    def earliest(self, qubits: tuple[int, ...], fp: Footprint) -> int:
+        """When ``fp`` can start: after the qubits' earlier operations, with each of its channels free."""
+        start = max(self.clock[q] for q in qubits)
+        for ch, first, _ in fp[1]:
+            start = max(start, self.ends.get(ch, 0) - first)
+        return start
+
+    def place(self, qubits: tuple[int, ...], fp: Footprint, not_before: int = 0) -> None:
         block, channels, duration = fp
         ends = self.ends
-        start = max(self.clock[q] for q in qubits)
-        for ch, first, _ in channels:
-            start = max(start, ends.get(ch, 0) - first)
+        start = max(not_before, self.earliest(qubits, fp))
         for ch, first, last in channels:
             self.pad(ch, start + first)
             ends[ch] = start + last
@@ -102,15 +115,28 @@ class _Lowering:
         key: tuple[Any, ...] = (op.name, op.qubits)
         fp = self.footprints.get(key)
         if fp is None:
-            entry = self.map.get(op.name, op.qubits)
+            entry = self.entry(op)
             if op.params or entry.params:
                 self.parametric_gate(op)
                 return
             fp = self.footprint(key, entry.schedule)
         self.place(op.qubits, fp)
 
+    def entry(self, op: Operation) -> GateEntry:
+        """The gate map's entry, with a hint to translate first when ``op`` is a standard gate not calibrated."""
+        try:
+            return self.map.get(op.name, op.qubits)
+        except CircuitError as exc:
+            calibrated = {name for name, _ in self.map.entries}
+            flipped = op.name == "ecr" and (op.name, op.qubits[::-1]) in self.map.entries
+            if op.name in GATES and (op.name not in calibrated or flipped):
+                raise CircuitError(f"{exc}. {op.name} is a standard gate but not a native one here: "
+                                   "translate(circuit, Target.from_lab(lab, gate_map)) first, or pass "
+                                   "target= to lower()") from None
+            raise
+
     def parametric_gate(self, op: Operation) -> None:
-        entry = self.map.get(op.name, op.qubits)
+        entry = self.entry(op)
         if len(entry.params) != len(op.params):
             raise CircuitError(f"{op}: the gate map's {op.name}{op.qubits} template takes {len(entry.params)} "
                                f"argument(s) ({', '.join(p.name for p in entry.params) or 'none'}), "
@@ -121,22 +147,48 @@ class _Lowering:
                                "parameters that set durations before lowering")
         self.place(op.qubits, self.footprint((op.name, op.qubits, id(block)), block))
 
-    def measure(self, op: Operation) -> None:
-        (q,), (c,) = op.qubits, op.clbits
+    def measure_footprint(self, op: Operation) -> Footprint:
+        (c,) = op.clbits
         key = ("measure", op.qubits, c)
         fp = self.footprints.get(key)
         if fp is None:
             block = with_memory_slot(self.map.get("measure", op.qubits).schedule, MemorySlot(c))
             fp = self.footprint(key, block)
-        self.place(op.qubits, fp)
+        return fp
 
-    def barrier(self, op: Operation) -> None:
-        qubits = set(op.qubits)
+    def measurements(self, run: Sequence[Operation]) -> None:
+        """Consecutive measures, batched per measurement group; each batch starts together (see the module doc)."""
+        batches: list[tuple[frozenset[int], list[Operation]]] = []
+        open_batch: dict[frozenset[int], list[Operation]] = {}
+        for op in run:
+            group = self.map.measure_group(op.qubits[0]).intersection(self.clock)   # the circuit's qubits only
+            batch = open_batch.get(group)
+            if batch is None or any(m.qubits == op.qubits for m in batch):
+                batch = open_batch[group] = []
+                batches.append((group, batch))
+            batch.append(op)
+        for group, batch in batches:
+            fps = [self.measure_footprint(op) for op in batch]
+            start = max(self.clock[q] for q in group)  # the implicit barrier over the group
+            for op, fp in zip(batch, fps):
+                start = max(start, self.earliest(op.qubits, fp))
+            for op, fp in zip(batch, fps):
+                self.place(op.qubits, fp, not_before=start)
+            for q in group:
+                self.clock[q] = max(self.clock[q], start)
+
+    def owned_channels(self, qubits: Sequence[int]) -> list[Channel]:
+        """The channels every use of which involves one of ``qubits`` (and their drive channels), sorted."""
+        wanted = set(qubits)
         channels = sorted(ch for ch, owners in self.map.owners().items()
-                          if owners & qubits and not isinstance(ch, ClassicalIOChannel))
-        for q in op.qubits:
+                          if owners & wanted and not isinstance(ch, ClassicalIOChannel))
+        for q in qubits:
             if DriveChannel(q) not in channels:
                 channels.append(DriveChannel(q))
+        return channels
+
+    def barrier(self, op: Operation) -> None:
+        channels = self.owned_channels(op.qubits)
         now = max([self.clock[q] for q in op.qubits] + [self.ends.get(ch, 0) for ch in channels])
         for ch in channels:
             self.pad(ch, now)
@@ -160,54 +212,88 @@ class _Lowering:
         n = int(round(samples))
         if n == 0:
             return
-        channel = DriveChannel(q)
-        start = max(self.clock[q], self.ends.get(channel, 0))
-        self.pad(channel, start)
-        self.root.append(Delay(n, channel))
-        self.ends[channel] = self.clock[q] = start + n
+        channels = self.owned_channels((q,))
+        start = max([self.clock[q]] + [self.ends.get(ch, 0) for ch in channels])
+        for ch in channels:
+            self.pad(ch, start)
+            if isinstance(ch, PulseChannel):
+                self.root.append(Delay(n, ch))
+            self.ends[ch] = start + n
+        self.clock[q] = start + n
 
     def run(self) -> ScheduleBlock:
-        for op in self.circuit:
+        ops = self.circuit.data
+        i = 0
+        while i < len(ops):
+            op = ops[i]
             name = op.name
+            if name == "measure":
+                j = i + 1
+                while j < len(ops) and ops[j].name == "measure":
+                    j += 1
+                self.measurements(ops[i:j])
+                i = j
+                continue
             if name == "rz":
                 self.virtual_z(op)
-            elif name == "measure":
-                self.measure(op)
             elif name == "barrier":
                 self.barrier(op)
             elif name == "delay":
                 self.delay(op)
             else:
                 self.gate(op)
+            i += 1
         return self.root
 
 
-def lower(circuit: Circuit, gate_map: GateMap) -> ScheduleBlock:
-    """The circuit (native gates only: translate it first) as one schedule of the gate map's templates."""
+def lower(circuit: Circuit, gate_map: GateMap, target: Target | None = None) -> ScheduleBlock:
+    """The circuit as one schedule of the gate map's templates.
+
+    The circuit must be in native gates (those the gate map calibrates). Pass ``target`` (e.g.
+    ``Target.from_lab(lab, gate_map)``) to translate it first; without it, a standard gate that is not native
+    is an error that says to translate.
+    """
+    if target is not None:
+        circuit = translate(circuit, target)
     return _Lowering(circuit, gate_map).run()
 
 
 @dataclass(frozen=True)
 class LoweredCircuit:
-    """A circuit lowered once with its parameters still free; :meth:`bind` gives bound schedules cheaply."""
+    """A circuit lowered once with its parameters still free; :meth:`bind` gives bound schedules cheaply.
+
+    ``parameters`` are the schedule's: the circuit's parameters that survived lowering and any parameter the
+    gate map's templates left free (e.g. a pulse amplitude); all of them can be bound.
+    """
 
     schedule: ScheduleBlock
     parameters: frozenset[Parameter]
 
     @classmethod
-    def build(cls, circuit: Circuit, gate_map: GateMap) -> LoweredCircuit:
-        schedule = lower(circuit, gate_map)
-        schedule.parameters  # index the parameters once, so every bind reuses the index  # noqa: B018
-        return cls(schedule, frozenset(circuit.parameters))
+    def build(cls, circuit: Circuit, gate_map: GateMap, target: Target | None = None) -> LoweredCircuit:
+        schedule = lower(circuit, gate_map, target)
+        return cls(schedule, frozenset(schedule.parameters))  # indexes the parameters once for every bind
 
-    def bind(self, values: Mapping[Parameter, float]) -> ScheduleBlock:
-        """The schedule with circuit parameters bound (a new table over the shared structure)."""
-        unknown = [p.name for p in values if p not in self.parameters]
+    def bind(self, values: Mapping[Parameter, float], strict: bool = True) -> ScheduleBlock:
+        """The schedule with ``values`` bound (a new table over the shared structure).
+
+        With ``strict`` (the default) every parameter must get a value, so the result is ready to compile;
+        ``strict=False`` allows binding some now and the rest later (on the returned block).
+        """
+        parameters = self.parameters
+        unknown = [p.name for p in values if p not in parameters]
         if unknown:
-            raise CircuitError(f"bind: {', '.join(unknown)} are not parameters of this circuit "
-                               f"(its parameters: {', '.join(sorted(p.name for p in self.parameters))})")
+            raise CircuitError(f"bind: {', '.join(unknown)} are not parameters of this lowered circuit "
+                               f"(its parameters: {self._names()})")
+        if strict and len(values) < len(parameters):   # every key is a parameter, so fewer keys = some unbound
+            missing = sorted(p.name for p in parameters if p not in values)
+            raise CircuitError(f"bind: no value for {', '.join(missing)}; bind every parameter ({self._names()}) "
+                               "or pass strict=False to bind only some")
         bound: ScheduleBlock = self.schedule.assign_parameters(values, inplace=False)
         return bound
+
+    def _names(self) -> str:
+        return ", ".join(sorted(p.name for p in self.parameters)) or "none"
 
 
 def instructions_of(schedule: ScheduleBlock) -> list[tuple[int, Instruction]]:

@@ -81,6 +81,13 @@ class SparsePauliOp:
         """Terms as ``("ZZ", [0, 3], coeff)``: the i-th character acts on qubit ``indices[i]``."""
         labels, coeffs = [], []
         for paulis, indices, coeff in terms:
+            indices = list(indices)
+            if len(paulis) != len(indices):
+                raise CircuitError(f"sparse term {paulis!r} on qubits {indices}: the label has {len(paulis)} "
+                                   f"character(s) but {len(indices)} qubit index(es); give one index per character")
+            if len(set(indices)) != len(indices):
+                raise CircuitError(f"sparse term {paulis!r} on qubits {indices}: a qubit appears twice; "
+                                   "multiply the Paulis of one qubit into one character first")
             chars = ["I"] * num_qubits
             for ch, q in zip(paulis, indices):
                 if not 0 <= q < num_qubits:
@@ -242,17 +249,42 @@ def group_qubit_wise(op: SparsePauliOp) -> list[MeasurementGroup]:
 
 
 def expectation_from_counts(op: SparsePauliOp, group: MeasurementGroup, counts: Mapping[str, int]) -> complex:
-    """``sum_k c_k <P_k>`` over the group's terms from counts measured in its basis (bit q = qubit q, rightmost)."""
-    shots = sum(counts.values())
+    """``sum_k c_k <P_k>`` over the group's terms from counts measured in its basis.
+
+    A bitstring has one character ``0``/``1`` per qubit of the operator, qubit 0 rightmost. Qiskit's register
+    format (registers separated by spaces, e.g. ``"01 1"``) is accepted: the spaces are dropped, so the
+    registers must together hold exactly one bit per qubit in that order. Each term must be measurable in the
+    group's basis: on every qubit it is ``I`` or the basis' Pauli (then it is diagonal after the basis change).
+    """
+    n = op.num_qubits
+    if len(group.basis) != n:
+        raise CircuitError(f"the group's basis {group.basis!r} has {len(group.basis)} qubit(s); the operator {n}")
+    for k in group.terms:
+        if not 0 <= k < len(op):
+            raise CircuitError(f"group term {k} is not a term of the operator (it has {len(op)})")
+        label = op.labels[k]
+        if not all(ch == "I" or ch == b for ch, b in zip(label, group.basis)):
+            raise CircuitError(f"term {label!r} is not diagonal in the measured basis {group.basis!r}: each qubit "
+                               "must be I or the basis' Pauli; use group_qubit_wise(op) to form the groups")
+    shots = 0
+    parsed: list[tuple[str, int]] = []
+    for bits, count in counts.items():
+        flat = bits.replace(" ", "")
+        if len(flat) != n or any(ch not in "01" for ch in flat):
+            raise CircuitError(f"bitstring {bits!r}: expected {n} characters of 0/1 (one per qubit, qubit 0 "
+                               "rightmost; register groups may be separated by spaces)")
+        if count < 0:
+            raise CircuitError(f"bitstring {bits!r} has a negative count {count}")
+        parsed.append((flat, count))
+        shots += count
     if shots == 0:
         raise CircuitError("no shots to estimate an expectation value from")
     total: complex = 0
-    n = op.num_qubits
     for k in group.terms:
         support = [n - 1 - i for i, ch in enumerate(op.labels[k]) if ch != "I"]
         value = 0
-        for bits, count in counts.items():
-            parity = sum(bits[len(bits) - 1 - q] == "1" for q in support) % 2
+        for flat, count in parsed:
+            parity = sum(flat[n - 1 - q] == "1" for q in support) % 2
             value += count * (-1 if parity else 1)
         total += op.coeffs[k] * value / shots
     return total

@@ -7,35 +7,49 @@ stdgates aliases ``U``, ``u3``, ``u2``, ``CX``, ``cnot`` and ``p``/``phase``/``u
 phase), gates broadcast over whole registers, ``input float``/``input angle`` parameters (they become
 :class:`~qubitlab.pulse.Parameter` objects, one per name), ``c[0] = measure q[0];`` and ``measure q -> c;``,
 ``barrier``, ``delay[100ns]`` (dt, ns, us, ms, s) and ``reset``. Angle expressions may use ``+ - * / **``,
-``pi``/``π``, ``tau``, ``euler`` and the inputs. Anything else (control flow, classical computation, gate
-definitions, modifiers) is refused with a :class:`CircuitError` naming the line.
+``pi``/``π``, ``tau``, ``euler`` and the inputs. Physical qubits ``$0``, ``$1``, ... are qubits 0, 1, ... (the
+circuit is as wide as the largest index + 1); they cannot be mixed with declared qubit registers.
+
+Gate definitions (``gate name(params) qubits { ... }``), as Qiskit's exporter writes them for ``ecr``, ``rzz``,
+``sxdg``, ``rzx``: a definition named like a standard gate is checked -- its body's unitary, computed from the
+library matrices at a few sample parameter values, must equal the standard gate's up to global phase -- and the
+standard gate is used; any other definition is expanded inline wherever it is called. ``gphase`` is dropped (a
+global phase). Anything else (control flow, classical computation, modifiers, ``measure q;`` without a target
+bit, since every qubitlab measurement is stored in a bit) is refused with a :class:`CircuitError` naming the
+line; so are errors found when the operations are added to the circuit (e.g. ``cx q[0], q[0];``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
 
 from openqasm3 import ast
 from openqasm3.parser import QASM3ParsingError, parse
 
 from qubitlab.circuits.circuit import Circuit
-from qubitlab.circuits.gates import GATES
+from qubitlab.circuits.gates import GATES, Matrix, apply_matrix, gate_matrix
 from qubitlab.errors import CircuitError
 from qubitlab.pulse.parameters import Parameter, ParameterExpression
 
 _CONSTANTS = {"pi": math.pi, "π": math.pi, "tau": 2 * math.pi, "τ": 2 * math.pi, "euler": math.e, "ℇ": math.e}
-_ALIASES: dict[str, Callable[[list[Any]], tuple[str, list[Any]]]] = {
-    "U": lambda a: ("u", a),
-    "u3": lambda a: ("u", a),
-    "u2": lambda a: ("u", [math.pi / 2, *a]),
-    "CX": lambda a: ("cx", a),
-    "cnot": lambda a: ("cx", a),
-    "p": lambda a: ("rz", a),
-    "phase": lambda a: ("rz", a),
-    "u1": lambda a: ("rz", a),
+_ALIASES: dict[str, tuple[int, int, Callable[[list[Any]], tuple[str, list[Any]]]]] = {
+    # name: (angle arguments, qubits, the standard gate it is)
+    "U": (3, 1, lambda a: ("u", a)),
+    "u3": (3, 1, lambda a: ("u", a)),
+    "u2": (2, 1, lambda a: ("u", [math.pi / 2, *a])),
+    "CX": (0, 2, lambda a: ("cx", a)),
+    "cnot": (0, 2, lambda a: ("cx", a)),
+    "p": (1, 1, lambda a: ("rz", a)),
+    "phase": (1, 1, lambda a: ("rz", a)),
+    "u1": (1, 1, lambda a: ("rz", a)),
 }
+_SAMPLES = (0.37, -1.21, 2.45)
+"""Parameter values at which a parameterised definition of a standard gate is compared with it."""
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b,
     "**": lambda a, b: a**b,
@@ -46,32 +60,53 @@ def _line(node: ast.QASMNode) -> int:
     return node.span.start_line if node.span is not None else 0
 
 
+@dataclass(frozen=True)
+class _Definition:
+    """A user gate definition expanded inline where it is called."""
+
+    name: str
+    params: tuple[str, ...]
+    qubits: tuple[str, ...]
+    body: tuple[ast.QASMNode, ...]
+
+
+Qubits = Union[tuple[int, ...], None]
+"""An operation's qubits; ``None``: every qubit of the circuit (a bare ``barrier;`` or ``delay[...];``)."""
+Call = tuple[str, tuple[int, ...], list[Any], ast.QASMNode]
+"""A standard gate applied: name, qubits, arguments, and the statement it came from (for the line number)."""
+
+
 class _Reader:
     def __init__(self, name: str | None) -> None:
         self.name = name
         self.qregs: dict[str, list[int]] = {}
         self.cregs: dict[str, list[int]] = {}
         self.inputs: dict[str, Parameter] = {}
-        self.ops: list[tuple[str, tuple[int, ...], list[Any], tuple[int, ...], str | None]] = []
+        self.ops: list[tuple[str, Qubits, list[Any], tuple[int, ...], str | None, ast.QASMNode]] = []
         self.nq = self.nc = 0
+        self.physical: int | None = None
+        """Largest ``$k`` used (physical qubits), or None."""
+        self.defs: dict[str, _Definition] = {}
 
     def fail(self, node: ast.QASMNode, what: str) -> CircuitError:
         return CircuitError(f"OpenQASM line {_line(node)}: {what}")
 
     # -- expressions --------------------------------------------------------------------------------------------
-    def value(self, node: ast.Expression) -> Any:
+    def value(self, node: ast.Expression, scope: dict[str, Any] | None = None) -> Any:
         if isinstance(node, (ast.IntegerLiteral, ast.FloatLiteral)):
             return node.value
         if isinstance(node, ast.Identifier):
+            if scope is not None and node.name in scope:
+                return scope[node.name]
             if node.name in self.inputs:
                 return self.inputs[node.name]
             if node.name in _CONSTANTS:
                 return _CONSTANTS[node.name]
             raise self.fail(node, f"unknown name {node.name!r} in an expression (inputs: {sorted(self.inputs)})")
         if isinstance(node, ast.UnaryExpression) and node.op.name == "-":
-            return -self.value(node.expression)
+            return -self.value(node.expression, scope)
         if isinstance(node, ast.BinaryExpression) and node.op.name in _BINARY:
-            return _BINARY[node.op.name](self.value(node.lhs), self.value(node.rhs))
+            return _BINARY[node.op.name](self.value(node.lhs, scope), self.value(node.rhs, scope))
         raise self.fail(node, f"unsupported expression {type(node).__name__} (numbers, pi, inputs and + - * / ** only)")
 
     def size(self, node: ast.Expression | None) -> int:
@@ -85,6 +120,8 @@ class _Reader:
     # -- operands -----------------------------------------------------------------------------------------------
     def operand(self, node: ast.QASMNode, regs: dict[str, list[int]], kind: str) -> list[int]:
         """The bits an operand names: a whole register, or one (or several) indexed elements."""
+        if isinstance(node, ast.Identifier) and node.name.startswith("$") and kind == "qubit":
+            return [self.physical_qubit(node)]
         if isinstance(node, ast.Identifier):
             if node.name not in regs:
                 raise self.fail(node, f"unknown {kind} {node.name!r}; declared: {sorted(regs) or 'none'}")
@@ -106,6 +143,17 @@ class _Reader:
             return out
         raise self.fail(node, f"unsupported {kind} operand {type(node).__name__}")
 
+    def physical_qubit(self, node: ast.Identifier) -> int:
+        """``$k`` is qubit k; refused when qubit registers are declared too (two numberings would clash)."""
+        if not node.name[1:].isdigit():
+            raise self.fail(node, f"physical qubit {node.name!r} must be '$' followed by a number, e.g. $0")
+        if self.qregs:
+            raise self.fail(node, f"physical qubit {node.name} used in a program that declares qubit registers "
+                                  f"({', '.join(sorted(self.qregs))}); use either $k qubits or declared ones")
+        k = int(node.name[1:])
+        self.physical = k if self.physical is None else max(self.physical, k)
+        return k
+
     def broadcast(self, node: ast.QASMNode, groups: list[list[int]]) -> list[tuple[int, ...]]:
         sizes = {len(g) for g in groups if len(g) != 1}
         if len(sizes) > 1:
@@ -117,6 +165,9 @@ class _Reader:
     def declare(self, regs: dict[str, list[int]], name: str, size: int, kind: str, node: ast.QASMNode) -> None:
         if name in self.qregs or name in self.cregs or name in self.inputs:
             raise self.fail(node, f"{name!r} is declared twice")
+        if kind == "qubit" and self.physical is not None:
+            raise self.fail(node, f"qubit register {name!r} declared after physical qubits ($k) were used; "
+                                  "use either $k qubits or declared ones")
         start = self.nq if kind == "qubit" else self.nc
         regs[name] = list(range(start, start + size))
         if kind == "qubit":
@@ -146,55 +197,140 @@ class _Reader:
             self.measure(node)
         elif isinstance(node, ast.QuantumBarrier):
             qubits = sorted({q for operand in node.qubits for q in self.operand(operand, self.qregs, "qubit")})
-            self.ops.append(("barrier", tuple(qubits or range(self.nq)), [], (), None))
+            self.ops.append(("barrier", tuple(qubits) or None, [], (), None, node))
+        elif isinstance(node, ast.QuantumGateDefinition):
+            self.define(node)
+        elif isinstance(node, ast.QuantumPhase) and not node.modifiers:
+            pass  # gphase: a global phase, invisible in every measurement
         elif isinstance(node, ast.DelayInstruction):
             self.delay(node)
         elif isinstance(node, ast.QuantumReset):
             for q in self.operand(node.qubits, self.qregs, "qubit"):
-                self.ops.append(("reset", (q,), [], (), None))
+                self.ops.append(("reset", (q,), [], (), None, node))
         else:
             raise self.fail(node, f"unsupported statement {type(node).__name__} (qubitlab reads gate-level "
                                   "OpenQASM 3: declarations, standard gates, measure, barrier, delay, reset)")
 
     def gate(self, node: ast.QuantumGate) -> None:
+        groups = [self.operand(q, self.qregs, "qubit") for q in node.qubits]
+        args = [self.value(a) for a in node.arguments]
+        for qubits in self.broadcast(node, groups):
+            for name, on, params, source in self.expand(node, args, qubits, None):
+                self.ops.append((name, on, params, (), None, source))
+
+    def expand(self, node: ast.QuantumGate, args: list[Any], qubits: Sequence[int],
+               scope: dict[str, Any] | None) -> list[Call]:
+        """A gate call as standard gates: an alias renamed, a user definition expanded inline (recursively)."""
         if node.modifiers:
             raise self.fail(node, "gate modifiers (ctrl @, inv @, pow @) are not supported")
-        name, args = node.name.name, [self.value(a) for a in node.arguments]
+        name = node.name.name
         if name in _ALIASES:
-            name, args = _ALIASES[name](args)
-        if name not in GATES:
-            raise self.fail(node, f"unknown gate {node.name.name!r}; supported: {', '.join(sorted(GATES))}, "
-                                  f"{', '.join(sorted(_ALIASES))}")
-        spec = GATES[name]
-        groups = [self.operand(q, self.qregs, "qubit") for q in node.qubits]
-        if len(groups) != spec.num_qubits or len(args) != spec.num_params:
-            raise self.fail(node, f"gate {name} takes {spec.num_params} argument(s) and {spec.num_qubits} "
-                                  f"qubit(s); got {len(args)} and {len(groups)}")
-        for qubits in self.broadcast(node, groups):
-            self.ops.append((name, qubits, args, (), None))
+            num_params, num_qubits, rename = _ALIASES[name]
+        elif name in GATES:
+            num_params, num_qubits, rename = GATES[name].num_params, GATES[name].num_qubits, None
+        elif name in self.defs:
+            definition = self.defs[name]
+            num_params, num_qubits, rename = len(definition.params), len(definition.qubits), None
+        else:
+            raise self.fail(node, f"unknown gate {name!r}; supported: {', '.join(sorted(GATES))}, "
+                                  f"{', '.join(sorted(_ALIASES))} and gates defined in the program")
+        if len(qubits) != num_qubits or len(args) != num_params:
+            raise self.fail(node, f"gate {name} takes {num_params} argument(s) and {num_qubits} qubit(s); got "
+                                  f"{len(args)} and {len(qubits)}")
+        if rename is not None:
+            std, std_args = rename(args)
+            return [(std, tuple(qubits), std_args, node)]
+        if name in GATES:
+            return [(name, tuple(qubits), args, node)]
+        return self.inline(self.defs[name], node, args, qubits)
+
+    def inline(self, definition: _Definition, node: ast.QASMNode, args: list[Any],
+               qubits: Sequence[int]) -> list[Call]:
+        """The body of a user definition as standard gates on ``qubits`` with ``args`` for its parameters."""
+        inner = dict(zip(definition.params, args))
+        where = dict(zip(definition.qubits, qubits))
+        calls: list[Call] = []
+        for statement in definition.body:
+            if isinstance(statement, ast.QuantumPhase) and not statement.modifiers:
+                continue
+            if not isinstance(statement, ast.QuantumGate):
+                raise self.fail(statement, f"gate {definition.name}: only gate calls and gphase may appear in a "
+                                           f"gate body, not {type(statement).__name__}")
+            on = []
+            for operand in statement.qubits:
+                if not isinstance(operand, ast.Identifier) or operand.name not in where:
+                    raise self.fail(statement, f"gate {definition.name}: a body acts on the gate's own qubits "
+                                               f"({', '.join(definition.qubits)}), by name")
+                on.append(where[operand.name])
+            values = [self.value(a, inner) for a in statement.arguments]
+            calls.extend((n, q, a, node) for n, q, a, _ in self.expand(statement, values, on, inner))
+        return calls
+
+    def define(self, node: ast.QuantumGateDefinition) -> None:
+        """Record a gate definition; one named like a standard gate must be that gate (checked numerically)."""
+        name = node.name.name
+        if name in self.defs:
+            raise self.fail(node, f"gate {name!r} is defined twice")
+        definition = _Definition(name, tuple(p.name for p in node.arguments), tuple(q.name for q in node.qubits),
+                                 tuple(node.body))
+        n = len(definition.qubits)
+        standard = name in GATES or name in _ALIASES
+        if standard:
+            spec = _ALIASES[name][:2] if name in _ALIASES else (GATES[name].num_params, GATES[name].num_qubits)
+            if (len(definition.params), n) != spec:
+                raise self.fail(node, f"gate definition {name} has {len(definition.params)} parameter(s) and "
+                                      f"{n} qubit(s); the standard {name} has {spec[0]} and {spec[1]}; rename "
+                                      "the definition to use it as a custom gate")
+        samples = [[_SAMPLES[(i + k) % 3] + k for i in range(len(definition.params))] for k in range(3)]
+        for values in samples if definition.params else [[]]:
+            body = _unitary(self.inline(definition, node, list(values), range(n)), n)  # also checks the body
+            if standard:
+                call = ast.QuantumGate([], ast.Identifier(name), [], [])
+                call.span = node.span
+                reference = _unitary(self.expand(call, list(values), range(n), None), n)
+                if not _equal_up_to_phase(body, reference):
+                    raise self.fail(node, f"the body of gate definition {name} is not the standard {name} (compared "
+                                          f"at parameters {[round(v, 3) for v in values]}); rename it to use it as "
+                                          "a custom gate")
+        if not standard:
+            self.defs[name] = definition
 
     def measure(self, node: ast.QuantumMeasurementStatement) -> None:
         if node.target is None:
-            raise self.fail(node, "a measurement needs a target bit: 'c[0] = measure q[0];' or 'measure q -> c;'")
+            raise self.fail(node, "'measure' without a target bit is not supported: every qubitlab measurement is "
+                                  "stored in a classical bit; declare 'bit[n] c;' and write 'c[0] = measure q[0];' "
+                                  "or 'measure q -> c;'")
         qubits = self.operand(node.measure.qubit, self.qregs, "qubit")
         bits = self.operand(node.target, self.cregs, "bit")
         if len(qubits) != len(bits):
             raise self.fail(node, f"measuring {len(qubits)} qubit(s) into {len(bits)} bit(s)")
         for q, c in zip(qubits, bits):
-            self.ops.append(("measure", (q,), [], (c,), None))
+            self.ops.append(("measure", (q,), [], (c,), None, node))
 
     def delay(self, node: ast.DelayInstruction) -> None:
         if not isinstance(node.duration, ast.DurationLiteral):
             raise self.fail(node, "a delay needs a duration literal such as delay[100ns] or delay[160dt]")
         value, unit = node.duration.value, node.duration.unit.name
         qubits = [q for operand in node.qubits for q in self.operand(operand, self.qregs, "qubit")]
-        for q in qubits or range(self.nq):
-            self.ops.append(("delay", (q,), [value], (), unit))
+        if qubits:
+            for q in qubits:
+                self.ops.append(("delay", (q,), [value], (), unit, node))
+        else:
+            self.ops.append(("delay", None, [value], (), unit, node))
 
     def circuit(self) -> Circuit:
-        qc = Circuit(self.nq, self.nc, self.name)
-        for name, qubits, params, clbits, unit in self.ops:
-            qc.append(name, qubits, params, clbits, unit)
+        """The circuit of the recorded operations; an error adding one names its line."""
+        nq = self.nq if self.physical is None else self.physical + 1
+        qc = Circuit(nq, self.nc, self.name)
+        for name, qubits, params, clbits, unit, node in self.ops:
+            try:
+                if qubits is None and name == "delay":
+                    for q in range(nq):
+                        qc.append(name, (q,), params, clbits, unit)
+                else:
+                    qc.append(name, tuple(range(nq)) if qubits is None else qubits, params, clbits, unit)
+            except CircuitError as exc:
+                raise self.fail(node, str(exc)) from None
         return qc
 
 
@@ -222,6 +358,20 @@ def circuit_from_qasm3(text: str, name: str | None = None) -> Circuit:
     for statement in program.statements:
         reader.statement(statement)  # type: ignore[arg-type]
     return reader.circuit()
+
+
+def _unitary(calls: list[Call], n: int) -> Matrix:
+    out = np.eye(2**n, dtype=np.complex128)
+    for gate, qubits, args, _ in calls:
+        out = apply_matrix(out, gate_matrix(gate, [float(a) for a in args]), qubits, n)
+    return out
+
+
+def _equal_up_to_phase(a: Matrix, b: Matrix, atol: float = 1e-9) -> bool:
+    overlap = np.vdot(b, a)
+    if abs(overlap) < atol:
+        return False
+    return bool(np.allclose(a * (abs(overlap) / overlap), b, atol=atol))
 
 
 def input_parameters(circuit: Circuit) -> dict[str, Parameter]:

@@ -5,9 +5,10 @@ global phase and each is checked in the tests against matrices written there by 
 
 - Any single-qubit unitary is ``U(theta, phi, lam)`` up to phase, and
   ``U(theta, phi, lam) = RZ(phi + pi) SX RZ(theta + pi) SX RZ(lam)`` (matrix product; time order is the reverse).
-  The angles enter linearly, so the same form works for parameter expressions. Numeric special cases use fewer
-  pulses: ``theta = 0`` is one RZ, ``theta = pi/2`` is ``RZ(phi + pi/2) SX RZ(lam - pi/2)`` and ``theta = pi``
-  is ``RZ(phi + pi) X RZ(lam)``.
+  Numeric special cases use fewer pulses: ``theta = 0`` is one RZ, ``theta = pi/2`` is
+  ``RZ(phi + pi/2) SX RZ(lam - pi/2)`` and ``theta = pi`` is ``RZ(phi + pi) X RZ(lam)``.
+- A gate with parameter arguments becomes numeric pieces around ``RZ(parameter)`` (:func:`parametric_pieces`),
+  so parameters live only in virtual Zs and the numeric pieces merge with their neighbours.
 - ``ECR(c, t) = (X_c - Y_c X_t)/sqrt(2)`` (Qiskit's ``ECRGate``), so ``CX(c, t) = [A_c (x) B_t] ECR(c, t)``
   with ``A = RZ(pi/2) Z X`` and ``B = RX(pi/2) X``; ``CZ``, ``SWAP`` and ``RZZ`` go through ``CX``.
 - An ECR in the direction the device lacks is flipped with Hadamards:
@@ -23,7 +24,7 @@ from typing import Union
 import numpy as np
 
 from qubitlab.circuits.circuit import ParamValue
-from qubitlab.circuits.gates import GATES, Matrix, rx_matrix, rz_matrix
+from qubitlab.circuits.gates import GATES, Matrix, rx_matrix, ry_matrix, rz_matrix
 from qubitlab.errors import CircuitError
 from qubitlab.pulse.parameters import ParameterExpression
 
@@ -36,6 +37,7 @@ Step = Union[tuple[str, tuple[int, ...], tuple[ParamValue, ...]], tuple[str, tup
 _X = GATES["x"].matrix()
 _Z = GATES["z"].matrix()
 _H = GATES["h"].matrix()
+_SH: Matrix = GATES["s"].matrix() @ _H
 CX_AFTER_ECR_CONTROL: Matrix = rz_matrix(PI / 2) @ _Z @ _X
 CX_AFTER_ECR_TARGET: Matrix = rx_matrix(PI / 2) @ _X
 FLIP_AFTER_FIRST: Matrix = _X @ _H
@@ -91,14 +93,30 @@ def synthesize_matrix(matrix: Matrix, q: int, basis: frozenset[str]) -> list[Ste
     return zxzxz(*euler_angles(matrix), q, basis)
 
 
-def parametric_euler(name: str, params: tuple[ParamValue, ...]) -> tuple[ParamValue, ParamValue, ParamValue]:
-    """``(theta, phi, lam)`` of a parameterised single-qubit gate (angles stay linear in the parameters)."""
+def parametric_pieces(name: str, params: tuple[ParamValue, ...]) -> list[Matrix | ParamValue]:
+    """A single-qubit gate with parameter arguments as numeric 2x2 matrices and rz angles, in time order.
+
+    Every parameter ends up in an rz, the only gate whose angle a pulse schedule can take late (a virtual Z):
+    ``RX(t) = H RZ(t) H``, ``RY(t) = (S H) RZ(t) (S H)^dag`` and ``U(t, p, l) = RZ(p) RY(t) RZ(l)`` up to
+    phase. The numeric pieces merge with the numeric gates around them, so ``h rx(t) h`` becomes one ``rz(t)``
+    and a lone parameterised rotation costs two ``sx`` like ZXZXZ.
+    """
+
+    def z(angle: ParamValue) -> list[Matrix | ParamValue]:
+        return [angle] if isinstance(angle, ParameterExpression) else [rz_matrix(float(angle))]
+
+    def y(angle: ParamValue) -> list[Matrix | ParamValue]:
+        return [_SH.conj().T, angle, _SH] if isinstance(angle, ParameterExpression) else [ry_matrix(float(angle))]
+
+    if name == "rz":
+        return z(params[0])
     if name == "rx":
-        return params[0], -PI / 2, PI / 2
+        return [_H, params[0], _H]
     if name == "ry":
-        return params[0], 0.0, 0.0
+        return y(params[0])
     if name == "u":
-        return params[0], params[1], params[2]
+        theta, phi, lam = params
+        return [*z(lam), *y(theta), *z(phi)]
     raise CircuitError(f"no parametric synthesis for gate {name!r} (known: rx, ry, rz, u)")
 
 

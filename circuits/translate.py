@@ -1,9 +1,12 @@
 """Translation of a circuit to the device's native gates (rz, sx, x, ecr), using :mod:`.synthesis`.
 
 One pass over the circuit. Single-qubit gates with numeric angles are multiplied into one pending 2x2 matrix
-per qubit and synthesised (ZXZXZ) only when something else touches the qubit; parameterised ones are
-synthesised symbolically (their angles stay linear in the parameters, so binding later is exact). Two-qubit
-gates become ECRs in a direction the device has calibrated, flipped with Hadamards otherwise.
+per qubit and synthesised (ZXZXZ) only when something else touches the qubit. A parameterised gate is split
+into numeric pieces around an ``rz(parameter)`` (``rx(t) = H rz(t) H``, see :mod:`.synthesis`): the pieces join
+the pending matrix, so parameters appear only in rz angles (linear in the parameters: binding later is exact)
+and ``h rx(t) h`` is a single ``rz(t)``. Finally, rz's that follow each other on a qubit are added into one
+(numbers and expressions alike). Two-qubit gates become ECRs in a direction the device has calibrated,
+flipped with Hadamards otherwise.
 
 No routing: a two-qubit gate on uncoupled qubits is refused with an error naming the coupling map. Inserting
 SWAPs would silently change the circuit's depth and error budget; a lab that wants routing should choose a
@@ -23,13 +26,15 @@ from qubitlab.circuits.gates import GATES, Matrix
 from qubitlab.circuits.synthesis import (
     Step,
     flip_ecr,
+    EPS,
     numeric_matrix,
-    parametric_euler,
+    parametric_pieces,
     synthesize_matrix,
     two_qubit_steps,
-    zxzxz,
+    wrap_angle,
 )
 from qubitlab.errors import CircuitError
+from qubitlab.pulse.parameters import ParameterExpression
 
 if TYPE_CHECKING:
     from qubitlab.circuits.gate_map import GateMap
@@ -86,7 +91,7 @@ class _Translator:
                 self.emit_native(synthesize_matrix(matrix, q, self.target.basis))
 
     def emit_native(self, steps: list[Step]) -> None:
-        """Synthesised rz/sx/x steps, emitted as they are (never merged again)."""
+        """Synthesised rz/sx/x steps (neighbouring rz's are merged at the end, by :func:`merge_rz`)."""
         for name, qubits, args in steps:
             assert isinstance(args, tuple)
             self.ops.append(Operation(name, qubits, args))
@@ -106,15 +111,14 @@ class _Translator:
 
     def single(self, name: str, q: int, params: tuple[ParamValue, ...]) -> None:
         matrix = numeric_matrix(name, params)
-        if matrix is not None:
-            previous = self.pending.get(q)
-            self.pending[q] = matrix if previous is None else matrix @ previous
-            return
-        self.flush(q)
-        if name == "rz":
-            self.ops.append(Operation("rz", (q,), params))
-            return
-        self.emit_native(zxzxz(*parametric_euler(name, params), q, self.target.basis))
+        pieces: list[Matrix | ParamValue] = [matrix] if matrix is not None else parametric_pieces(name, params)
+        for piece in pieces:
+            if isinstance(piece, np.ndarray):
+                previous = self.pending.get(q)
+                self.pending[q] = piece if previous is None else piece @ previous
+            else:
+                self.flush(q)
+                self.ops.append(Operation("rz", (q,), (piece,)))
 
     def ecr(self, a: int, b: int) -> None:
         if (a, b) in self.target.ecr_directions:
@@ -157,8 +161,39 @@ class _Translator:
             self.flush(*op.qubits)
             self.ops.append(op)
         self.flush(*sorted(self.pending))
-        self.out._data = self.ops
+        self.out._data = merge_rz(self.ops)
         return self.out
+
+
+def merge_rz(ops: list[Operation]) -> list[Operation]:
+    """Each run of rz's on one qubit (nothing else on that qubit between them) added into one rz; a numeric sum
+    that is a multiple of 2 pi is dropped. Other qubits' operations may sit between: they commute with it."""
+    out: list[Operation | None] = []
+    open_rz: dict[int, int] = {}
+    for op in ops:
+        if op.name == "rz":
+            (q,) = op.qubits
+            i = open_rz.get(q)
+            previous = out[i] if i is not None else None
+            if i is not None and previous is not None:
+                out[i] = Operation("rz", (q,), (_angle_sum(previous.params[0], op.params[0]),))
+                continue
+            open_rz[q] = len(out)
+        else:
+            for q in op.qubits:
+                open_rz.pop(q, None)
+        out.append(op)
+    return [op for op in out if op is not None and not (
+        op.name == "rz" and not isinstance(op.params[0], ParameterExpression) and abs(op.params[0]) < EPS)]
+
+
+def _angle_sum(a: ParamValue, b: ParamValue) -> ParamValue:
+    total = a + b
+    if isinstance(total, ParameterExpression):
+        if total.parameters:
+            return total
+        total = float(total)
+    return wrap_angle(total)
 
 
 def translate(circuit: Circuit, target: Target) -> Circuit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -96,3 +97,53 @@ def test_invalid_operations_are_refused_with_a_clear_error(build: object, messag
 def test_reset_is_representable_in_the_ir() -> None:
     qc = Circuit(1).reset(0)
     assert qc.data == (Operation("reset", (0,)),)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: Circuit(1, 1).append("measure", (0,)), r"measure takes measure\(qubit, clbit\)"),
+    (lambda: Circuit(1, 2).append("measure", (0,), clbits=(0, 1)), r"measure takes .*classical bits \(0, 1\)"),
+    (lambda: Circuit(2, 1).append("measure", (0, 1), clbits=(0,)), r"measure takes .*qubits \(0, 1\)"),
+    (lambda: Circuit(2).append("delay", (0, 1), (10,), unit="dt"), r"delay takes delay\(duration, qubit, unit\)"),
+    (lambda: Circuit(1).append("delay", (0,), (), unit="dt"), r"delay takes .*0 argument"),
+    (lambda: Circuit(1).append("delay", (0,), (10,)), r"unit None is not one of dt"),
+    (lambda: Circuit(1).delay(-5, 0), "non-negative"),
+    (lambda: Circuit(1).append("barrier", (0,), (1.0,)), r"barrier takes .*1 argument"),
+    (lambda: Circuit(1).append("barrier", ()), "at least one qubit"),
+    (lambda: Circuit(1, 1).append("barrier", (0,), clbits=(0,)), "barrier takes"),
+    (lambda: Circuit(1).append("reset", (0,), (0.5,)), r"reset takes reset\(qubit\)"),
+    (lambda: Circuit(1, 1).append("x", (0,), clbits=(0,)), r"gate x .*no classical bits; .*classical bits \(0,\)"),
+    (lambda: Circuit(1).append("x", (0,), unit="ns"), "only delay takes a unit"),
+])
+def test_append_checks_the_arity_of_every_operation(build: Callable[[], object], message: str) -> None:
+    with pytest.raises(CircuitError, match=message):
+        build()
+
+
+@pytest.mark.parametrize("angle", [float("nan"), float("inf"), -float("inf")])
+def test_angles_must_be_finite(angle: float) -> None:
+    with pytest.raises(CircuitError, match="finite"):
+        Circuit(1).rx(angle, 0)
+    theta = Parameter("theta")
+    with pytest.raises(CircuitError, match="finite"):
+        Circuit(1).rx(theta, 0).assign_parameters({theta: angle})
+
+
+def test_bools_and_complex_numbers_are_not_angles() -> None:
+    with pytest.raises(CircuitError, match="real number"):
+        Circuit(1).rx(True, 0)  # type: ignore[arg-type]
+    with pytest.raises(CircuitError, match="real number"):
+        Circuit(1).rx(1j, 0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("index", [1.7, True, "1", None])
+def test_qubit_indices_must_be_integers(index: object) -> None:
+    with pytest.raises(CircuitError, match="qubit index must be an integer"):
+        Circuit(2).h(index)  # type: ignore[arg-type]
+    with pytest.raises(CircuitError, match="classical bit index must be an integer"):
+        Circuit(2, 2).measure(0, index)  # type: ignore[arg-type]
+
+
+def test_integral_indices_of_other_integer_types_are_accepted() -> None:
+    qc = Circuit(2).h(np.int64(1)).h(1.0)  # type: ignore[arg-type]
+    assert [op.qubits for op in qc] == [(1,), (1,)]
+    assert all(type(op.qubits[0]) is int for op in qc)

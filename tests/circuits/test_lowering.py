@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from qubitlab import load_lab, pulse
 from qubitlab.circuits import Circuit, GateMap, LoweredCircuit, Parameter, frame_channels_from_lab, instructions_of, lower
+from qubitlab.circuits.gate_map import measure_groups_from_lab
 from qubitlab.errors import CircuitError
 from qubitlab.pulse import (
     Acquire,
@@ -101,13 +103,52 @@ def test_independent_qubits_run_in_parallel() -> None:
     assert times == [0, 0, 160, 320]
 
 
-def test_measurements_store_into_the_circuit_bit_and_multiplex() -> None:
+def test_measurement_groups_come_from_shared_readout_lines_and_digitizer_inputs() -> None:
+    assert measure_groups_from_lab(LAB) == (frozenset({0, 1}),)     # m0, m1 on "readout"; a0, a1 on input 1
+    channels = LAB.wiring.channels
+
+    def rewired(**changes: dict[str, str]) -> tuple[frozenset[int], ...]:
+        new = {**channels, **{name: channels[name].model_copy(update=update) for name, update in changes.items()}}
+        return measure_groups_from_lab(LAB.model_copy(update={"wiring": LAB.wiring.model_copy(
+            update={"channels": new})}))
+
+    assert rewired(m1={"line": "readout_b"}, a1={"input": "2"}) == (frozenset({0}), frozenset({1}))
+    assert rewired(m1={"line": "readout_b"}) == (frozenset({0, 1}),)   # still one digitizer input
+    assert rewired(a1={"input": "2"}) == (frozenset({0, 1}),)          # still one readout line
+    assert GateMap.from_lab(LAB).measure_groups == (frozenset({0, 1}),)
+
+
+def test_grouped_measurements_start_together_after_the_group_stops_driving() -> None:
+    # The reviewer's case: m0 and m1 share the readout line and the digitizer input, so q1's readout may not
+    # start at t=0 while q0 is still driving; both start when the x on q0 (160 samples) ends.
     qc = Circuit(2, 2).x(0).measure(0, 1).measure(1, 0)
     assert timeline(lower(qc, gate_map())) == expected(
         (0, Play(XP[0], DriveChannel(0))),
         (160, Play(RO[0], MeasureChannel(0))), (160, Acquire(1000, AcquireChannel(0), MemorySlot(1))),
-        (0, Play(RO[1], MeasureChannel(1))), (0, Acquire(1000, AcquireChannel(1), MemorySlot(0))),
+        (160, Play(RO[1], MeasureChannel(1))), (160, Acquire(1000, AcquireChannel(1), MemorySlot(0))),
     )
+
+
+def test_a_lone_measurement_waits_for_the_whole_group_and_a_repeat_starts_a_new_batch() -> None:
+    qc = Circuit(2, 3).x(0).x(0).measure(1, 0).measure(1, 1).measure(0, 2)
+    acquires = sorted((t, inst.channel.index, inst.mem_slot.index) for t, inst in timeline(lower(qc, gate_map()))
+                      if isinstance(inst, Acquire))
+    # q1's first readout waits for q0's two x pulses (320); the second measure of q1 opens a new batch at
+    # 320 + 1000, which q0's measure joins.
+    assert acquires == [(320, 1, 0), (1320, 0, 2), (1320, 1, 1)]
+    # A group may name qubits the circuit does not have (a 1-qubit circuit on a 2-qubit lab).
+    one = [(t, inst) for t, inst in timeline(lower(Circuit(1, 1).x(0).measure(0, 0), gate_map()))
+           if isinstance(inst, Acquire)]
+    assert one == [(160, Acquire(1000, AcquireChannel(0), MemorySlot(0)))]
+
+
+def test_ungrouped_measurements_are_independent() -> None:
+    gm = replace(gate_map(), measure_groups=(frozenset({0}), frozenset({1})))
+    qc = Circuit(2, 2).x(0).measure(0, 0).measure(1, 1)
+    acquires = sorted((t, inst.channel.index) for t, inst in timeline(lower(qc, gm)) if isinstance(inst, Acquire))
+    assert acquires == [(0, 1), (160, 0)]
+    with pytest.raises(CircuitError, match="must not overlap"):
+        GateMap(measure_groups=(frozenset({0, 1}), frozenset({1, 2})))
 
 
 def test_barrier_aligns_the_qubits() -> None:
@@ -156,7 +197,7 @@ def test_parameterised_circuit_lowers_once_and_binds_like_lowering_the_bound_cir
         assert not bound.parameters
         assert timeline(bound) == timeline(lower(qc.assign_parameters(values), gate_map()))
     assert lowered.schedule.parameters == {a, b}  # binding left the lowered schedule untouched
-    with pytest.raises(CircuitError, match="not parameters of this circuit"):
+    with pytest.raises(CircuitError, match="not parameters of this lowered circuit"):
         lowered.bind({Parameter("c"): 1.0})
 
 
@@ -206,6 +247,9 @@ def test_layered_five_qubit_circuit_lowers_without_overlaps_at_independent_asap_
     assert drive_plays == expected_plays
 
 
+FRAMES = {"d0": 4.997e9, "d1": 5.093e9, "u0": 5.093e9, "u1": 4.997e9, "m0": 7.051e9, "m1": 7.118e9}
+
+
 def test_lowered_circuit_compiles_for_the_virtual_lab() -> None:
     from qubitlab.circuits import Target, translate
     from qubitlab.pulse.compiler import compile
@@ -214,6 +258,97 @@ def test_lowered_circuit_compiles_for_the_virtual_lab() -> None:
     qc = Circuit(2).h(0).cx(0, 1).rz(theta, 1).sx(1).measure_all()
     gm = gate_map()
     lowered = LoweredCircuit.build(translate(qc, Target.from_lab(LAB, gm)), gm)
-    frames = {"d0": 4.997e9, "d1": 5.093e9, "u0": 5.093e9, "u1": 4.997e9, "m0": 7.051e9, "m1": 7.118e9}
-    program = compile(lowered.bind({theta: 0.3}), LAB, frames=frames)
-    assert program is not None
+    bound = lowered.bind({theta: 0.3})
+    program = compile(bound, LAB, frames=FRAMES)
+    # Both readouts start together when the last gate ends; the compiled acquisition windows say the same.
+    acquires = sorted(t for t, inst in timeline(bound) if isinstance(inst, Acquire))
+    assert len(acquires) == 2 and acquires[0] == acquires[1] == bound.duration - 1000
+    windows = program.digitizer_programs()["digitizer"].windows
+    assert sorted(w.memory_slot for w in windows) == [0, 1]
+    # timing.dt = 1 ns and the digitizer samples at 500 MHz: a window starts at half the acquire's dt count.
+    assert {w.start for w in windows} == {acquires[0] // 2}
+
+
+def test_delay_blocks_every_channel_the_qubit_owns() -> None:
+    # q1 owns d1, m1 and u0 (u0 drives at q1's frequency; its frame is q1's), so the delay sits on all three.
+    items = timeline(lower(Circuit(2).delay(100, 1).x(1), gate_map()))
+    assert [(t, inst) for t, inst in items if isinstance(inst, pulse.Delay)] == expected(
+        (0, pulse.Delay(100, DriveChannel(1))), (0, pulse.Delay(100, ControlChannel(0))),
+        (0, pulse.Delay(100, MeasureChannel(1))))
+    assert [(t, inst) for t, inst in items if isinstance(inst, Play)] == [(100, Play(XP[1], DriveChannel(1)))]
+
+
+def test_a_standard_gate_that_is_not_native_says_to_translate_first() -> None:
+    from qubitlab.circuits import Target
+
+    with pytest.raises(CircuitError, match=r"no calibrated schedule for h.*translate\(circuit, Target.from_lab"):
+        lower(Circuit(1).h(0), gate_map())
+    with pytest.raises(CircuitError, match=r"ecr on qubits \(1, 0\).*translate\(circuit"):
+        lower(Circuit(2).ecr(1, 0), gate_map())
+    gm = gate_map()
+    # h = rz(pi/2) sx rz(pi/2) up to phase: one sx pulse once translated.
+    plays = [(t, inst) for t, inst in timeline(lower(Circuit(1).h(0), gm, target=Target.from_lab(LAB, gm)))
+             if isinstance(inst, Play)]
+    assert plays == [(0, Play(SX[0], DriveChannel(0)))]
+
+
+def test_template_parameters_are_bindable_and_bind_is_strict_by_default() -> None:
+    a, amp = Parameter("a"), Parameter("amp")
+    with pulse.build() as sx_template:
+        pulse.play(pulse.Drag(160, amp, 40, 0.5), DriveChannel(0))
+    gm = gate_map().add("sx", (0,), sx_template)
+    lowered = LoweredCircuit.build(Circuit(1).rz(a, 0).sx(0), gm)
+    assert lowered.parameters == {a, amp}
+    bound = lowered.bind({a: 0.1, amp: 0.2})
+    assert timeline(bound) == expected((0, ShiftPhase(0.1, DriveChannel(0))),
+                                       (0, ShiftPhase(0.1, ControlChannel(1))),
+                                       (0, Play(pulse.Drag(160, 0.2, 40, 0.5), DriveChannel(0))))
+    with pytest.raises(CircuitError, match=r"no value for amp; bind every parameter \(a, amp\)"):
+        lowered.bind({a: 0.1})
+    partial = lowered.bind({a: 0.1}, strict=False)
+    assert partial.parameters == {amp}
+
+
+def test_binding_does_not_lower_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qubitlab.circuits import lowering
+
+    runs = []
+    original = lowering._Lowering.run
+
+    def counted(self: lowering._Lowering) -> pulse.ScheduleBlock:
+        runs.append(self.circuit)
+        return original(self)
+
+    monkeypatch.setattr(lowering._Lowering, "run", counted)
+    a = Parameter("a")
+    qc = Circuit(2).rz(a, 0).sx(0).ecr(0, 1).rz(-a, 1)
+    lowered = LoweredCircuit.build(qc, gate_map())
+    assert len(runs) == 1
+    for value in (0.1, 0.2, 0.3):
+        bound = lowered.bind({a: value})
+        assert ShiftPhase(-value, DriveChannel(1)) in [inst for _, inst in timeline(bound)]
+    assert len(runs) == 1
+
+
+def test_grouped_measurements_run_on_the_virtual_lab() -> None:
+    # Through real sockets: the staggered program used to be refused by the virtual device ("mid-circuit
+    # measurement is not simulated", q0 still driving after q1's acquisition began). Now it runs, and only
+    # qubit 0's readout moves when x is applied to qubit 0.
+    from virtual_rig import started_rig
+
+    from qubitlab.pulse.compiler import compile
+
+    shots = 200
+    means = {}
+    with started_rig() as rig:
+        for flipped in (False, True):
+            qc = Circuit(2, 2)
+            if flipped:
+                qc.x(0)
+            qc.measure(0, 0).measure(1, 1)
+            result = rig.executor.run(compile(lower(qc, gate_map()), rig.lab, frames=FRAMES), shots=shots)
+            means[flipped] = [complex(result[slot].mean()) for slot in (0, 1)]
+            spread = max(float(result[slot].std()) for slot in (0, 1))
+    noise = spread / shots**0.5                      # standard error of a mean IQ point
+    assert abs(means[True][0] - means[False][0]) > 20 * noise
+    assert abs(means[True][1] - means[False][1]) < 6 * noise

@@ -104,3 +104,38 @@ def test_expectation_from_counts() -> None:
     # "01": qubit 0 is 1, qubit 1 is 0 -> ZZ = -1, IZ (Z on qubit 0) = -1.
     assert expectation_from_counts(op, group, {"00": 3, "01": 1}) == pytest.approx(
         1.0 * (3 - 1) / 4 + 0.5 * (3 - 1) / 4)
+
+
+def test_sparse_list_needs_one_distinct_index_per_character() -> None:
+    with pytest.raises(CircuitError, match=r"'ZZ' on qubits \[0\]: the label has 2 character\(s\) but 1"):
+        SparsePauliOp.from_sparse_list([("ZZ", [0], 1.0)], 2)
+    with pytest.raises(CircuitError, match="a qubit appears twice"):
+        SparsePauliOp.from_sparse_list([("XZ", [0, 0], 1.0)], 2)
+    assert SparsePauliOp.from_sparse_list([("XZ", [2, 0], 1.0)], 3).labels == ("XIZ",)
+
+
+@pytest.mark.parametrize("counts, message", [
+    ({"01": 5}, "expected 3 characters"),
+    ({"0121": 5}, "expected 3 characters"),
+    ({"012": 5}, "expected 3 characters"),
+    ({"000": -1, "001": 2}, "negative count"),
+])
+def test_expectation_checks_the_bitstrings(counts: dict[str, int], message: str) -> None:
+    with pytest.raises(CircuitError, match=message):
+        expectation_from_counts(SparsePauliOp("ZZZ"), MeasurementGroup("ZZZ", (0,)), counts)
+
+
+def test_expectation_accepts_qiskit_register_spacing() -> None:
+    # Registers separated by a space, qubit 0 rightmost:
+    # "1 10" (3 shots): q0=0, q1=1, q2=1 -> Z0 = +1, Z1 Z2 = +1;  "0 01" (1 shot): q0=1 -> Z0 = -1, Z1 Z2 = +1.
+    op = SparsePauliOp(["IIZ", "ZZI"], [1.0, 0.5])
+    group = MeasurementGroup("ZZZ", (0, 1))
+    assert expectation_from_counts(op, group, {"1 10": 3, "0 01": 1}) == pytest.approx((3 - 1) / 4 + 0.5)
+
+
+def test_expectation_refuses_terms_not_diagonal_in_the_group_basis() -> None:
+    op = SparsePauliOp(["XX", "ZZ"])
+    with pytest.raises(CircuitError, match=r"term 'ZZ' is not diagonal in the measured basis 'XX'"):
+        expectation_from_counts(op, MeasurementGroup("XX", (0, 1)), {"00": 5})
+    with pytest.raises(CircuitError, match="basis 'XXX' has 3"):
+        expectation_from_counts(op, MeasurementGroup("XXX", (0,)), {"00": 5})

@@ -79,7 +79,17 @@ def test_single_qubit_declarations_broadcast_and_aliases() -> None:
     ("OPENQASM 3.0;\nqubit[2] q;\nh r[0];", 3, "unknown qubit 'r'"),
     ("OPENQASM 3.0;\nqubit[2] q;\nh q[5];", 3, "out of range"),
     ("OPENQASM 3.0;\nqubit q;\nrx(sin(0.1)) q;", 3, "unsupported expression"),
-    ("OPENQASM 3.0;\ngate g a { x a; }\n", 2, "QuantumGateDefinition"),
+    ("OPENQASM 3.0;\ngate g a, b { ctrl @ x a, b; }\n", 2, "modifiers"),
+    ("OPENQASM 3.0;\nqubit[2] q;\n\ncx q[0], q[0];", 4, "cx: the same qubit appears twice"),
+    ("OPENQASM 3.0;\nqubit q;\nu2(0.1) q;", 3, r"gate u2 takes 2 argument\(s\) and 1 qubit\(s\); got 1"),
+    ("OPENQASM 3.0;\nqubit q;\nmeasure q;", 3, "without a target bit is not supported"),
+    ("OPENQASM 3.0;\nqubit[2] q;\nx $0;", 3, "use either \\$k qubits or declared ones"),
+    ("OPENQASM 3.0;\nx $0;\nqubit[2] q;", 3, "use either \\$k qubits or declared ones"),
+    ("OPENQASM 3.0;\nqubit[2] q;\ngate ecr a, b {\n  x a;\n}\necr q[0], q[1];", 3,
+     "body of gate definition ecr is not the standard ecr"),
+    ("OPENQASM 3.0;\ngate rzz(t) a, b {\n  cx a, b;\n  rz(2*t) b;\n  cx a, b;\n}", 2,
+     "body of gate definition rzz is not the standard rzz"),
+    ("OPENQASM 3.0;\ngate sx a, b {\n  x a;\n}", 2, "the standard sx has 0 and 1"),
 ])
 def test_unsupported_constructs_name_the_line(program: str, line: int, message: str) -> None:
     with pytest.raises(CircuitError, match=rf"line {line}\b.*{message}|line {line}: .*{message}"):
@@ -96,3 +106,73 @@ def test_package_level_reader_is_the_same() -> None:
 
     text = "OPENQASM 3.0;\nqubit[1] q;\nsx q[0];"
     assert circuits.circuit_from_qasm3(text) == circuit_from_qasm3(text) == Circuit(1).sx(0)
+
+
+QISKIT_EXPORT = """OPENQASM 3.0;
+include "stdgates.inc";
+gate rzx(_gate_p_0) _gate_q_0, _gate_q_1 {
+  h _gate_q_1;
+  cx _gate_q_0, _gate_q_1;
+  rz(_gate_p_0) _gate_q_1;
+  cx _gate_q_0, _gate_q_1;
+  h _gate_q_1;
+}
+gate ecr _gate_q_0, _gate_q_1 {
+  rzx(pi/4) _gate_q_0, _gate_q_1;
+  x _gate_q_0;
+  rzx(-pi/4) _gate_q_0, _gate_q_1;
+}
+gate rzz(_gate_p_0) _gate_q_0, _gate_q_1 {
+  cx _gate_q_0, _gate_q_1;
+  rz(_gate_p_0) _gate_q_1;
+  cx _gate_q_0, _gate_q_1;
+}
+gate sxdg _gate_q_0 {
+  s _gate_q_0;
+  h _gate_q_0;
+  s _gate_q_0;
+}
+input float[64] theta;
+bit[2] c;
+qubit[2] q;
+ecr q[0], q[1];
+rzz(theta) q[1], q[0];
+sxdg q[1];
+rzx(0.5) q[1], q[0];
+c[0] = measure q[0];
+c[1] = measure q[1];
+"""
+
+
+def test_qiskit_style_definitions_of_standard_gates_are_checked_and_used() -> None:
+    # ecr, rzz and sxdg arrive as definitions whose bodies equal the standard gates up to phase (ecr = RZX(pi/4)
+    # X RZX(-pi/4); rzz = cx rz cx; sxdg = s h s): the standard gates are used. rzx is not a standard gate
+    # here, so its call is expanded inline: h, cx, rz, cx, h on (control q[1], target q[0]).
+    qc = circuit_from_qasm3(QISKIT_EXPORT)
+    theta = next(iter(qc.parameters))
+    expected = (Circuit(2, 2).ecr(0, 1).rzz(theta, 1, 0).sxdg(1)
+                .h(0).cx(1, 0).rz(0.5, 0).cx(1, 0).h(0).measure(0, 0).measure(1, 1))
+    assert qc == expected
+
+
+def test_a_custom_gate_is_expanded_with_its_arguments() -> None:
+    qc = circuit_from_qasm3("""OPENQASM 3.0;
+        include "stdgates.inc";
+        gate g(a, b) x, y { rx(a / 2) y; gphase(b); cx y, x; }
+        gate twice(a) x, y { g(a, 0) x, y; g(2 * a, pi) y, x; }
+        qubit[3] q;
+        twice(0.4) q[2], q[0];
+    """)
+    assert qc == Circuit(3).rx(0.2, 0).cx(0, 2).rx(0.4, 2).cx(2, 0)
+
+
+def test_physical_qubits_are_circuit_qubits() -> None:
+    qc = circuit_from_qasm3("""OPENQASM 3.0;
+        include "stdgates.inc";
+        bit[2] c;
+        x $2;
+        cx $2, $0;
+        barrier;
+        c[1] = measure $0;
+    """)
+    assert qc == Circuit(3, 2).x(2).cx(2, 0).barrier(0, 1, 2).measure(0, 1)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from circuit_reference import circuit_unitary, equal_up_to_phase, reference
+from circuit_reference import RX, RY, RZ, S, T, U, circuit_unitary, equal_up_to_phase, reference
 
 from qubitlab import load_lab
 from qubitlab.circuits import GATES, Circuit, GateMap, Parameter, Target, translate
@@ -131,3 +132,41 @@ def test_target_from_the_virtual_lab_and_from_a_gate_map() -> None:
     assert Target.from_lab(lab, gate_map).ecr_directions == {(1, 0)}
     out = translate(Circuit(2).cx(0, 1), Target.from_lab(lab, gate_map))
     assert [op.qubits for op in out if op.name == "ecr"] == [(1, 0)]
+
+
+_TH = Parameter("th")
+_PH = Parameter("ph")
+
+
+def _bound_unitary(qc: Circuit, values: dict[Parameter, float]) -> np.ndarray:
+    used = {p: v for p, v in values.items() if p in qc.parameters}
+    return circuit_unitary(qc.assign_parameters(used), qc.num_qubits)
+
+
+@pytest.mark.parametrize("build, reference_of, sx_count", [
+    # H RX(t) H = RZ(t): no pulse at all.
+    (lambda: Circuit(1).h(0).rx(_TH, 0).h(0), lambda t, p: RZ(t), 0),
+    # Neighbouring rz's, numeric and parameterised: one rz of the sum.
+    (lambda: Circuit(1).rz(0.3, 0).rz(_TH, 0).rz(0.2, 0), lambda t, p: RZ(t + 0.5), 0),
+    (lambda: Circuit(1).rz(_TH, 0).rz(_PH, 0), lambda t, p: RZ(t + p), 0),
+    # A lone rotation and one with numeric neighbours folded in: two sx, like ZXZXZ.
+    (lambda: Circuit(1).rx(_TH, 0), lambda t, p: RX(t), 2),
+    (lambda: Circuit(1).ry(_TH, 0), lambda t, p: RY(t), 2),
+    (lambda: Circuit(1).rz(0.7, 0).rx(_TH, 0).rz(0.4, 0), lambda t, p: RZ(0.4) @ RX(t) @ RZ(0.7), 2),
+    (lambda: Circuit(1).s(0).ry(_TH, 0).t(0), lambda t, p: T @ RY(t) @ S, 2),
+    (lambda: Circuit(1).u(_TH, _PH, 0.3, 0), lambda t, p: U(t, p, 0.3), 2),
+    (lambda: Circuit(1).u(_TH, _PH, _TH - _PH, 0), lambda t, p: U(t, p, t - p), 2),
+])
+def test_parameterised_gates_merge_with_their_neighbours(build: Callable[[], Circuit],
+                                                         reference_of: Callable[[float, float], np.ndarray],
+                                                         sx_count: int) -> None:
+    qc = build()
+    out = translate(qc, Target.make())
+    assert {op.name for op in out} <= {"rz", "sx"}
+    assert out.count_ops().get("sx", 0) == sx_count
+    adjacent_rz = [a.name == b.name == "rz" for a, b in zip(out.data, out.data[1:])]
+    assert not any(adjacent_rz)   # one qubit: no two rz in a row
+    for t, p in ((0.0, 0.0), (0.37, -1.2), (2.9, 0.8), (-math.pi, math.pi / 3)):
+        expected = reference_of(t, p)
+        assert equal_up_to_phase(_bound_unitary(out, {_TH: t, _PH: p}), expected)
+        assert equal_up_to_phase(_bound_unitary(qc, {_TH: t, _PH: p}), expected)  # the reference is right
