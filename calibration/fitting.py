@@ -99,7 +99,7 @@ def fit(model: Model, x: Sequence[float] | FloatArray, y: Sequence[float] | Floa
         with warnings.catch_warnings():
             warnings.simplefilter("error", OptimizeWarning)
             kwargs = {"bounds": bounds} if bounds is not None else {}
-            values, cov = curve_fit(model, xa, ya, p0=list(p0), maxfev=20000, **kwargs)  # type: ignore[arg-type]
+            values, cov = curve_fit(model, xa, ya, p0=list(p0), maxfev=20000, **kwargs)
         errors = np.sqrt(np.clip(np.diag(cov), 0, None))
         converged = bool(np.all(np.isfinite(values)) and np.all(np.isfinite(errors)))
         message = "" if converged else "covariance not finite"
