@@ -137,6 +137,35 @@ class Store(_Model):
     path: str | None = Field(None, description="Calibration store folder; default .qubitlab/ next to the lab file.")
 
 
+class QubitGuess(_Model):
+    """Where the bring-up starts looking for one qubit: ranges and rough guesses, never calibrated values."""
+
+    resonator_range: tuple[float, float] = Field(description="Readout resonator search range, Hz.")
+    qubit_range: tuple[float, float] = Field(description="Qubit (0-1) frequency search range, Hz.")
+    anharmonicity: float = Field(-3.0e8, lt=0, description="Rough anharmonicity, Hz (for DRAG's first guess).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> QubitGuess:
+        for name in ("resonator_range", "qubit_range"):
+            low, high = getattr(self, name)
+            if not 0 < low < high:
+                raise ValueError(f"{name}: [{low:g}, {high:g}] must be increasing positive frequencies in Hz")
+        return self
+
+
+class BringUp(_Model):
+    """Search ranges, starting points and staleness limits for ``qubitlab calibrate``."""
+
+    qubits: dict[int, QubitGuess]
+    readout_amp: float = Field(0.1, gt=0, le=1, description="Readout tone amplitude, fraction of full scale.")
+    readout_duration: float = Field(2.0e-6, gt=0, description="Readout tone and window, s.")
+    pulse_duration: float = Field(4.0e-8, gt=0, description="Single-qubit gate duration, s.")
+    pulse_sigma: float = Field(1.0e-8, gt=0, description="Gaussian sigma of single-qubit gates, s.")
+    rep_delay: float = Field(3.0e-4, ge=0, description="Wait between shots, s (several T1).")
+    staleness: dict[str, float] = Field(default_factory=dict,
+                                        description="Node name -> seconds after which its values are stale.")
+
+
 class LabConfig(_Model):
     """A whole lab file, validated; ``source`` is the file it came from."""
 
@@ -150,12 +179,13 @@ class LabConfig(_Model):
     timing: Timing
     store: Store = Field(default_factory=Store)
     device: dict[str, Any] | None = Field(None, description="The virtual lab's device (physics) parameters.")
+    bringup: BringUp | None = Field(None, description="Search ranges and rough guesses for the bring-up.")
     _source: Path | None = PrivateAttr(None)
 
     # -- cross-references ---------------------------------------------------------------------------------------
     @model_validator(mode="after")
     def _cross_check(self) -> LabConfig:
-        for check in (_check_instruments, _check_lines, _check_channels, _check_limits, _check_timing):
+        for check in (_check_instruments, _check_lines, _check_channels, _check_limits, _check_timing, _check_bringup):
             check(self)
         return self
 
@@ -368,3 +398,11 @@ def _check_timing(lab: LabConfig) -> None:
                              f"{model.key}'s {model.max_sample_rate:g}")
     if not math.isfinite(dt):
         raise ValueError("timing.dt must be finite")
+
+
+def _check_bringup(lab: LabConfig) -> None:
+    if lab.bringup is None:
+        return
+    for q in lab.bringup.qubits:
+        if q not in lab.topology.qubits:
+            raise ValueError(f"bringup.qubits.{q}: no qubit {q} in topology.qubits {lab.topology.qubits}")
