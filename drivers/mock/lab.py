@@ -142,6 +142,11 @@ class VirtualLab:
                               f"{', '.join(self.instruments)}")
         target.fault, target.fault_delay = fault, delay
 
+    def drift(self, qubit: int, *, frequency_shift: float = 0.0, amplitude_scale: float = 1.0) -> None:
+        """Make the device drift (see ``VirtualDevice.drift``); safe while the lab serves."""
+        with self._device_lock:
+            self.device.drift(qubit, frequency_shift=frequency_shift, amplitude_scale=amplitude_scale)
+
     # -- physics -------------------------------------------------------------------------------------------------
     def _trigger(self) -> None:
         for instrument in self.instruments.values():

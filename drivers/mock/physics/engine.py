@@ -73,6 +73,19 @@ class VirtualDevice:
     def reseed(self, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
 
+    def drift(self, qubit: int, *, frequency_shift: float = 0.0, amplitude_scale: float = 1.0) -> None:
+        """Let ``qubit`` drift, as fridges do: its frequency moves by ``frequency_shift`` Hz and the drive it
+        feels per volt scales by ``amplitude_scale``. Cached evolution is dropped; shots continue."""
+        if qubit not in self.device.qubits:
+            raise DriverError(f"virtual device: no qubit {qubit}; qubits: {', '.join(map(str, self.device.qubits))}")
+        if not amplitude_scale > 0:
+            raise DriverError(f"virtual device: amplitude_scale must be positive, got {amplitude_scale:g}")
+        params = self.device.qubits[qubit]
+        moved = params.model_copy(update={"frequency": params.frequency + frequency_shift,
+                                          "rabi_per_volt": params.rabi_per_volt * amplitude_scale})
+        self.device = self.device.model_copy(update={"qubits": {**self.device.qubits, qubit: moved}})
+        self._groups.clear()
+
     # -- the run -------------------------------------------------------------------------------------------------
     def run(self, outputs: Mapping[str, Mapping[str, NDArray[np.floating]]], los: Mapping[str, LoState],
             acquisitions: Sequence[Acquisition], shots: int) -> list[ComplexArray]:

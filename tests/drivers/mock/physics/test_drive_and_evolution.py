@@ -288,3 +288,19 @@ def test_drive_after_the_first_acquisition_is_refused() -> None:
         los = lo_states(lab)
         del los["lo_ro"]
         device(lab).run(played, los, [], 10)
+
+
+def test_drift_moves_the_qubit_and_scales_its_drive() -> None:
+    lab = quiet()
+    dev = device(lab)
+    rabi, n = 5e6, 100                                   # a square pulse: pi at rabi * n dt = 1/2
+    hold = math.sin(math.pi * IF0 * 1e-9) / (math.pi * IF0 * 1e-9)
+    volts = volts_for(lab, 0, rabi / hold)
+    played = outputs(n + 16, q0_drive=[(0, tone(np.full(n, volts), IF0, 0))])
+    assert p1(dev.populations(played, lo_states(lab), (n + 16) * 1e-9), 0) > 0.995
+    dev.drift(0, amplitude_scale=0.5)                    # half the drive: a pi/2 rotation
+    assert p1(dev.populations(played, lo_states(lab), (n + 16) * 1e-9), 0) == pytest.approx(0.5, abs=0.01)
+    dev.drift(0, amplitude_scale=2.0, frequency_shift=5e6)  # drive restored, qubit 5 MHz away: Rabi formula
+    generalized = math.hypot(rabi, 5e6)
+    expected = (rabi / generalized) ** 2 * math.sin(math.pi * generalized * n * 1e-9) ** 2
+    assert p1(dev.populations(played, lo_states(lab), (n + 16) * 1e-9), 0) == pytest.approx(expected, abs=0.02)
