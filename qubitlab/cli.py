@@ -53,9 +53,11 @@ def demo(out_dir: str) -> None:
 
 
 def _register() -> None:
+    from qubitlab.calibrate_cli import calibrate_group
     from qubitlab.lab_cli import lab_group
 
     cli.add_command(lab_group)
+    cli.add_command(calibrate_group)
 
 
 _register()

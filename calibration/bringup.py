@@ -1,0 +1,215 @@
+"""The bring-up graph: which experiment depends on which, when a result is stale, and what to run next.
+
+A :class:`Node` is an experiment applied per qubit (or per coupled pair) with the nodes it needs first and a
+staleness limit. :func:`plan` walks the graph in dependency order and keeps the node instances that are stale:
+never run, older than their limit, or older than a node they depend on (so a re-run upstream invalidates what
+was built on it, but a node's own later runs never loop back). :func:`calibrate` runs a plan, stores what
+passed, and stops a qubit's branch at the first failure. :func:`check` runs the quick checks (Ramsey, fine
+amplitude, readout) and recalibrates only the values that moved beyond their tolerance.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from qubitlab.calibration.context import Context
+from qubitlab.calibration.experiment import Outcome
+from qubitlab.errors import CalibrationError
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    scope: Literal["qubit", "pair"]
+    depends: tuple[str, ...] = ()
+    staleness: float = DAY
+    tolerance: Mapping[str, float] = field(default_factory=dict)
+    """For checks: parameter name -> largest change that is not drift (absolute, in the parameter's unit)."""
+
+
+GRAPH: tuple[Node, ...] = (
+    Node("resonator_spectroscopy", "qubit", (), 7 * DAY),
+    Node("qubit_spectroscopy", "qubit", ("resonator_spectroscopy",), 7 * DAY),
+    Node("rabi", "qubit", ("qubit_spectroscopy",)),
+    Node("ramsey", "qubit", ("rabi",), tolerance={"frequency": 20e3}),
+    Node("readout", "qubit", ("ramsey",), tolerance={"readout_fidelity": 0.02}),
+    Node("drag", "qubit", ("readout",)),
+    Node("fine_amplitude", "qubit", ("drag",), tolerance={"x_amp": 0.004, "sx_amp": 0.002}),
+    Node("t1", "qubit", ("readout",)),
+    Node("t2_ramsey", "qubit", ("ramsey", "readout")),
+    Node("t2_echo", "qubit", ("fine_amplitude",)),
+    Node("rb", "qubit", ("fine_amplitude", "readout")),
+    Node("cross_resonance", "pair", ("fine_amplitude",)),
+    Node("bell", "pair", ("cross_resonance",)),
+)
+"""The bring-up, in an order that respects every dependency."""
+
+CHECKS = ("ramsey", "fine_amplitude", "readout")
+"""Quick checks of ``qubitlab calibrate check``, in order."""
+
+Target = tuple[int, ...]
+
+
+class Ledger(Protocol):
+    """What the bring-up needs from the calibration store."""
+
+    def last_success(self, node: str, target: Target) -> float | None:
+        """UTC time (s) of the node's last run on ``target`` whose values were committed."""
+
+    def record(self, outcome: Outcome, started: float) -> None:
+        """Commit ``outcome`` (its updates if it passed; the run and its gates either way)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    node: Node
+    target: Target
+    reason: str
+
+
+def targets(node: Node, qubits: Sequence[int], couplings: Iterable[tuple[int, int]]) -> list[Target]:
+    if node.scope == "qubit":
+        return [(q,) for q in qubits]
+    return [(c, t) for c, t in couplings if c in qubits and t in qubits]
+
+
+def _deps(node: Node, target: Target, graph: Mapping[str, Node]) -> list[tuple[Node, Target]]:
+    """The node instances ``(node, target)`` needs: a pair node needs a qubit node on both of its qubits."""
+    out: list[tuple[Node, Target]] = []
+    for name in node.depends:
+        dep = graph[name]
+        if dep.scope == "qubit" and node.scope == "pair":
+            out.extend((dep, (q,)) for q in target)
+        else:
+            out.append((dep, target))
+    return out
+
+
+def plan(ledger: Ledger, qubits: Sequence[int], couplings: Iterable[tuple[int, int]], *, now: float | None = None,
+         force: bool = False, staleness: Mapping[str, float] | None = None,
+         graph: Sequence[Node] = GRAPH) -> list[Step]:
+    """The node instances to run, in order; a planned node makes everything after it that depends on it
+    stale too."""
+    now = time.time() if now is None else now
+    by_name = {n.name: n for n in graph}
+    pairs = [(c, t) for c, t in couplings]
+    steps: list[Step] = []
+    planned: set[tuple[str, Target]] = set()
+    for node in graph:
+        limit = (staleness or {}).get(node.name, node.staleness)
+        for target in targets(node, qubits, pairs):
+            reason = "forced" if force else _stale(ledger, node, target, by_name, planned, now, limit)
+            if reason:
+                steps.append(Step(node, target, reason))
+                planned.add((node.name, target))
+    return steps
+
+
+def _stale(ledger: Ledger, node: Node, target: Target, graph: Mapping[str, Node], planned: set[tuple[str, Target]],
+           now: float, limit: float) -> str:
+    last = ledger.last_success(node.name, target)
+    if last is None:
+        return "never calibrated"
+    if now - last > limit:
+        return f"older than {limit / 3600:g} h"
+    for dep, dep_target in _deps(node, target, graph):
+        if (dep.name, dep_target) in planned:
+            return f"{dep.name} is recalibrated"
+        dep_last = ledger.last_success(dep.name, dep_target)
+        if dep_last is not None and dep_last > last:
+            return f"{dep.name} changed since"
+    return ""
+
+
+Runner = Callable[[Context, Node, Target], Outcome]
+Progress = Callable[[Step, Outcome | None], None]
+
+
+def calibrate(ctx: Context, ledger: Ledger, steps: Sequence[Step], run: Runner,
+              progress: Progress | None = None) -> list[Outcome]:
+    """Run ``steps``; commit each outcome; skip the steps of a target whose dependency failed."""
+    by_name = {s.node.name: s.node for s in steps}
+    failed: set[tuple[str, Target]] = set()
+    outcomes = []
+    for step in steps:
+        blocked = [d for d in _deps(step.node, step.target, {**{n.name: n for n in GRAPH}, **by_name})
+                   if (d[0].name, d[1]) in failed]
+        if blocked:
+            failed.add((step.node.name, step.target))
+            if progress:
+                progress(step, None)
+            continue
+        started = time.time()
+        try:
+            outcome = run(ctx, step.node, step.target)
+        except CalibrationError as exc:
+            outcome = Outcome(step.node.name, step.target, {}, (), message=f"error: {exc}")
+            outcome = _errored(outcome, str(exc))
+        ledger.record(outcome, started)
+        if outcome.passed:
+            for key, (value, _) in outcome.updates.items():
+                ctx.values[key] = value
+        else:
+            failed.add((step.node.name, step.target))
+        outcomes.append(outcome)
+        if progress:
+            progress(step, outcome)
+    return outcomes
+
+
+def _errored(outcome: Outcome, message: str) -> Outcome:
+    from qubitlab.calibration.fitting import Gate
+
+    return Outcome(outcome.experiment, outcome.qubits, {}, (Gate("experiment ran", False, message),),
+                   message=message)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    outcome: Outcome
+    drifted: dict[str, tuple[float, float]]
+    """Key -> (stored value, value found) for changes beyond the node's tolerance."""
+
+
+def check(ctx: Context, ledger: Ledger, qubits: Sequence[int], run: Runner,
+          checks: Sequence[str] = CHECKS, progress: Progress | None = None) -> list[CheckResult]:
+    """Run the quick checks; commit a check's values only where they moved beyond tolerance (drift)."""
+    by_name = {n.name: n for n in GRAPH}
+    results = []
+    for name in checks:
+        node = by_name[name]
+        for q in qubits:
+            target = (q,)
+            started = time.time()
+            outcome = run(ctx, node, target)
+            drifted = {}
+            for key, (value, _) in outcome.updates.items():
+                parameter = key.split(".", 1)[1]
+                tolerance = node.tolerance.get(parameter)
+                old = ctx.values.get(key)
+                if tolerance is not None and old is not None and abs(value - old) > tolerance:
+                    drifted[key] = (old, value)
+            if drifted and outcome.passed:
+                ledger.record(outcome, started)
+                ctx.values.update({key: new for key, (_, new) in drifted.items()})
+                ctx.values.update({k: v for k, (v, _) in outcome.updates.items()})
+            results.append(CheckResult(outcome, drifted))
+            if progress:
+                progress(Step(node, target, "check"), outcome)
+    return results
+
+
+def default_runner(ctx: Context, node: Node, target: Target) -> Outcome:
+    """Run ``node``'s experiment from the experiments table on ``target``."""
+    from qubitlab.calibration.experiments import EXPERIMENTS
+
+    experiment: Any = EXPERIMENTS.get(node.name)
+    if experiment is None:
+        raise CalibrationError(f"no experiment registered for node {node.name!r}; registered: "
+                               f"{', '.join(sorted(EXPERIMENTS))}")
+    return experiment(ctx, *target)  # type: ignore[no-any-return]

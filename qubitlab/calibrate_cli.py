@@ -1,0 +1,121 @@
+"""``qubitlab calibrate all|check|report|<experiment>``: the bring-up and its upkeep from the command line.
+
+``all`` plans the graph (skipping nodes whose values are fresh unless ``--force``), runs it with a progress
+display, stores what passed its quality gates, and writes the HTML report; ``check`` runs the quick checks and
+recalibrates only what drifted; ``report`` writes the report of the latest runs; ``run`` runs one experiment.
+Exit status 1 when any experiment failed a gate (nothing of it was stored).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+LAB_OPTION = click.option("--lab", "lab_file", required=True,
+                          type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The lab file.")
+
+
+@click.group("calibrate")
+def calibrate_group() -> None:
+    """Bring a device up from the lab file's guesses, check it for drift, report."""
+
+
+def _qubits(text: str | None, lab_qubits: list[int]) -> list[int]:
+    if text is None:
+        return lab_qubits
+    try:
+        chosen = [int(q) for q in text.split(",") if q.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: give qubit indices like 0,1; the lab has {lab_qubits}") from None
+    unknown = [q for q in chosen if q not in lab_qubits]
+    if unknown:
+        raise click.BadParameter(f"no qubit {unknown[0]} in the lab; qubits: {lab_qubits}")
+    return chosen
+
+
+@calibrate_group.command("all")
+@LAB_OPTION
+@click.option("--force", is_flag=True, help="Run every node, fresh or not.")
+@click.option("--qubits", default=None, help="Only these qubits (and the pairs among them), e.g. 0,1.")
+@click.option("--shots", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+def calibrate_all(lab_file: Path, force: bool, qubits: str | None, shots: int) -> None:
+    """Take the device from the lab file's guesses to a calibrated gate set."""
+    from qubitlab.calibration import bringup
+    from qubitlab.calibration.report import write_report
+    from qubitlab.calibration.session import open_lab
+
+    console = Console()
+    with open_lab(lab_file, shots=shots) as session:
+        chosen = _qubits(qubits, session.lab.qubits)
+        staleness = session.lab.bringup.staleness if session.lab.bringup else {}
+        before = dict(session.ctx.values)
+        steps = bringup.plan(session.ledger, chosen, session.lab.couplings, force=force, staleness=staleness)
+        console.print(f"{len(steps)} experiment runs planned" + ("" if steps else ": everything is fresh"))
+        outcomes = _run_with_progress(console, len(steps), lambda progress: bringup.calibrate(
+            session.ctx, session.ledger, steps, bringup.default_runner, progress))
+        report = _report(session, outcomes, before, write_report, f"Bring-up of {session.lab.name}")
+    _finish(console, outcomes, report)
+
+
+@calibrate_group.command("check")
+@LAB_OPTION
+@click.option("--qubits", default=None, help="Only these qubits, e.g. 0,1.")
+@click.option("--shots", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+def calibrate_check(lab_file: Path, qubits: str | None, shots: int) -> None:
+    """Quick checks (Ramsey, fine amplitude, readout); recalibrate only what drifted."""
+    from qubitlab.calibration import bringup
+    from qubitlab.calibration.report import write_report
+    from qubitlab.calibration.session import open_lab
+
+    console = Console()
+    with open_lab(lab_file, shots=shots) as session:
+        chosen = _qubits(qubits, session.lab.qubits)
+        before = dict(session.ctx.values)
+        results = _run_with_progress(console, len(bringup.CHECKS) * len(chosen), lambda progress: bringup.check(
+            session.ctx, session.ledger, chosen, bringup.default_runner, progress=progress))
+        for result in results:
+            for key, (old, new) in result.drifted.items():
+                console.print(f"drift: {key} {old:.7g} -> {new:.7g} (recalibrated)")
+        if not any(r.drifted for r in results):
+            console.print("no drift beyond tolerance: nothing changed")
+        outcomes = [r.outcome for r in results]
+        report = _report(session, outcomes, before, write_report, f"Drift check of {session.lab.name}")
+    _finish(console, outcomes, report)
+
+
+def _run_with_progress(console: Console, total: int, work):  # type: ignore[no-untyped-def]
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("calibrating", total=total)
+
+        def step(step, outcome) -> None:  # type: ignore[no-untyped-def]
+            who = "-".join(f"q{q}" for q in step.target)
+            progress.advance(task)
+            if outcome is None:
+                progress.console.print(f"[yellow]skipped[/] {step.node.name} {who}: a dependency failed")
+            else:
+                colour = "green" if outcome.passed else "red"
+                progress.console.print(f"[{colour}]{outcome.summary()}[/]")
+
+        return work(step)
+
+
+def _report(session: Any, outcomes: Any, before: Any, write_report: Any, title: str) -> Path:
+    snapshot = session.store.snapshot()
+    values = {key: (entry.value, entry.stderr) for key, entry in snapshot.items()}
+    units = {key.split(".", 1)[-1]: entry.unit for key, entry in snapshot.items()}
+    path: Path = write_report(session.ctx.out_dir / "report.html", title, outcomes, values, before, units)
+    return path
+
+
+def _finish(console: Console, outcomes, report: Path) -> None:  # type: ignore[no-untyped-def]
+    failed = [o for o in outcomes if not o.passed]
+    console.print(f"report: {report.resolve()}")
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(outcomes)} experiment runs failed a quality gate; "
+                                   "nothing of them was stored (see the report)")
