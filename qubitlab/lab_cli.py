@@ -82,6 +82,40 @@ def write_lab_file(lab: LabConfig, path: Path) -> None:
     path.write_text(f"# written by qubitlab lab start for lab {lab.name!r}\n" + yaml.safe_dump(data, sort_keys=False))
 
 
+@lab_group.command("drift")
+@click.argument("lab_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--qubit", type=int, required=True, help="Which qubit drifts.")
+@click.option("--frequency-shift", type=float, default=0.0, show_default=True, help="Hz added to its frequency.")
+@click.option("--amplitude-scale", type=float, default=1.0, show_default=True,
+              help="Factor on the drive it feels per volt.")
+def drift(lab_file: Path, qubit: int, frequency_shift: float, amplitude_scale: float) -> None:
+    """Make a running virtual lab's device drift (for tests and demos of `qubitlab calibrate check`).
+
+    LAB_FILE is the file `qubitlab lab start --write-lab` wrote; the command goes to its virtual digitizer.
+    """
+    from qubitlab.drivers.station import DEFAULT_VISALIB, open_resource
+    from qubitlab.drivers.visa import instrument_errors
+
+    lab = load_lab(lab_file)
+    digitizers = [(n, s) for n, s in lab.instruments.items() if s.driver == "qubitlab_virtual_digitizer" and s.address]
+    if lab.kind != "virtual" or not digitizers:
+        raise click.ClickException(f"{lab_file} is not a running virtual lab (no virtual digitizer with an address); "
+                                   "start one with `qubitlab lab start LAB --write-lab FILE` and pass FILE")
+    name, spec = digitizers[0]
+    assert spec.address is not None
+    with instrument_errors(name, "sending VIRTual:DRIFt"):
+        resource = open_resource(spec.address, str(spec.options.get("visalib", DEFAULT_VISALIB)))
+        try:
+            resource.read_termination = resource.write_termination = "\n"
+            resource.write(f"VIRTual:DRIFt {qubit},{frequency_shift!r},{amplitude_scale!r}")
+            error = resource.query("SYSTem:ERRor?").strip()
+        finally:
+            resource.close()
+    if not error.startswith("0,"):
+        raise click.ClickException(f"the virtual lab refused the drift: {error}")
+    click.echo(f"qubit {qubit}: frequency {frequency_shift:+g} Hz, drive x {amplitude_scale:g}")
+
+
 @lab_group.command("check")
 @click.argument("lab_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def check(lab_file: Path) -> None:

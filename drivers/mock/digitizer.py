@@ -75,6 +75,8 @@ class DigitizerEmulation(ScpiInstrument):
     data: bytes = b""
     compute_seconds: float = 0.0
     acquire: Acquire | None = None
+    drift: Callable[[int, float, float], None] | None = None
+    """The virtual lab's drift hook (``VIRTual:DRIFt``): qubit, frequency shift (Hz), drive amplitude scale."""
     _task: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
@@ -105,6 +107,7 @@ class DigitizerEmulation(ScpiInstrument):
         c.add("INITiate:IMMediate", self._arm)
         c.add("ABORt", self._abort)
         c.add("FETCh:DATA", self._fetch, query=True)
+        c.add("VIRTual:DRIFt", self._drift)
 
     def reset(self) -> None:
         self.shots, self.points, self.raw, self.average, self.trigger_source = 1, 1, False, False, "EXT"
@@ -195,6 +198,20 @@ class DigitizerEmulation(ScpiInstrument):
         parts = [np.mean(a, axis=0) if self.average else a for a in arrays]
         self.data = b"".join(np.ascontiguousarray(p, dtype="<c8").tobytes() for p in parts)
         self.state = State.DONE
+
+    def _drift(self, call: Call) -> None:
+        args = call.args()
+        try:
+            qubit, shift, scale = int(args[0]), float(args[1]), float(args[2])
+        except (IndexError, ValueError):
+            raise ScpiError(ILLEGAL_PARAMETER, '"VIRTual:DRIFt takes <qubit>,<frequency shift Hz>,<amplitude scale>"'
+                            ) from None
+        if self.drift is None:
+            raise ScpiError(SETTINGS_CONFLICT, '"This digitizer is not attached to a virtual device"')
+        try:
+            self.drift(qubit, shift, scale)
+        except Exception as exc:
+            raise ScpiError(ILLEGAL_PARAMETER, f'"{exc}"') from None
 
     def _fetch(self, call: Call) -> bytes:
         if self.state is not State.DONE:

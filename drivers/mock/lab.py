@@ -60,6 +60,7 @@ class VirtualLab:
                 instrument.sample_rate = lab.timing.digitizers[name].sample_rate if name in lab.timing.digitizers \
                     else instrument.sample_rate
                 instrument.acquire = self._acquisition(name)
+                instrument.drift = lambda q, shift, scale: self.drift(q, frequency_shift=shift, amplitude_scale=scale)
             self.instruments[name] = instrument
             self.servers[name] = ScpiServer(instrument, (ports or {}).get(name, 0))
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -45,6 +45,10 @@ def test_lab_start_serves_until_stopped_and_lab_check_connects_to_it(tmp_path: P
         assert done.stdout.count(" ok ") == 5
         for address in addresses.values():
             assert address.split("::")[2] in done.stdout
+        drifted = qubitlab("lab", "drift", str(written), "--qubit", "0", "--frequency-shift", "2e5")
+        assert drifted.returncode == 0, drifted.stderr
+        refused = qubitlab("lab", "drift", str(written), "--qubit", "7", "--frequency-shift", "2e5")
+        assert refused.returncode != 0 and "no qubit 7" in refused.stderr
     finally:
         server.terminate()                      # our own child, by its PID
         out, err = server.communicate(timeout=10)
