@@ -17,6 +17,7 @@ SUITES = {
     "device": "benchmarks.device",
     "execute": "benchmarks.execute",
     "circuits": "benchmarks.circuits",
+    "calibrate": "benchmarks.calibrate",
 }
 
 
