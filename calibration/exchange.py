@@ -61,6 +61,7 @@ def write(path: Path, snapshot: Snapshot, records: list[Record], source: str) ->
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o644)                                # mkstemp's 0600 would hide the file from colleagues
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -219,7 +219,8 @@ def check_value(key: ParamKey, value: float, unit: str | None = None) -> float:
         raise CalibrationError(f"{key}: value {value!r} is not finite; valid: {spec.bounds_text()}")
     if (spec.low is not None and number < spec.low) or (spec.high is not None and number > spec.high):
         given = f"{value!r} {unit}" if unit is not None else format_quantity(number, spec.unit)
-        raise CalibrationError(f"{key}: {given} is outside the physical bounds {spec.bounds_text()}")
+        hint = f" (a value without a unit is in {spec.unit})" if unit is None and spec.unit else ""
+        raise CalibrationError(f"{key}: {given} is outside the physical bounds {spec.bounds_text()}{hint}")
     return number
 
 
