@@ -53,10 +53,12 @@ def demo(out_dir: str) -> None:
 
 
 def _register() -> None:
+    from qubitlab.cal_cli import cal_group
     from qubitlab.calibrate_cli import calibrate_group
     from qubitlab.lab_cli import lab_group
 
     cli.add_command(lab_group)
+    cli.add_command(cal_group)
     cli.add_command(calibrate_group)
 
 
