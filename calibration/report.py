@@ -11,6 +11,7 @@ import html
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from qubitlab.calibration.experiment import Outcome
 
@@ -20,6 +21,23 @@ table { border-collapse: collapse; margin: 1em 0; } td, th { border: 1px solid #
 th { background: #f3f3f3; text-align: left; } .failed { color: #b00020; } .passed { color: #1b5e20; }
 figure { display: inline-block; margin: 0.5em; } img { max-width: 620px; border: 1px solid #ddd; }
 """
+
+
+def outcomes_from_store(store: Any, since: datetime.datetime | None = None) -> list[Outcome]:
+    """The experiment runs recorded in ``store`` since ``since``, as outcomes (for a report written later)."""
+    from qubitlab.calibration.fitting import Gate
+    from qubitlab.calibration.records import RunKind
+
+    out = []
+    for run in store.runs(since, RunKind.EXPERIMENT):
+        ok = run.status.value == "succeeded"
+        name, _, who = run.experiment.partition(" ")
+        qubits = tuple(int(q[1:]) for q in who.split("-") if q.startswith("q") and q[1:].isdigit())
+        gates = (Gate("quality gates", ok, run.message or ("passed" if ok else "failed")),)
+        out.append(Outcome(name, qubits, {}, gates, plot=Path(run.plot_path) if run.plot_path else None,
+                           dataset=int(run.dataset_id) if run.dataset_id and run.dataset_id.isdigit() else None,
+                           message=run.message))
+    return out
 
 
 def _fmt(value: float | None, unit: str = "") -> str:

@@ -87,6 +87,37 @@ def calibrate_check(lab_file: Path, qubits: str | None, shots: int) -> None:
     _finish(console, outcomes, report)
 
 
+@calibrate_group.command("report")
+@LAB_OPTION
+@click.option("--since", default=None, help="Runs finished after this ISO time (default: the last 24 hours).")
+def calibrate_report(lab_file: Path, since: str | None) -> None:
+    """Write the HTML report of the recorded runs and the current values."""
+    import datetime
+
+    from qubitlab.calibration.report import outcomes_from_store, write_report
+    from qubitlab.calibration.store import CalibrationStore
+    from qubitlab.config.loader import load_lab
+
+    lab = load_lab(lab_file)
+    try:
+        start = (datetime.datetime.fromisoformat(since) if since else
+                 datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1))
+    except ValueError:
+        raise click.BadParameter(f"{since!r} is not an ISO 8601 time (e.g. 2026-12-01T09:00:00+00:00)") from None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=datetime.timezone.utc)
+    with CalibrationStore.for_lab(lab) as store:
+        outcomes = outcomes_from_store(store, start)
+        snapshot = store.snapshot()
+        before = store.snapshot(start)
+        values = {key: (entry.value, entry.stderr) for key, entry in snapshot.items()}
+        units = {key.split(".", 1)[-1]: entry.unit for key, entry in snapshot.items()}
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        path = write_report(lab.store_path() / "reports" / stamp / "report.html", f"Calibration of {lab.name}",
+                            outcomes, values, {k: e.value for k, e in before.items()}, units)
+    Console().print(f"{len(outcomes)} runs since {start.isoformat()}; report: {path.resolve()}")
+
+
 def _run_with_progress(console: Console, total: int, work):  # type: ignore[no-untyped-def]
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())
