@@ -4,3 +4,33 @@
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from qubitlab.calibration.experiments import (
+    drag,
+    fine_amplitude,
+    qubit_spectroscopy,
+    rabi,
+    ramsey,
+    readout,
+    resonator_spectroscopy,
+    t1,
+    t2_echo,
+    t2_ramsey,
+)
+
+EXPERIMENTS: dict[str, Callable[..., Any]] = {
+    "resonator_spectroscopy": resonator_spectroscopy.run,
+    "qubit_spectroscopy": qubit_spectroscopy.run,
+    "rabi": rabi.run,
+    "ramsey": ramsey.run,
+    "drag": drag.run,
+    "fine_amplitude": fine_amplitude.run,
+    "readout": readout.run,
+    "t1": t1.run,
+    "t2_ramsey": t2_ramsey.run,
+    "t2_echo": t2_echo.run,
+}
+"""Experiment name -> ``run(ctx, qubit, ...) -> Outcome``."""

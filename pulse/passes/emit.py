@@ -24,6 +24,9 @@ from qubitlab.drivers.payloads import (
     SequenceStep,
 )
 from qubitlab.errors import CompilationError
+from qubitlab.pulse.channels import MeasureChannel
+from qubitlab.pulse.instructions import SetFrequency, ShiftFrequency
+from qubitlab.pulse.parameters import resolve
 from qubitlab.pulse.passes.flatten import FlatPoint
 from qubitlab.pulse.passes.hardware import AwgView, HardwareView
 from qubitlab.pulse.passes.segment import Busy, Idle
@@ -126,7 +129,8 @@ def emit_digitizers(points: Sequence[FlatPoint], hw: HardwareView, frames: Mappi
             weights = _boxcar(length)
             bucket = windows.setdefault(view.digitizer, [])
             slot = int(acquire.mem_slot.index)
-            bucket.append(AcquisitionWindow(view.input, slot, start, length, frames[measure] - line.lo_frequency,
+            demod = _frame_frequency(point, MeasureChannel(acquire.channel.index), t, frames[measure])
+            bucket.append(AcquisitionWindow(view.input, slot, start, length, demod - line.lo_frequency,
                                             weights, point=point.index))
             slot_windows.setdefault(slot, []).append((view.digitizer, len(bucket) - 1))
     programs = {
@@ -141,6 +145,21 @@ def emit_digitizers(points: Sequence[FlatPoint], hw: HardwareView, frames: Mappi
                                    pass_name="emit")
         slots[slot] = MemorySlotSource(sources[0][0], tuple(i for _, i in sources))
     return programs, slots
+
+
+def _frame_frequency(point: FlatPoint, channel: MeasureChannel, t: int, base: float) -> float:
+    """The frame frequency of ``channel`` in force at sample ``t``: the base frame with every ShiftFrequency
+    and SetFrequency before ``t`` applied, so an acquisition demodulates where its readout tone plays (a
+    resonator spectroscopy sweeping ``shift_frequency`` on the measure channel)."""
+    frequency = base
+    for when, inst in point.channels.get(channel, ()):
+        if when > t:
+            continue
+        if isinstance(inst, ShiftFrequency):
+            frequency += float(resolve(inst.frequency, point.table))
+        elif isinstance(inst, SetFrequency):
+            frequency = float(resolve(inst.frequency, point.table))
+    return frequency
 
 
 _BOXCARS: dict[int, np.ndarray] = {}
