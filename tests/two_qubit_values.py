@@ -1,0 +1,56 @@
+"""Single-qubit values for the two-qubit and benchmarking tests, without waiting for the full bring-up.
+
+Frequencies come from the virtual lab's ``device:`` section (the truth the other experiments would find),
+the gate amplitudes from a real Rabi run on the rig, and the discriminator from the blob centres of |0> and
+|1> prepared in one program. That is enough to build x, sx and measure in the gate map.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from qubitlab import pulse
+from qubitlab.calibration import schedules
+from qubitlab.calibration.context import Context
+from qubitlab.calibration.experiments import rabi
+
+
+def quick_context(rig: object, out_dir: Path, shots: int = 1000) -> Context:
+    """A :class:`Context` on ``rig`` (a ``virtual_rig.Rig``) holding frequencies, x/sx amplitudes and
+    discriminators for every qubit."""
+    lab = rig.lab  # type: ignore[attr-defined]
+    ctx = Context(lab, rig.executor, out_dir=out_dir, shots=shots)  # type: ignore[attr-defined]
+    device = lab.device or {}
+    qubits = sorted(lab.topology.qubits)
+    for q in qubits:
+        params = device["qubits"][q]
+        ctx.values[f"q{q}.frequency"] = float(params["frequency"])
+        ctx.values[f"q{q}.readout_frequency"] = float(params["resonator_frequency"])
+    for q in qubits:
+        outcome = rabi.run(ctx, q)
+        assert outcome.passed, outcome.summary()
+        ctx.values.update({k: v for k, (v, _) in outcome.updates.items()})
+    set_discriminators(ctx, qubits)
+    return ctx
+
+
+def set_discriminators(ctx: Context, qubits: list[int]) -> None:
+    """Blob centres of all-|0> and all-|1> (prepared in one program) as each qubit's discriminator."""
+    programs = []
+    for excite in (False, True):
+        with pulse.build(name=f"blobs_{int(excite)}") as block:
+            with pulse.align_sequential():
+                if excite:
+                    with pulse.align_left():
+                        for q in qubits:
+                            schedules.x(ctx, q)
+                schedules.measure(ctx, qubits)
+        programs.append(block)
+    result = ctx.run(programs)
+    for q in qubits:
+        iq = result[q]
+        z0, z1 = complex(np.mean(iq[0])), complex(np.mean(iq[1]))
+        ctx.values.update({f"q{q}.iq0_re": z0.real, f"q{q}.iq0_im": z0.imag,
+                           f"q{q}.iq1_re": z1.real, f"q{q}.iq1_im": z1.imag})
