@@ -54,3 +54,32 @@ def set_discriminators(ctx: Context, qubits: list[int]) -> None:
         z0, z1 = complex(np.mean(iq[0])), complex(np.mean(iq[1]))
         ctx.values.update({f"q{q}.iq0_re": z0.real, f"q{q}.iq0_im": z0.imag,
                            f"q{q}.iq1_re": z1.real, f"q{q}.iq1_im": z1.imag})
+
+
+def set_drag(ctx: Context, qubit: int, betas: np.ndarray | None = None, repeats: int = 10) -> float:
+    """A quick DRAG beta for ``qubit`` (stored in ``q.drag_beta``, seconds): sx followed by ``repeats`` pairs of
+    x and x at angle pi accumulates the pulses' phase error, which moves P(1) off 1/2 linearly in beta; the
+    zero crossing (relative to the midpoint of |0> and |1> read out in the same program) is the beta."""
+    betas = np.linspace(-1.0, 0.5, 7) if betas is None else betas
+    x_amp, sx_amp = ctx.value(f"q{qubit}.x_amp"), ctx.value(f"q{qubit}.sx_amp")
+    programs = []
+    for beta in betas:
+        with pulse.build(name=f"drag_{beta:.3f}") as block:
+            with pulse.align_sequential():
+                schedules.drag(ctx, qubit, sx_amp, beta=float(beta))
+                for _ in range(repeats):
+                    schedules.drag(ctx, qubit, x_amp, beta=float(beta))
+                    schedules.drag(ctx, qubit, x_amp, beta=float(beta), angle=np.pi)
+                schedules.measure(ctx, [qubit])
+        programs.append(block)
+    from qubitlab.calibration.experiment import excited_population
+    from qubitlab.calibration.two_qubit import assignment_programs
+
+    result = ctx.run(programs + assignment_programs(ctx, [qubit]))
+    p1 = excited_population(result[qubit], ctx, qubit)
+    middle = (p1[-2] + p1[-1]) / 2
+    slope, intercept = np.polyfit(betas, p1[:-2] - middle, 1)
+    beta0 = float(-intercept / slope)
+    assert betas.min() <= beta0 <= betas.max(), (betas, p1)
+    ctx.values[f"q{qubit}.drag_beta"] = beta0 * ctx.lab.dt
+    return beta0
