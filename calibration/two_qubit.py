@@ -79,9 +79,9 @@ def joint_probabilities(ctx: Context, iqs: Sequence[NDArray[np.complex128]], qub
     probs = np.stack([np.mean(index == i, axis=-1) for i in range(2**n)], axis=-1).astype(np.float64)
     if matrices is None:
         return probs
-    full = np.ones((1, 1))
+    full: NDArray[np.float64] = np.ones((1, 1), dtype=np.float64)
     for m in matrices:          # bit k of the index is qubit k: later qubits are more significant
-        full = np.kron(m, full)
+        full = np.asarray(np.kron(m, full), dtype=np.float64)
     return np.asarray(np.linalg.solve(full, probs.T).T, dtype=np.float64)
 
 

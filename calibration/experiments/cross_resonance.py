@@ -215,7 +215,10 @@ def run(ctx: Context, control: int, target: int, duration: float = 400e-9, amp: 
             gates.append(Gate("amplitude in range", False, f"the next CR amplitude {setting.amp:.3g} is outside "
                               f"(0, {max_amp}]: choose a longer duration"))
             break
-    key = lambda name: pair_key(control, target, name)  # noqa: E731
+
+    def key(name: str) -> str:
+        return pair_key(control, target, name)
+
     rel = rates.fits[0].error("wx") / max(abs(rates.zx), 1e-30)
     updates: dict[str, tuple[float, float | None]] = {
         key("cr_amp"): (setting.amp, setting.amp * rel), key("cr_duration"): (ctx.samples(duration) * ctx.lab.dt, None),
