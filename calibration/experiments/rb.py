@@ -1,0 +1,59 @@
+"""Single-qubit randomized benchmarking: the error per Clifford of the calibrated x/sx/rz gates.
+
+Random sequences of ``m`` Cliffords from :func:`qubitlab.circuits.clifford_group` plus the recovery Clifford
+are translated to rz/sx/x and lowered with the gate map built from the current values -- the gates users
+get -- and all sequences run as one program. The ground-state survival averaged over the sequences of each
+length is fitted to ``A p^m + B``; the error per Clifford is ``EPC = (1 - p) / 2`` (``(d - 1)/d`` with
+``d = 2``). The message also gives the physical pulses per Clifford (sx and x), which is what a coherence
+limit needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from qubitlab.calibration.context import Context
+from qubitlab.calibration.experiment import Outcome, conclude, excited_population
+from qubitlab.calibration.fitting import Gate, check, fit, rb_decay
+from qubitlab.calibration.gate_map import build_gate_map
+from qubitlab.circuits import Target, clifford_group, lower, translate
+
+NAME = "rb"
+LENGTHS = (1, 20, 50, 100, 200, 400, 700, 1000)
+
+
+def run(ctx: Context, qubit: int, lengths: Sequence[int] = LENGTHS, sequences: int = 5, seed: int = 2024
+        ) -> Outcome:
+    gm = build_gate_map(ctx, pairs=[])
+    target = Target.from_lab(ctx.lab, gm)
+    group = clifford_group(1)
+    rng = np.random.default_rng(seed)
+    width = max(ctx.lab.topology.qubits) + 1
+    programs, pulses, cliffords = [], 0, 0
+    for m in lengths:
+        for _ in range(sequences):
+            native = translate(group.rb_circuit(m, rng, qubits=[qubit], num_qubits=width), target)
+            pulses += sum(op.name in ("sx", "x") for op in native)
+            cliffords += m + 1
+            programs.append(lower(native, gm))
+    result = ctx.run(programs)
+    survival = 1 - excited_population(result[0], ctx, qubit).reshape(len(lengths), sequences)
+    x = np.asarray(lengths, dtype=np.float64)
+    y = survival.mean(axis=1)
+    shots = result[0].shape[-1]
+    sigma = float(np.sqrt(np.mean(survival.var(axis=1, ddof=1) if sequences > 1 else 0.0) / sequences
+                          + 0.25 / (shots * sequences)))
+    decay = fit(rb_decay, x, y, [max(float(y[0] - y[-1]), 0.05) * 2, 0.99, 0.5], ("a", "p", "b"), sigma=sigma,
+                bounds=([0.0, 0.0, 0.0], [1.5, 1.0, 1.0]))
+    p, p_error = decay["p"], decay.error("p")
+    epc, epc_error = (1 - p) / 2, p_error / 2
+    gates = check(decay, "p", min_r2=0.8, max_rel_error=1.0, min_snr=3.0, bounds=(0.5, 1.0))
+    gates.append(Gate("EPC resolved", decay.converged and epc > 0 and epc_error <= 0.5 * epc,
+                      f"EPC = {epc:.3g} +- {epc_error:.2g} (need error <= 50 %: longer sequences or more of them)"))
+    per_clifford = pulses / max(cliffords, 1)
+    return conclude(ctx, NAME, [qubit], x=x, y=y, fit=decay, gates=gates,
+                    updates={f"q{qubit}.epc_1q": (epc, epc_error)}, xlabel="Cliffords m",
+                    ylabel="ground-state survival", raw={"survival": survival},
+                    message=f"EPC {epc:.3g} +- {epc_error:.2g}; {per_clifford:.3f} pulses (sx, x) per Clifford")

@@ -1,0 +1,134 @@
+"""The gate map built from calibrated values: what ``lower`` plays for x, sx, measure and ecr on this device.
+
+Circuits reach the hardware through :mod:`qubitlab.circuits` (translate to rz/sx/x/ecr, lower through a
+:class:`~qubitlab.circuits.GateMap`); this module is the one place that turns the calibration store's values
+into those templates, so the experiments that check gates (Bell, RB) run exactly what users will run.
+
+The echoed cross-resonance follows Qiskit's ``ECRGate`` ``(IX - XY) / sqrt(2)``: in time order a CR(+) tone
+(GaussianSquare on the control channel ``u_k`` at the target's frequency, at angle ``cr_phase``) making
+``RZX(pi/4)``, an ``x`` on the control, and CR(-) (angle ``cr_phase + pi``) making ``RZX(-pi/4)``. Each CR
+half is accompanied by a cancellation tone of the same shape on the target's drive channel (``cancel_amp`` at
+``cancel_phase``, flipped with the CR) that removes the target rotation not conditioned on the control
+(line crosstalk and the CR's own IX/IY). ``rz`` is not in the map: lowering makes it a virtual Z on every frame
+channel of the qubit (``d_q`` and the ``u_k`` that target q).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from qubitlab import pulse
+from qubitlab.calibration import schedules
+from qubitlab.calibration.context import Context
+from qubitlab.circuits import GateMap
+from qubitlab.errors import CalibrationError
+
+PAIR_KEYS = ("cr_amp", "cr_duration", "cr_phase", "cancel_amp", "cancel_phase")
+"""Values of ``q{c}-q{t}.<key>`` an ecr needs (durations in seconds, phases in rad)."""
+CR_SIGMA = 16e-9
+"""Default Gaussian sigma of the CR rise and fall, s (``q{c}-q{t}.cr_sigma`` overrides); each edge is 2 sigma."""
+RISEFALL = 2.0
+SAMPLE_MULTIPLE = 8
+"""CR halves are whole multiples of 16 samples (the ECR then stays on the even grid the acquisitions need)."""
+
+
+def pair_key(control: int, target: int, name: str) -> str:
+    return f"q{control}-q{target}.{name}"
+
+
+def control_channel(ctx: Context, control: int, target: int) -> int:
+    """Index k of the ``u<k>`` channel driving ``control``'s line at ``target``'s frequency."""
+    for name, channel in ctx.lab.wiring.channels.items():
+        if name.startswith("u") and name[1:].isdigit() and (channel.control, channel.target) == (control, target):
+            return int(name[1:])
+    have = [f"{n} ({ch.control}->{ch.target})" for n, ch in ctx.lab.wiring.channels.items() if n.startswith("u")]
+    raise CalibrationError(f"lab {ctx.lab.name!r} has no control channel with control {control} and target "
+                           f"{target} (control channels: {', '.join(have) or 'none'}); add a u<k> channel to the "
+                           "wiring")
+
+
+def cr_shape(ctx: Context, control: int, target: int, duration: float | None = None) -> tuple[int, float, int]:
+    """Duration and sigma (samples) of one CR half and its flat width (samples)."""
+    seconds = duration if duration is not None else ctx.value(pair_key(control, target, "cr_duration"))
+    samples = ctx.samples(seconds, 2 * SAMPLE_MULTIPLE)
+    sigma = ctx.value(pair_key(control, target, "cr_sigma"), CR_SIGMA) / ctx.lab.dt
+    width = samples - 2 * int(round(RISEFALL * sigma))
+    if width < 0:
+        raise CalibrationError(f"CR duration {samples} samples is shorter than its rise and fall "
+                               f"({2 * RISEFALL * sigma:.0f} samples); choose a longer cr_duration")
+    return samples, sigma, width
+
+
+def cr_half(ctx: Context, control: int, target: int, amp: Any, phase: Any, cancel_amp: Any, cancel_phase: Any,
+            duration: float | None = None, width: int | None = None) -> None:
+    """One CR tone on ``u_k`` and its cancellation tone on ``d_target``, starting together (inside ``build``).
+
+    ``width`` overrides the flat top (samples) keeping the edges, for Hamiltonian tomography."""
+    samples, sigma, flat = cr_shape(ctx, control, target, duration)
+    if width is not None:
+        samples, flat = samples - flat + width, width
+    k = control_channel(ctx, control, target)
+    with pulse.align_left():
+        pulse.play(pulse.GaussianSquare(samples, amp, sigma, flat, angle=phase), pulse.ControlChannel(k))
+        pulse.play(pulse.GaussianSquare(samples, cancel_amp, sigma, flat, angle=cancel_phase),
+                   pulse.DriveChannel(target))
+
+
+def ecr(ctx: Context, control: int, target: int, **override: Any) -> None:
+    """The echoed CR inside an active ``build``: CR(+), x on the control, CR(-). ``override`` replaces any of
+    :data:`PAIR_KEYS` (a number or a ``Parameter``) for calibration scans."""
+    v = {name: override[name] if name in override else ctx.value(pair_key(control, target, name))
+         for name in PAIR_KEYS}
+    duration = float(v["cr_duration"])
+    with pulse.align_sequential():
+        cr_half(ctx, control, target, v["cr_amp"], v["cr_phase"], v["cancel_amp"], v["cancel_phase"], duration)
+        schedules.x(ctx, control)
+        cr_half(ctx, control, target, v["cr_amp"], v["cr_phase"] + math.pi, v["cancel_amp"],
+                v["cancel_phase"] + math.pi, duration)
+
+
+def missing_pair_keys(ctx: Context, control: int, target: int) -> list[str]:
+    return [pair_key(control, target, k) for k in PAIR_KEYS if pair_key(control, target, k) not in ctx.values]
+
+
+def calibrated_pairs(ctx: Context) -> list[tuple[int, int]]:
+    """Control-channel directions (c, t) for which the store holds at least one ecr value."""
+    out = []
+    for name, channel in ctx.lab.wiring.channels.items():
+        if name.startswith("u") and channel.control is not None and channel.target is not None:
+            pair = (channel.control, channel.target)
+            if len(missing_pair_keys(ctx, *pair)) < len(PAIR_KEYS):
+                out.append(pair)
+    return sorted(out)
+
+
+def build_gate_map(ctx: Context, pairs: Iterable[tuple[int, int]] | None = None, phase_sign: int = 1) -> GateMap:
+    """x, sx and measure for every qubit and ecr for ``pairs`` (default: every pair with ecr values stored),
+    from the current values; a :class:`CalibrationError` names every missing value.
+
+    ``phase_sign`` is the lab's virtual-Z convention (+1 for qubitlab's conjugating IQ mixers, see
+    :mod:`qubitlab.circuits.gate_map`)."""
+    qubits = sorted(ctx.lab.topology.qubits)
+    chosen = sorted(pairs) if pairs is not None else calibrated_pairs(ctx)
+    missing = [f"q{q}.{k}" for q in qubits for k in ("x_amp", "sx_amp") if f"q{q}.{k}" not in ctx.values]
+    for c, t in chosen:
+        missing += missing_pair_keys(ctx, c, t)
+    if missing:
+        raise CalibrationError(f"cannot build the gate map: no calibrated value for {', '.join(missing)}; run rabi "
+                               "for x_amp/sx_amp and cross_resonance for the q<c>-q<t> ecr values")
+    gm = GateMap.from_lab(ctx.lab, phase_sign=phase_sign)
+    for q in qubits:
+        for name, play in (("x", schedules.x), ("sx", schedules.sx)):
+            with pulse.build(name=f"{name}_q{q}") as block:
+                play(ctx, q)
+            gm.add(name, (q,), block)
+        with pulse.build(name=f"measure_q{q}") as block:
+            schedules.measure(ctx, [q])
+        gm.add("measure", (q,), block)
+    for c, t in chosen:
+        with pulse.build(name=f"ecr_q{c}_q{t}") as block:
+            ecr(ctx, c, t)
+        gm.add("ecr", (c, t), block)
+    return gm
