@@ -9,11 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from qubitlab.calibration.experiments import (
+    bell,
+    cross_resonance,
     drag,
     fine_amplitude,
     qubit_spectroscopy,
     rabi,
     ramsey,
+    rb,
     readout,
     resonator_spectroscopy,
     t1,
@@ -32,5 +35,8 @@ EXPERIMENTS: dict[str, Callable[..., Any]] = {
     "t1": t1.run,
     "t2_ramsey": t2_ramsey.run,
     "t2_echo": t2_echo.run,
+    "rb": rb.run,
+    "cross_resonance": cross_resonance.run,
+    "bell": bell.run,
 }
 """Experiment name -> ``run(ctx, qubit, ...) -> Outcome``."""
