@@ -134,6 +134,9 @@ class Awg5208:
                 channel = getattr(awg, f"ch{number}")
                 if channel.state.cache.get(get_if_invalid=False) != state:
                     channel.state(state)
+            # confirmed before any AWG is started: each instrument has its own connection, so without this an
+            # AWG could start while another's outputs were still being switched on (and miss the trigger)
+            awg.wait_for_operation_to_complete()
 
     def run(self) -> None:
         with instrument_errors(self.name, "starting (AWGControl:RUN)"):

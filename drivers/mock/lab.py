@@ -150,6 +150,12 @@ class VirtualLab:
 
     # -- physics -------------------------------------------------------------------------------------------------
     def _trigger(self) -> None:
+        """An AWG started: the shared trigger fires once every AWG that has something assigned is running (the
+        AWGs of a lab start on one trigger, as a master AWG's marker or a trigger box would make them)."""
+        awgs = [i for i in self.instruments.values() if isinstance(i, Awg5208Emulation)
+                and any(i.output_on(channel) for channel in i.assets)]
+        if any(awg.run_state == "stopped" for awg in awgs):
+            return
         for instrument in self.instruments.values():
             if isinstance(instrument, DigitizerEmulation):
                 instrument.trigger()

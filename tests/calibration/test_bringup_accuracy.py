@@ -21,7 +21,6 @@ from qubitlab.calibration.session import open_lab
 from qubitlab.config import load_lab
 
 ROOT = Path(__file__).resolve().parents[2]
-QUBIT_NODES = [n.name for n in bringup.GRAPH if n.scope == "qubit"]
 
 
 def _drag(n: int, amp: float, sigma: float, beta: float) -> np.ndarray:
@@ -70,19 +69,22 @@ def calibrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[
     lab_file = folder / "virtual_2q.yaml"
     shutil.copy(ROOT / "lab_configs" / "virtual_2q.yaml", lab_file)
     with open_lab(lab_file) as session:
-        steps = [s for s in bringup.plan(session.ledger, session.lab.qubits, session.lab.couplings)
-                 if s.node.scope == "qubit"]
+        steps = bringup.plan(session.ledger, session.lab.qubits, session.lab.couplings)
         outcomes = bringup.calibrate(session.ctx, session.ledger, steps, bringup.default_runner)
         values = {key: entry.value for key, entry in session.store.snapshot().items()}
     yield values, outcomes, load_lab(lab_file)
 
 
-def test_every_single_qubit_node_passes(calibrated) -> None:  # type: ignore[no-untyped-def]
+def test_every_node_passes(calibrated) -> None:  # type: ignore[no-untyped-def]
     _, outcomes, _ = calibrated
     failed = [o.summary() for o in outcomes if not o.passed]
     assert not failed, failed
-    assert {o.experiment for o in outcomes} == set(QUBIT_NODES) - {"rb"} or {o.experiment for o in outcomes} == \
-        set(QUBIT_NODES)
+    assert {o.experiment for o in outcomes} == {n.name for n in bringup.GRAPH}
+
+
+def test_a_bell_state_through_the_calibrated_ecr(calibrated) -> None:  # type: ignore[no-untyped-def]
+    values, _, _ = calibrated
+    assert values["q0-q1.bell_fidelity"] >= 0.95
 
 
 def test_frequencies_and_coherence_match_the_device(calibrated) -> None:  # type: ignore[no-untyped-def]
