@@ -36,9 +36,13 @@ def _stored(outcome):  # type: ignore[no-untyped-def]
     return {k: v for k, (v, _) in outcome.updates.items()}
 
 
-def test_the_table_names_every_experiment() -> None:
+def test_the_table_names_every_experiment_of_the_bring_up_graph() -> None:
+    from qubitlab.calibration.bringup import GRAPH
+
     assert set(EXPERIMENTS) == {"resonator_spectroscopy", "qubit_spectroscopy", "rabi", "ramsey", "drag",
-                                "fine_amplitude", "readout", "t1", "t2_ramsey", "t2_echo"}
+                                "fine_amplitude", "readout", "t1", "t2_ramsey", "t2_echo", "rb",
+                                "cross_resonance", "bell"}
+    assert set(EXPERIMENTS) == {node.name for node in GRAPH}
     assert EXPERIMENTS["t1"] is t1.run
 
 
