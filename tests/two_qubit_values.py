@@ -15,6 +15,7 @@ from qubitlab import pulse
 from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiments import rabi
+from qubitlab.calibration.two_qubit import assignment_programs
 
 
 def quick_context(rig: object, out_dir: Path, shots: int = 1000) -> Context:
@@ -38,16 +39,7 @@ def quick_context(rig: object, out_dir: Path, shots: int = 1000) -> Context:
 
 def set_discriminators(ctx: Context, qubits: list[int]) -> None:
     """Blob centres of all-|0> and all-|1> (prepared in one program) as each qubit's discriminator."""
-    programs = []
-    for excite in (False, True):
-        with pulse.build(name=f"blobs_{int(excite)}") as block:
-            with pulse.align_sequential():
-                if excite:
-                    with pulse.align_left():
-                        for q in qubits:
-                            schedules.x(ctx, q)
-                schedules.measure(ctx, qubits)
-        programs.append(block)
+    programs = assignment_programs(ctx, qubits)
     result = ctx.run(programs)
     for q in qubits:
         iq = result[q]
