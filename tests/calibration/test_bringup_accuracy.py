@@ -106,3 +106,22 @@ def test_the_calibrated_pi_pulse_has_x_gate_error_below_1e_3(calibrated) -> None
         # DRAG beta does better than none
         assert x_gate_error({**values, f"q{q}.x_amp": 1.03 * values[f"q{q}.x_amp"]}, q, lab.device, lab) > 1e-3
         assert x_gate_error({**values, f"q{q}.drag_beta": 0.0}, q, lab.device, lab) > error
+
+
+def test_readout_fidelity_is_within_1_percent_of_what_the_noise_and_t1_allow(calibrated) -> None:  # type: ignore[no-untyped-def]
+    """The noise-limited fidelity at the calibrated readout: blobs ``d`` apart (the stored centres) with the
+    configured per-sample noise integrated by the boxcar kernel (sigma * ||w||, w = 1/N over the window's N
+    digitizer samples), plus the excited shots that decay in the first half of the window (assigned |0>)."""
+    values, _, lab = calibrated
+    rate = lab.timing.digitizers["digitizer"].sample_rate
+    window = values.get("q0.readout_duration", lab.bringup.readout_duration)
+    samples = int(round(window * rate))
+    for q, p in lab.device["qubits"].items():
+        d = abs(complex(values[f"q{q}.iq1_re"], values[f"q{q}.iq1_im"]) -
+                complex(values[f"q{q}.iq0_re"], values[f"q{q}.iq0_im"]))
+        sigma = float(p["readout_noise"]) / math.sqrt(samples)
+        overlap = 0.5 * math.erfc(d / (2 * sigma) / math.sqrt(2))
+        decayed = 1 - math.exp(-window / 2 / float(p["t1"]))
+        limit = 1 - overlap - decayed / 2
+        assert values[f"q{q}.readout_fidelity"] >= limit - 0.01, (q, values[f"q{q}.readout_fidelity"], limit)
+        assert values[f"q{q}.readout_fidelity"] <= limit + 0.01     # and no better than physics allows
