@@ -3,8 +3,8 @@ in the same program to normalise the signal.
 
 After sx and N x pulses that over-rotate by a fraction ``eps`` (and an sx off by ``eps_s``), the rotation is
 ``pi/2 + N pi + d_N`` with ``d_N = N pi eps + pi/2 eps_s``, so ``P(1) = 1/2 + 1/2 (-1)^N sin(d_N)``: a zig-zag
-whose envelope grows with slope ``pi eps``. The fit (a grid over ``eps`` for the start, then least squares)
-gives ``eps``; the proposal is ``x_amp / (1 + eps)`` and ``sx_amp`` half of it.
+whose envelope grows with slope ``pi eps``. The fit (a grid over ``eps`` and the phase for the start, then least
+squares) gives ``eps``; the proposal is ``x_amp / (1 + eps)`` and ``sx_amp`` half of it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from qubitlab import pulse
 from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import FloatArray, Outcome, conclude, population_or_signal
-from qubitlab.calibration.fitting import Gate, check, fit
+from qubitlab.calibration.fitting import Fit, Gate, check, fit
 
 NAME = "fine_amplitude"
 
@@ -30,16 +30,22 @@ def zigzag(n: FloatArray, eps: float, phase: float, offset: float) -> FloatArray
 
 
 def _start(n: FloatArray, y: FloatArray) -> list[float]:
-    """Best ``eps`` on a grid (quadratures solved linearly at each; the sine's must be positive)."""
-    best: tuple[float, list[float]] = (math.inf, [0.0, 0.0, 0.5])
-    sign = np.where(n % 2 == 0, 1.0, -1.0)
-    for eps in np.linspace(-0.1, 0.1, 401):
-        basis = np.stack([sign * np.sin(math.pi * eps * n), sign * np.cos(math.pi * eps * n), np.ones_like(n)], 1)
-        (a, b, offset), *_ = np.linalg.lstsq(basis, y, rcond=None)
-        cost = float(np.sum((basis @ np.array([a, b, offset]) - y) ** 2))
-        if a > 0 and cost < best[0]:
-            best = (cost, [float(eps), math.atan2(b, a), float(offset)])
-    return best[1]
+    """Best ``eps`` and ``phase`` on a grid for :func:`zigzag` itself (half-amplitude 1/2, the offset solved at
+    each point). A free amplitude would let noise on a flat trace -- a pulse already calibrated -- pick any
+    ``eps`` at a tiny amplitude, which the model's fixed amplitude then turns into a false minimum."""
+    eps = np.linspace(-0.1, 0.1, 401)[:, None, None]
+    phase = np.linspace(-math.pi / 2, math.pi / 2, 181)[None, 1:-1, None]  # (eps, phase + pi) is (-eps, -phase)
+    sign = np.where(np.round(n) % 2 == 0, 1.0, -1.0)
+    residual = y - 0.5 * sign * np.sin(math.pi * eps * n + phase)
+    offset = residual.mean(axis=-1, keepdims=True)
+    cost = np.sum((residual - offset) ** 2, axis=-1)
+    i, k = np.unravel_index(int(np.argmin(cost)), cost.shape)
+    return [float(eps[i, 0, 0]), float(phase[0, k, 0]), float(offset[i, k, 0])]
+
+
+def fit_zigzag(n: FloatArray, y: FloatArray, sigma: float) -> Fit:
+    """Least squares of :func:`zigzag` to the normalised ``y`` after ``n`` x pulses, from the grid's best start."""
+    return fit(zigzag, n, y, _start(n, y), ("eps", "phase", "offset"), sigma=sigma)
 
 
 def run(ctx: Context, qubit: int, repetitions: int = 20, shots: int | None = None) -> Outcome:
@@ -61,7 +67,7 @@ def run(ctx: Context, qubit: int, repetitions: int = 20, shots: int | None = Non
     scale = raw[1] - raw[0]
     y, sigma = (raw[2:] - raw[0]) / scale, raw_sigma / abs(scale)  # normalised: 0 at |0>, 1 at |1>
     n = np.arange(repetitions + 1, dtype=np.float64)
-    result = fit(zigzag, n, y, _start(n, y), ("eps", "phase", "offset"), sigma=sigma)
+    result = fit_zigzag(n, y, sigma)
     # A well-calibrated pulse has no zig-zag to speak of, so the feature's own SNR says nothing; what must be
     # resolved is the |0>-|1> contrast of the calibration points (and then eps's standard error, below).
     gates = check(result, "eps", bounds=(-0.1, 0.1), min_snr=0.0, max_rel_error=math.inf, min_r2=0.0)

@@ -87,3 +87,20 @@ def transmon_drive(reaches: Sequence[Reach], frame: float, start: int, stop: int
         times = (start + (np.arange(out.shape[0]) + 0.5) / sub) / rate  # substep midpoints, s
         out += np.repeat(scale * held, sub) * np.exp(-2j * math.pi * offset * times)
     return out
+
+
+def resonant_angle(reach: Reach, frequency: float, stop: int, rate: float) -> float:
+    """The largest rotation (rad) ``reach`` builds up on a transition at ``frequency`` Hz over grid samples
+    ``:stop``, to first order: ``max_t |integral_0^t W e^(i 2 pi frequency tau) d tau|``. A resonant tone grows it
+    linearly; a detuned pulse only wiggles it (by about its Rabi rate over the detuning); the maximum over time
+    keeps an echo (a tone and its negative) from hiding the tone.
+
+    The engine scales it by ``J / |Delta|`` to tell whether a drive on a transmon is resonant with an undriven
+    coupled neighbour (a cross-resonance tone), so that the neighbour must be evolved with it."""
+    line = reach.line
+    playing = np.flatnonzero(line.samples[:stop])  # the integral only moves where the line plays
+    if not line.lo.output or playing.size == 0:
+        return 0.0
+    times = playing / rate
+    phasor = np.conj(line.samples[playing]) * np.exp(-2j * math.pi * (line.lo.frequency - frequency) * times)
+    return float(2 * math.pi * reach.rabi_per_volt * abs(reach.factor) * np.max(np.abs(np.cumsum(phasor))) / rate)

@@ -304,3 +304,29 @@ def test_drift_moves_the_qubit_and_scales_its_drive() -> None:
     generalized = math.hypot(rabi, 5e6)
     expected = (rabi / generalized) ** 2 * math.sin(math.pi * generalized * n * 1e-9) ** 2
     assert p1(dev.populations(played, lo_states(lab), (n + 16) * 1e-9), 0) == pytest.approx(expected, abs=0.02)
+
+
+def test_a_cr_tone_alone_evolves_its_undriven_target_and_a_gate_pulse_does_not() -> None:
+    """No crosstalk and a silent target line (a CR tomography's Z basis): the target is still turned, about x
+    at IX + ZX, so it must share the control's density matrix; an x pulse on the control leaves its neighbour
+    out (the ``(J / Delta)^2`` dressing is not simulated)."""
+    lab = quiet()
+    dev = device(lab)
+    omega = 2 * math.pi * 20e6
+    j, alpha, delta = 2 * math.pi * 3e6, 2 * math.pi * -330e6, 2 * math.pi * (F0 - F1)
+    cr_if = F1 - 4.9e9
+    volts = volts_for(lab, 0, omega / (2 * math.pi))
+    omega *= math.sin(math.pi * cr_if * 1e-9) / (math.pi * cr_if * 1e-9)
+    rate = -j * omega / (delta + alpha) - j * omega * alpha / (delta * (delta + alpha))  # IX + ZX, rad/s
+    ramp = 0.5 * (1 - np.cos(np.pi * (np.arange(20) + 0.5) / 20))
+    flat = 400
+    envelope = volts * np.concatenate([ramp, np.ones(flat), ramp[::-1]])
+    total = envelope.shape[0] + 16
+    pops = dev.populations(outputs(total, q0_drive=[(0, tone(envelope, cr_if, 0))]), lo_states(lab), total * 1e-9)
+    assert list(pops) == [(0, 1)]
+    theta = abs(rate) * (flat + 20) * 1e-9
+    assert 2 * math.asin(math.sqrt(p1(pops, 1))) == pytest.approx(theta, rel=0.2)
+
+    g = lifted_gaussian(40, 10.0)
+    played = outputs(56, q0_drive=[(0, tone(pi_volts(lab, 0, g) * g, IF0, 0))])
+    assert list(dev.populations(played, lo_states(lab), 56e-9)) == [(0,)]
