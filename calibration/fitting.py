@@ -13,6 +13,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -95,16 +96,24 @@ def fit(model: Model, x: Sequence[float] | FloatArray, y: Sequence[float] | Floa
         = None) -> Fit:
     """``curve_fit`` that never raises on bad data: a failure is a Fit with ``converged=False``."""
     xa, ya = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", OptimizeWarning)
-            kwargs = {"bounds": bounds} if bounds is not None else {}
-            values, cov = curve_fit(model, xa, ya, p0=list(p0), maxfev=20000, **kwargs)
-        errors = np.sqrt(np.clip(np.diag(cov), 0, None))
-        converged = bool(np.all(np.isfinite(values)) and np.all(np.isfinite(errors)))
-        message = "" if converged else "covariance not finite"
-    except (RuntimeError, ValueError, OptimizeWarning) as exc:
-        values, errors, converged, message = np.asarray(p0, dtype=float), np.full(len(p0), np.inf), False, str(exc)
+    # MINPACK's finite-difference step is relative to each parameter, so a start at (numerically) zero -- an
+    # offset of 1e-18 after centring the data -- gets no derivative and a singular covariance. The trust-region
+    # method's step has an absolute floor; it is the second try.
+    attempts: list[dict[str, Any]] = [{"bounds": bounds, "method": "trf"}] if bounds is not None else \
+        [{}, {"method": "trf"}]
+    values, errors, converged, message = np.asarray(p0, dtype=float), np.full(len(p0), np.inf), False, ""
+    for kwargs in attempts:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", OptimizeWarning)
+                values, cov = curve_fit(model, xa, ya, p0=list(p0), maxfev=20000, **kwargs)
+            errors = np.sqrt(np.clip(np.diag(cov), 0, None))
+            converged = bool(np.all(np.isfinite(values)) and np.all(np.isfinite(errors)))
+            message = "" if converged else "covariance not finite"
+        except (RuntimeError, ValueError, OptimizeWarning) as exc:
+            values, errors, converged, message = np.asarray(p0, dtype=float), np.full(len(p0), np.inf), False, str(exc)
+        if converged:
+            break
     return Fit(model, tuple(names), np.asarray(values, dtype=np.float64), np.asarray(errors, dtype=np.float64), xa,
                ya, converged, message, sigma)
 
