@@ -15,8 +15,10 @@ NAME = "t2_echo"
 US = 1e-6
 
 
-def run(ctx: Context, qubit: int, max_delay: float | None = None, points: int = 41, shots: int | None = None
-        ) -> Outcome:
+def run(ctx: Context, qubit: int, max_delay: float | None = None, points: int = 41, shots: int | None = None,
+        widen: bool = True) -> Outcome:
+    """``widen``: when the fitted T2 is longer than the window can resolve, measure once more over 4 T2."""
+    widen = widen and max_delay is None
     max_delay = max_delay or 4 * ctx.value(f"q{qubit}.t2_echo", ctx.value(f"q{qubit}.t2_ramsey", 50e-6))
     delays = grid_delays(ctx, np.linspace(0.0, max_delay, points))
     iq = ramsey(ctx, qubit, delays, (0.0,), echo=True, shots=shots)[0]
@@ -24,6 +26,9 @@ def run(ctx: Context, qubit: int, max_delay: float | None = None, points: int = 
     y = -y  # decaying from the top, as the exponential model's positive amplitude expects
     x = delays / US
     fit = fit_exponential(x, y, sigma)
+    if widen and fit.converged and 0 < fit["tau"] * US < 1.0 and fit["tau"] > float(x[-1]) / 2:
+        # the decay outlasts the window chosen from the guess: measure again, long enough (once)
+        return run(ctx, qubit, 4 * fit["tau"] * US, points, shots, widen=False)
     gates = check(fit, "tau", bounds=(0.0, float(x[-1]) / 2), min_snr=5, max_rel_error=0.1)
     if fit.converged:
         gates.append(Gate("decays from |0>", fit["amplitude"] > 0,

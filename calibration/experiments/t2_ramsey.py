@@ -16,13 +16,18 @@ US = 1e-6
 
 
 def run(ctx: Context, qubit: int, detuning: float = 100e3, max_delay: float | None = None, points: int = 101,
-        shots: int | None = None) -> Outcome:
+        shots: int | None = None, widen: bool = True) -> Outcome:
+    """``widen``: when the fitted T2* is longer than the window can resolve, measure once more over 3 T2*."""
+    widen = widen and max_delay is None
     max_delay = max_delay or 3 * ctx.value(f"q{qubit}.t2_ramsey", 50e-6)
     delays = grid_delays(ctx, np.linspace(0.0, max_delay, points))
     iq = ramsey(ctx, qubit, delays, (detuning,), shots=shots)[0]
     y, sigma, label = population_or_signal(iq, ctx, qubit, reference=0)
     x = delays / US
     fit = fit_damped_cosine(x, y, sigma)
+    if widen and fit.converged and 0 < fit["tau"] * US < 1.0 and fit["tau"] > float(x[-1]) / 1.5:
+        # the decay outlasts the window chosen from the guess: measure again, long enough (once)
+        return run(ctx, qubit, detuning, 3 * fit["tau"] * US, points, shots, widen=False)
     gates = check(fit, "tau", bounds=(0.0, float(x[-1]) / 1.5), min_snr=5, max_rel_error=0.1)
     if fit.converged:
         fringe = abs(fit["frequency"]) * 1e6
