@@ -8,6 +8,7 @@ table, LOs their settings, digitizers their acquisition windows in their own sam
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -125,7 +126,10 @@ def emit_digitizers(points: Sequence[FlatPoint], hw: HardwareView, frames: Mappi
                 raise CompilationError(f"no frame frequency for {measure}, needed to demodulate {channel}",
                                        pass_name="emit", channel=channel, time=t, instruction=repr(acquire))
             per_sample = view.sample_rate * hw.dt
-            start, length = int(round(t * per_sample)), int(round(int(acquire.duration) * per_sample))
+            # the window may not open before the acquisition does (it would integrate the end of a drive pulse
+            # on a digitizer slower than dt), so its start rounds up; its length rounds to nearest
+            start = int(math.ceil(t * per_sample - 1e-9))
+            length = int(round(int(acquire.duration) * per_sample))
             weights = _boxcar(length)
             bucket = windows.setdefault(view.digitizer, [])
             slot = int(acquire.mem_slot.index)
