@@ -104,14 +104,17 @@ def calibrated_pairs(ctx: Context) -> list[tuple[int, int]]:
     return sorted(out)
 
 
-def build_gate_map(ctx: Context, pairs: Iterable[tuple[int, int]] | None = None, phase_sign: int = 1) -> GateMap:
-    """x, sx and measure for every qubit and ecr for ``pairs`` (default: every pair with ecr values stored),
-    from the current values; a :class:`CalibrationError` names every missing value.
+def build_gate_map(ctx: Context, pairs: Iterable[tuple[int, int]] | None = None, phase_sign: int = 1,
+                   qubits: Iterable[int] | None = None) -> GateMap:
+    """x, sx and measure for ``qubits`` (default: every qubit of the lab) and ecr for ``pairs`` (default: every
+    pair with ecr values stored), from the current values; a :class:`CalibrationError` names every missing
+    value.
 
     ``phase_sign`` is the lab's virtual-Z convention (+1 for qubitlab's conjugating IQ mixers, see
     :mod:`qubitlab.circuits.gate_map`)."""
-    qubits = sorted(ctx.lab.topology.qubits)
     chosen = sorted(pairs) if pairs is not None else calibrated_pairs(ctx)
+    wanted = set(ctx.lab.topology.qubits if qubits is None else qubits) | {q for pair in chosen for q in pair}
+    qubits = sorted(wanted)
     missing = [f"q{q}.{k}" for q in qubits for k in ("x_amp", "sx_amp") if f"q{q}.{k}" not in ctx.values]
     for c, t in chosen:
         missing += missing_pair_keys(ctx, c, t)

@@ -34,7 +34,7 @@ BASES = ("ZZ", "XX", "YY")
 
 def bell_programs(ctx: Context, control: int, target: int) -> list[ScheduleBlock]:
     """|Phi+> measured in ZZ, XX, YY (each qubit into the memory slot of its own index)."""
-    gm = build_gate_map(ctx, pairs=[(control, target)])
+    gm = build_gate_map(ctx, pairs=[(control, target)], qubits=[control, target])
     width = max(ctx.lab.topology.qubits) + 1
     out = []
     for basis in BASES:

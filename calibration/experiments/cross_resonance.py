@@ -117,7 +117,7 @@ def drive_rate(ctx: Context, qubit: int) -> float:
 
 def tomography_programs(ctx: Context, control: int, target: int, setting: Setting, duration: float,
                         widths: Sequence[int]) -> list[ScheduleBlock]:
-    gm = build_gate_map(ctx, pairs=[])
+    gm = build_gate_map(ctx, pairs=[], qubits=[control, target])
     changes = {b: basis_change(ctx, gm, target, b) for b in "XYZ"}
     cancel_amp, cancel_phase = abs(setting.cancel), cmath.phase(setting.cancel)
     out = []

@@ -26,7 +26,7 @@ LENGTHS = (1, 20, 50, 100, 200, 400, 700, 1000)
 
 def run(ctx: Context, qubit: int, lengths: Sequence[int] = LENGTHS, sequences: int = 5, seed: int = 2024
         ) -> Outcome:
-    gm = build_gate_map(ctx, pairs=[])
+    gm = build_gate_map(ctx, pairs=[], qubits=[qubit])
     target = Target.from_lab(ctx.lab, gm)
     group = clifford_group(1)
     rng = np.random.default_rng(seed)

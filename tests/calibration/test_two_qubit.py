@@ -70,6 +70,14 @@ def test_gate_map_names_every_missing_value() -> None:
                                        **{k: v for k, v in PAIR.items() if k != "q0-q1.cancel_amp"}))
 
 
+def test_gate_map_for_some_qubits_needs_only_their_values() -> None:
+    only_q1 = offline_context(**{k: v for k, v in SINGLE.items() if k.startswith("q1.")})
+    gm = build_gate_map(only_q1, pairs=[], qubits=[1])        # what RB on q1 asks for (calibrate --qubits 1)
+    assert {key for key in gm.entries} == {("x", (1,)), ("sx", (1,)), ("measure", (1,))}
+    with pytest.raises(CalibrationError, match="q0.x_amp, q0.sx_amp"):
+        build_gate_map(only_q1, pairs=[])                     # every qubit of the lab by default
+
+
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
     with started_rig() as rig:
