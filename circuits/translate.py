@@ -158,7 +158,9 @@ class _Translator:
                     f"reset on qubit {op.qubits[0]}: this device does not support mid-circuit reset "
                     f"(native operations: {sorted(self.target.basis)}); start a new circuit instead"
                 )
-            self.flush(*op.qubits)
+            # a measurement flushes every qubit's pending gates, not only its own: they commute with it, and
+            # emitting them later would split simultaneous measurements of qubits read out together
+            self.flush(*(sorted(self.pending) if op.name == "measure" else op.qubits))
             self.ops.append(op)
         self.flush(*sorted(self.pending))
         self.out._data = merge_rz(self.ops)

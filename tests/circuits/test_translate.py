@@ -170,3 +170,13 @@ def test_parameterised_gates_merge_with_their_neighbours(build: Callable[[], Cir
         expected = reference_of(t, p)
         assert equal_up_to_phase(_bound_unitary(out, {_TH: t, _PH: p}), expected)
         assert equal_up_to_phase(_bound_unitary(qc, {_TH: t, _PH: p}), expected)  # the reference is right
+
+
+def test_a_measurement_emits_every_pending_gate_first() -> None:
+    """Pending gates of other qubits come before a measurement, so measurements written one after the other
+    stay next to each other (a readout group measures together); the unitary before them is unchanged."""
+    qc = Circuit(2, 2).sx(0).x(1).measure(1, 1).measure(0, 0)
+    out = translate(qc, Target.make(couplings=[(0, 1)]))
+    names = [op.name for op in out]
+    assert names[-2:] == ["measure", "measure"] and "measure" not in names[:-2]
+    assert equal_up_to_phase(circuit_unitary(list(out)[:-2], 2), circuit_unitary(Circuit(2).sx(0).x(1), 2))
