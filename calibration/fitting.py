@@ -93,14 +93,21 @@ class Fit:
 
 def fit(model: Model, x: Sequence[float] | FloatArray, y: Sequence[float] | FloatArray, p0: Sequence[float],
         names: Sequence[str], *, sigma: float | None = None, bounds: tuple[Sequence[float], Sequence[float]] | None
-        = None) -> Fit:
-    """``curve_fit`` that never raises on bad data: a failure is a Fit with ``converged=False``."""
+        = None, point_errors: Sequence[float] | FloatArray | None = None) -> Fit:
+    """``curve_fit`` that never raises on bad data: a failure is a Fit with ``converged=False``.
+
+    ``point_errors``: the standard error of each point, when the data say it (e.g. the scatter of random
+    sequences); the fit is then weighted by them and the parameter errors follow from them (absolute sigma)
+    instead of from the residuals alone."""
     xa, ya = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     # MINPACK's finite-difference step is relative to each parameter, so a start at (numerically) zero -- an
     # offset of 1e-18 after centring the data -- gets no derivative and a singular covariance. The trust-region
     # method's step has an absolute floor; it is the second try.
     attempts: list[dict[str, Any]] = [{"bounds": bounds, "method": "trf"}] if bounds is not None else \
         [{}, {"method": "trf"}]
+    if point_errors is not None:
+        for attempt in attempts:
+            attempt.update(sigma=np.asarray(point_errors, dtype=np.float64), absolute_sigma=True)
     values, errors, converged, message = np.asarray(p0, dtype=float), np.full(len(p0), np.inf), False, ""
     for kwargs in attempts:
         try:

@@ -45,8 +45,13 @@ def run(ctx: Context, qubit: int, lengths: Sequence[int] = LENGTHS, sequences: i
     shots = result[0].shape[-1]
     sigma = float(np.sqrt(np.mean(survival.var(axis=1, ddof=1) if sequences > 1 else 0.0) / sequences
                           + 0.25 / (shots * sequences)))
+    # each length's mean is uncertain by the scatter between its random sequences (and, at least, by the shots'
+    # binomial noise): the fit weights by it and takes p's error from it, not from how well 8 means line up
+    binomial = y * (1 - y) / (shots * sequences)
+    scatter = survival.var(axis=1, ddof=1) / sequences if sequences > 1 else np.zeros_like(y)
+    point_errors = np.sqrt(np.maximum(scatter, binomial) + 0.25 / (shots * sequences) ** 2)
     decay = fit(rb_decay, x, y, [max(float(y[0] - y[-1]), 0.05) * 2, 0.99, 0.5], ("a", "p", "b"), sigma=sigma,
-                bounds=([0.0, 0.0, 0.0], [1.5, 1.0, 1.0]))
+                bounds=([0.0, 0.0, 0.0], [1.5, 1.0, 1.0]), point_errors=point_errors)
     p, p_error = decay["p"], decay.error("p")
     epc, epc_error = (1 - p) / 2, p_error / 2
     gates = check(decay, "p", min_r2=0.8, max_rel_error=1.0, min_snr=3.0, bounds=(0.5, 1.0))
