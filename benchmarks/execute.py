@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def run(repeat: int = 10) -> list[Row]:
     from qubitlab.drivers.executor import Executor
     from qubitlab.drivers.mock.lab import VirtualLab
+    from qubitlab.drivers.mock.physics.drive import LoState
     from qubitlab.drivers.mock.physics.engine import Acquisition
     from qubitlab.drivers.station import build_station, close_station, open_resource
     from qubitlab.pulse.compiler import compile
@@ -43,8 +44,12 @@ def run(repeat: int = 10) -> list[Row]:
         try:
             executor = Executor(station, connected)
 
+            last: list[Any] = []
+
             def sweep() -> Any:
-                return executor.run(compile(schedule, connected, FRAMES, values=values), shots=1000)
+                result = executor.run(compile(schedule, connected, FRAMES, values=values), shots=1000)
+                last[:] = [result]
+                return result
 
             start = time.perf_counter()
             cold = sweep()
@@ -56,10 +61,7 @@ def run(repeat: int = 10) -> list[Row]:
             awg.run_state = "running"  # type: ignore[attr-defined]
             played = [{"awg": awg.played(p)} for p in range(len(values))]  # type: ignore[attr-defined]
             awg.run_state = "stopped"  # type: ignore[attr-defined]
-            los = {n: i for n, i in program.lo_settings().items()}
-            from qubitlab.drivers.mock.physics.drive import LoState
-
-            lo_states = {n: LoState(s.frequency, s.power, s.output) for n, s in los.items()}
+            lo_states = {n: LoState(s.frequency, s.power, s.output) for n, s in program.lo_settings().items()}
             digitizer = program.digitizer_programs()["digitizer"]
             rate = digitizer.sample_rate
 
@@ -75,7 +77,7 @@ def run(repeat: int = 10) -> list[Row]:
                             reference=reference.median, reference_name="physics alone",
                             extra={"cold_first_run_s": cold_time,
                                    "cold_waveforms_uploaded": cold.timings["waveforms_uploaded"],
-                                   "warm_stage_seconds": {k: v for k, v in sweep().timings.items()}}))
+                                   "warm_stage_seconds": dict(last[0].timings)}))
 
             one = compile(rabi(0.3), connected, FRAMES)
             executor.run(one, shots=100)

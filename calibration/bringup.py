@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome
+from qubitlab.calibration.fitting import Gate
 from qubitlab.errors import CalibrationError
 
 DAY = 86400.0
@@ -133,12 +134,11 @@ Progress = Callable[[Step, Outcome | None], None]
 def calibrate(ctx: Context, ledger: Ledger, steps: Sequence[Step], run: Runner,
               progress: Progress | None = None) -> list[Outcome]:
     """Run ``steps``; commit each outcome; skip the steps of a target whose dependency failed."""
-    by_name = {s.node.name: s.node for s in steps}
+    graph = {**{n.name: n for n in GRAPH}, **{s.node.name: s.node for s in steps}}
     failed: set[tuple[str, Target]] = set()
     outcomes = []
     for step in steps:
-        blocked = [d for d in _deps(step.node, step.target, {**{n.name: n for n in GRAPH}, **by_name})
-                   if (d[0].name, d[1]) in failed]
+        blocked = [d for d in _deps(step.node, step.target, graph) if (d[0].name, d[1]) in failed]
         if blocked:
             failed.add((step.node.name, step.target))
             if progress:
@@ -148,8 +148,8 @@ def calibrate(ctx: Context, ledger: Ledger, steps: Sequence[Step], run: Runner,
         try:
             outcome = run(ctx, step.node, step.target)
         except CalibrationError as exc:
-            outcome = Outcome(step.node.name, step.target, {}, (), message=f"error: {exc}")
-            outcome = _errored(outcome, str(exc))
+            outcome = Outcome(step.node.name, step.target, {}, (Gate("experiment ran", False, str(exc)),),
+                              message=str(exc))
         ledger.record(outcome, started)
         if outcome.passed:
             for key, (value, _) in outcome.updates.items():
@@ -160,13 +160,6 @@ def calibrate(ctx: Context, ledger: Ledger, steps: Sequence[Step], run: Runner,
         if progress:
             progress(step, outcome)
     return outcomes
-
-
-def _errored(outcome: Outcome, message: str) -> Outcome:
-    from qubitlab.calibration.fitting import Gate
-
-    return Outcome(outcome.experiment, outcome.qubits, {}, (Gate("experiment ran", False, message),),
-                   message=message)
 
 
 @dataclass(frozen=True)
@@ -196,7 +189,6 @@ def check(ctx: Context, ledger: Ledger, qubits: Sequence[int], run: Runner,
                     drifted[key] = (old, value)
             if drifted and outcome.passed:
                 ledger.record(outcome, started)
-                ctx.values.update({key: new for key, (_, new) in drifted.items()})
                 ctx.values.update({k: v for k, (v, _) in outcome.updates.items()})
             results.append(CheckResult(outcome, drifted))
             if progress:

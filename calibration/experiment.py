@@ -64,11 +64,16 @@ def principal_signal(means: ComplexArray, reference: int = 0) -> FloatArray:
     return -y if y[reference] > np.median(y) else y
 
 
-def excited_population(iq: ComplexArray, ctx: Context, qubit: int) -> FloatArray:
-    """Per point, the fraction of shots assigned to |1> by the stored discriminator (nearest blob centre)."""
+def assigned_one(iq: ComplexArray, ctx: Context, qubit: int) -> NDArray[np.bool_]:
+    """Per shot, whether the stored discriminator (nearest blob centre) assigns it to |1>."""
     z0 = complex(ctx.value(f"q{qubit}.iq0_re"), ctx.value(f"q{qubit}.iq0_im"))
     z1 = complex(ctx.value(f"q{qubit}.iq1_re"), ctx.value(f"q{qubit}.iq1_im"))
-    return np.asarray(np.mean(np.abs(iq - z1) < np.abs(iq - z0), axis=-1), dtype=np.float64)
+    return np.asarray(np.abs(iq - z1) < np.abs(iq - z0))
+
+
+def excited_population(iq: ComplexArray, ctx: Context, qubit: int) -> FloatArray:
+    """Per point, the fraction of shots assigned to |1> by the stored discriminator."""
+    return np.asarray(np.mean(assigned_one(iq, ctx, qubit), axis=-1), dtype=np.float64)
 
 
 def has_discriminator(ctx: Context, qubit: int) -> bool:
@@ -86,7 +91,6 @@ def population_or_signal(iq: ComplexArray, ctx: Context, qubit: int, reference: 
         return p, sigma, "P(|1>)"
     means = iq.mean(axis=-1)
     y = principal_signal(means, reference)
-    axis = means - means.mean()
     spread = float(np.sqrt(np.mean(np.var(iq.real, axis=-1) + np.var(iq.imag, axis=-1)) / 2))
     return y, spread / math.sqrt(iq.shape[-1]), "IQ along its principal axis"
 

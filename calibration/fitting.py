@@ -176,10 +176,6 @@ def rb_decay(m: FloatArray, a: float, p: float, b: float) -> FloatArray:
     return np.asarray(a * p**m + b, dtype=np.float64)
 
 
-def line(x: FloatArray, slope: float, intercept: float) -> FloatArray:
-    return np.asarray(slope * x + intercept, dtype=np.float64)
-
-
 # -- initial guesses ---------------------------------------------------------------------------------------------
 def dominant_frequency(x: FloatArray, y: FloatArray) -> float:
     """The strongest non-zero frequency of uniformly sampled ``y(x)`` (cycles per unit of x)."""

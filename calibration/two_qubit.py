@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from qubitlab import pulse
 from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
-from qubitlab.calibration.experiment import excited_population
+from qubitlab.calibration.experiment import assigned_one, excited_population
 from qubitlab.circuits import Circuit, GateMap, Target, lower
 from qubitlab.pulse.block import ScheduleBlock
 
@@ -71,9 +71,7 @@ def joint_probabilities(ctx: Context, iqs: Sequence[NDArray[np.complex128]], qub
     inverse of the tensor product of ``matrices`` when given. ``iqs[k]`` is ``(points, shots)`` of qubit k."""
     bits = []
     for q, iq in zip(qubits, iqs):
-        z0 = complex(ctx.value(f"q{q}.iq0_re"), ctx.value(f"q{q}.iq0_im"))
-        z1 = complex(ctx.value(f"q{q}.iq1_re"), ctx.value(f"q{q}.iq1_im"))
-        bits.append((np.abs(iq - z1) < np.abs(iq - z0)).astype(np.int64))
+        bits.append(assigned_one(iq, ctx, q).astype(np.int64))
     index = sum(b << k for k, b in enumerate(bits))
     n = len(qubits)
     probs = np.stack([np.mean(index == i, axis=-1) for i in range(2**n)], axis=-1).astype(np.float64)

@@ -80,8 +80,7 @@ class _Lowering:
     def footprint(self, key: tuple[Any, ...], block: ScheduleBlock) -> Footprint:
         found = self.footprints.get(key)
         if found is None:
-            channels = tuple((ch, block.ch_start_time(ch), block.ch_stop_time(ch)) for ch in block.channels)
-            found = self.footprints[key] = (block, channels, block.duration)
+            found = self.footprints[key] = footprint_of(block)
         return found
 
     def earliest(self, qubits: tuple[int, ...], fp: Footprint) -> int:
@@ -145,7 +144,7 @@ class _Lowering:
         if not block.is_schedulable():
             raise CircuitError(f"{op}: its schedule's duration depends on an unbound parameter; bind the circuit "
                                "parameters that set durations before lowering")
-        self.place(op.qubits, self.footprint((op.name, op.qubits, id(block)), block))
+        self.place(op.qubits, footprint_of(block))  # a block bound for this op only: nothing to cache
 
     def measure_footprint(self, op: Operation) -> Footprint:
         (c,) = op.clbits
@@ -299,3 +298,9 @@ class LoweredCircuit:
 def instructions_of(schedule: ScheduleBlock) -> list[tuple[int, Instruction]]:
     """``(time, instruction)`` pairs of a lowered schedule without the padding (``TimeBlockade``) directives."""
     return [(t, inst) for t, inst in schedule.instructions if not isinstance(inst, TimeBlockade)]
+
+
+def footprint_of(block: ScheduleBlock) -> Footprint:
+    """The block, each channel's first and last busy sample in it, and its duration."""
+    channels = tuple((ch, block.ch_start_time(ch), block.ch_stop_time(ch)) for ch in block.channels)
+    return (block, channels, block.duration)

@@ -170,22 +170,21 @@ class _Translator:
 def merge_rz(ops: list[Operation]) -> list[Operation]:
     """Each run of rz's on one qubit (nothing else on that qubit between them) added into one rz; a numeric sum
     that is a multiple of 2 pi is dropped. Other qubits' operations may sit between: they commute with it."""
-    out: list[Operation | None] = []
+    out: list[Operation] = []
     open_rz: dict[int, int] = {}
     for op in ops:
         if op.name == "rz":
             (q,) = op.qubits
             i = open_rz.get(q)
-            previous = out[i] if i is not None else None
-            if i is not None and previous is not None:
-                out[i] = Operation("rz", (q,), (_angle_sum(previous.params[0], op.params[0]),))
+            if i is not None:
+                out[i] = Operation("rz", (q,), (_angle_sum(out[i].params[0], op.params[0]),))
                 continue
             open_rz[q] = len(out)
         else:
             for q in op.qubits:
                 open_rz.pop(q, None)
         out.append(op)
-    return [op for op in out if op is not None and not (
+    return [op for op in out if not (
         op.name == "rz" and not isinstance(op.params[0], ParameterExpression) and abs(op.params[0]) < EPS)]
 
 

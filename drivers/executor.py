@@ -61,36 +61,38 @@ class Executor:
                               "compile with ShotsLayout.POINTS_INNER")
         self._reconnect_suspects()
         timings: dict[str, float] = {}
+        awgs = {name: (self._awg(name), awg) for name, awg in program.awg_programs().items()}
+        digitizers = {name: (self._digitizer(name), dig) for name, dig in program.digitizer_programs().items()}
         try:
             with _timed(timings, "configure"):
                 for name, settings in program.lo_settings().items():
                     self._lo(name).configure(settings)
             with _timed(timings, "upload"):
-                uploaded = sum(self._awg(name).upload(awg) for name, awg in program.awg_programs().items())
+                uploaded = sum(role.upload(awg) for role, awg in awgs.values())
             period = program.duration + rep_delay
             with _timed(timings, "arm"):
-                for name, digitizer in program.digitizer_programs().items():
-                    self._digitizer(name).configure(digitizer, shots)
-                    self._digitizer(name).arm()
-                for name, awg in program.awg_programs().items():
-                    self._awg(name).arm(awg, period)
+                for role, digitizer in digitizers.values():
+                    role.configure(digitizer, shots)
+                    role.arm()
+                for role, awg in awgs.values():
+                    role.arm(awg, period)
             with _timed(timings, "acquire"):
-                for name in program.awg_programs():
-                    self._awg(name).run()
+                for role, _ in awgs.values():
+                    role.run()
                 expected = shots * program.points * period
-                for name in program.digitizer_programs():
-                    self._digitizer(name).wait(expected + self.timeout)
+                for role, _ in digitizers.values():
+                    role.wait(expected + self.timeout)
             with _timed(timings, "fetch"):
-                windows = {name: self._digitizer(name).fetch() for name in program.digitizer_programs()}
-            for name in program.awg_programs():
-                self._awg(name).stop()
+                windows = {name: role.fetch() for name, (role, _) in digitizers.items()}
+            for role, _ in awgs.values():
+                role.stop()
             with _timed(timings, "snapshot"):
                 snapshot = self.station.snapshot(update=False)
         except BaseException as exc:
             self._make_safe(program, exc)
             raise
         timings["waveforms_uploaded"] = float(uploaded)
-        first = next(iter(program.digitizer_programs().values()), None)
+        first = next((dig for _, dig in digitizers.values()), None)
         if self.runs_dir is not None:
             self._record(program, shots, rep_delay, snapshot, timings)
         return RawAcquisitions(
@@ -137,8 +139,9 @@ class Executor:
                 cause.add_note("clean-up: " + "; ".join(problems))
 
     def _reconnect_suspects(self) -> None:
+        everything = self.roles.all()
         for name in sorted(self._suspect):
-            self.roles.all()[name].reconnect()
+            everything[name].reconnect()
             self._suspect.discard(name)
 
     # -- lookups -------------------------------------------------------------------------------------------------

@@ -17,11 +17,12 @@ import zipfile
 import numpy as np
 from qcodes.instrument_drivers.tektronix import TektronixAWG5208
 
+from qubitlab.config.instruments import INSTRUMENT_MODELS
 from qubitlab.drivers.payloads import AwgProgram
 from qubitlab.drivers.visa import instrument_errors, reopen
 from qubitlab.errors import DriverError
 
-MIN_SAMPLES = 2400
+MIN_SAMPLES = INSTRUMENT_MODELS["tektronix_awg5208"].min_waveform_length
 """The AWG5208's shortest waveform (QCoDeS' ``makeWFMXFile`` refuses shorter ones too)."""
 _INTERNAL_TRIGGER = 3  # WaitInput "Internal" in QCoDeS' _makeSMLFile
 
@@ -73,7 +74,12 @@ class Awg5208:
         steps = program.sequence
         if not steps:
             raise DriverError(f"AWG {self.name!r}: the program has no sequence steps")
-        names = [[step.outputs.get(o) or self._zeros(step) for o in program.outputs] for step in steps]
+        for number, step in enumerate(steps, start=1):
+            missing = sorted(set(program.outputs) - set(step.outputs))
+            if missing:
+                raise DriverError(f"AWG {self.name!r}: sequence step {number} has no waveform for outputs {missing}; "
+                                  "the compiler gives every output of a step a waveform (zeros when silent)")
+        names = [[step.outputs[o] for o in program.outputs] for step in steps]
         digest = hashlib.blake2b(repr((program.outputs, [(n, s.repeat, s.wait_trigger) for n, s in
                                                           zip(names, steps)])).encode(), digest_size=8)
         seqname = f"qubitlab_{digest.hexdigest()}"
@@ -101,10 +107,6 @@ class Awg5208:
             for track, output in enumerate(program.outputs, start=1):
                 self._channel(output).setSequenceTrack(seqname, track)
         self._sequence = seqname
-
-    def _zeros(self, step: object) -> str:
-        raise DriverError(f"AWG {self.name!r}: a sequence step leaves an output without a waveform ({step}); the "
-                          "compiler gives every output of a step a waveform (zeros when silent)")
 
     def _settings(self, program: AwgProgram) -> None:
         awg = self.instrument

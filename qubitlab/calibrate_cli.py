@@ -94,24 +94,23 @@ def calibrate_report(lab_file: Path, since: str | None) -> None:
     """Write the HTML report of the recorded runs and the current values."""
     import datetime
 
+    from qubitlab.cal_cli import parse_time
     from qubitlab.calibration.report import outcomes_from_store, write_report
+    from qubitlab.errors import CalibrationError
     from qubitlab.calibration.store import CalibrationStore
     from qubitlab.config.loader import load_lab
 
     lab = load_lab(lab_file)
     try:
-        start = (datetime.datetime.fromisoformat(since) if since else
-                 datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1))
-    except ValueError:
-        raise click.BadParameter(f"{since!r} is not an ISO 8601 time (e.g. 2026-12-01T09:00:00+00:00)") from None
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=datetime.timezone.utc)
+        start = parse_time(since) if since else \
+            datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
+    except CalibrationError as exc:
+        raise click.BadParameter(str(exc)) from None
     with CalibrationStore.for_lab(lab) as store:
         outcomes = outcomes_from_store(store, start)
         snapshot = store.snapshot()
         before = store.snapshot(start)
-        values = {key: (entry.value, entry.stderr) for key, entry in snapshot.items()}
-        units = {key.split(".", 1)[-1]: entry.unit for key, entry in snapshot.items()}
+        values, units = _values_units(snapshot)
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         path = write_report(lab.store_path() / "reports" / stamp / "report.html", f"Calibration of {lab.name}",
                             outcomes, values, {k: e.value for k, e in before.items()}, units)
@@ -138,10 +137,16 @@ def _run_with_progress(console: Console, total: int, work):  # type: ignore[no-u
 
 def _report(session: Any, outcomes: Any, before: Any, write_report: Any, title: str) -> Path:
     snapshot = session.store.snapshot()
-    values = {key: (entry.value, entry.stderr) for key, entry in snapshot.items()}
-    units = {key.split(".", 1)[-1]: entry.unit for key, entry in snapshot.items()}
+    values, units = _values_units(snapshot)
     path: Path = write_report(session.ctx.out_dir / "report.html", title, outcomes, values, before, units)
     return path
+
+
+def _values_units(snapshot: Any) -> tuple[dict[str, tuple[float, float | None]], dict[str, str]]:
+    """A snapshot as the report wants it: key -> (value, stderr), and parameter name -> unit."""
+    values = {key: (entry.value, entry.stderr) for key, entry in snapshot.items()}
+    units = {key.split(".", 1)[-1]: entry.unit for key, entry in snapshot.items()}
+    return values, units
 
 
 def _finish(console: Console, outcomes, report: Path) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,6 @@ take its place as the main job.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,9 +36,12 @@ def rabi_schedule(amp: Any) -> Any:
 def run_lab_demo(out_dir: str | Path, lab_file: str | Path = LAB_FILE) -> Iterator[str]:
     """Run the Rabi sweep on the virtual lab; writes ``rabi_virtual_lab.png`` into ``out_dir``."""
     import matplotlib.pyplot as plt
-    from scipy.optimize import curve_fit
+
+    from qubitlab.calibration.experiment import principal_signal
+    from qubitlab.calibration.fitting import fit_cosine
 
     from qubitlab import load_lab, pulse
+    from qubitlab.errors import CalibrationError
     from qubitlab.drivers.executor import Executor
     from qubitlab.drivers.mock.lab import VirtualLab
     from qubitlab.drivers.station import build_station, close_station
@@ -66,23 +68,16 @@ def run_lab_demo(out_dir: str | Path, lab_file: str | Path = LAB_FILE) -> Iterat
             close_station(station)
     yield (f"ran a {len(amplitudes)}-point Rabi sweep x 1000 shots as one program in {elapsed:.2f} s "
            f"({int(result.timings['waveforms_uploaded'])} waveforms uploaded)")
-    means = result[0].mean(axis=1)
-    centred = means - means.mean()
-    _, _, vh = np.linalg.svd(np.stack([centred.real, centred.imag], axis=1), full_matrices=False)
-    signal = centred.real * vh[0, 0] + centred.imag * vh[0, 1]
-
-    def model(a: np.ndarray, c: float, s: float, period: float, offset: float) -> np.ndarray:
-        return c * np.cos(2 * math.pi * a / period) + s * np.sin(2 * math.pi * a / period) + offset
-
-    spectrum = np.abs(np.fft.rfft(signal))
-    guess = amplitudes[-1] / max(int(np.argmax(spectrum[1:]) + 1), 1)
-    popt, _ = curve_fit(model, amplitudes, signal, p0=[np.ptp(signal) / 2, 0.0, guess, 0.0])
-    period = abs(float(popt[2]))
+    signal = principal_signal(result[0].mean(axis=1))
+    fit = fit_cosine(amplitudes, signal)
+    if not fit.converged:
+        raise CalibrationError(f"the demo's Rabi fit did not converge: {fit.message}")
+    period = abs(fit["period"])
     yield f"Rabi period {period:.4f} of full scale: a pi pulse is amp = {period / 2:.4f}"
     figure, axis = plt.subplots(figsize=(7, 4))
     axis.plot(amplitudes, signal, "o", ms=4, label="virtual lab, 1000 shots per point")
     fine = np.linspace(amplitudes[0], amplitudes[-1], 500)
-    axis.plot(fine, model(fine, *popt), "-", label=f"fit: period {period:.4f}")
+    axis.plot(fine, fit.curve(fine), "-", label=f"fit: period {period:.4f}")
     axis.set_xlabel("Gaussian amplitude (fraction of AWG full scale)")
     axis.set_ylabel("IQ projected on the |0>-|1> axis")
     axis.set_title("Rabi oscillation of q0, virtual_2q (AWG5208 + SGS100A + digitizer over VISA)")

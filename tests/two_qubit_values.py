@@ -65,7 +65,6 @@ def set_drag(ctx: Context, qubit: int, betas: np.ndarray | None = None, repeats:
                 schedules.measure(ctx, [qubit])
         programs.append(block)
     from qubitlab.calibration.experiment import excited_population
-    from qubitlab.calibration.two_qubit import assignment_programs
 
     result = ctx.run(programs + assignment_programs(ctx, [qubit]))
     p1 = excited_population(result[qubit], ctx, qubit)

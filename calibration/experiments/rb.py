@@ -43,12 +43,11 @@ def run(ctx: Context, qubit: int, lengths: Sequence[int] = LENGTHS, sequences: i
     x = np.asarray(lengths, dtype=np.float64)
     y = survival.mean(axis=1)
     shots = result[0].shape[-1]
-    sigma = float(np.sqrt(np.mean(survival.var(axis=1, ddof=1) if sequences > 1 else 0.0) / sequences
-                          + 0.25 / (shots * sequences)))
     # each length's mean is uncertain by the scatter between its random sequences (and, at least, by the shots'
     # binomial noise): the fit weights by it and takes p's error from it, not from how well 8 means line up
-    binomial = y * (1 - y) / (shots * sequences)
     scatter = survival.var(axis=1, ddof=1) / sequences if sequences > 1 else np.zeros_like(y)
+    sigma = float(np.sqrt(np.mean(scatter) + 0.25 / (shots * sequences)))
+    binomial = y * (1 - y) / (shots * sequences)
     point_errors = np.sqrt(np.maximum(scatter, binomial) + 0.25 / (shots * sequences) ** 2)
     decay = fit(rb_decay, x, y, [max(float(y[0] - y[-1]), 0.05) * 2, 0.99, 0.5], ("a", "p", "b"), sigma=sigma,
                 bounds=([0.0, 0.0, 0.0], [1.5, 1.0, 1.0]), point_errors=point_errors)

@@ -78,6 +78,7 @@ class DigitizerEmulation(ScpiInstrument):
     drift: Callable[[int, float, float], None] | None = None
     """The virtual lab's drift hook (``VIRTual:DRIFt``): qubit, frequency shift (Hz), drive amplitude scale."""
     _task: asyncio.Task[None] | None = None
+    """The running acquisition: held so that the event loop's weak reference is not its only one."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

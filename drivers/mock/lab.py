@@ -14,7 +14,6 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -57,8 +56,8 @@ class VirtualLab:
             if isinstance(instrument, Awg5208Emulation):
                 instrument.on_run = self._trigger
             if isinstance(instrument, DigitizerEmulation):
-                instrument.sample_rate = lab.timing.digitizers[name].sample_rate if name in lab.timing.digitizers \
-                    else instrument.sample_rate
+                if name in lab.timing.digitizers:
+                    instrument.sample_rate = lab.timing.digitizers[name].sample_rate
                 instrument.acquire = self._acquisition(name)
                 instrument.drift = lambda q, shift, scale: self.drift(q, frequency_shift=shift, amplitude_scale=scale)
             self.instruments[name] = instrument
@@ -173,7 +172,10 @@ class VirtualLab:
                    if isinstance(i, Sgs100aEmulation)}
             windows = list(digitizer.windows)
             weights = dict(digitizer.weights)
-            points = sorted({w.point for w in windows})
+            by_point: dict[int, list[int]] = {}
+            for i, w in enumerate(windows):
+                by_point.setdefault(w.point, []).append(i)
+            points = sorted(by_point)
             played = {p: {n: awg.played(p) for n, awg in awgs.items()} for p in points}
             shots, raw, rate = digitizer.shots, digitizer.raw, digitizer.sample_rate
 
@@ -184,7 +186,7 @@ class VirtualLab:
                 # threads (runs of 0.25 s took 2.6 s now and then), so it runs single-threaded.
                 with self._device_lock, threadpool_limits(limits=1, user_api="blas"):
                     for p in points:
-                        indices = [i for i, w in enumerate(windows) if w.point == p]
+                        indices = by_point[p]
                         acquisitions = [
                             Acquisition(name, str(windows[i].input), windows[i].start / rate, windows[i].length,
                                         windows[i].demod_frequency,
@@ -204,8 +206,3 @@ def _weights(table: Mapping[int, NDArray[np.complex128]], index: int, length: in
     if index < 0:
         return np.full(length, 1.0 / length, dtype=np.complex128)
     return table[index]
-
-
-def start_virtual_lab(lab: LabConfig, **kwargs: Any) -> VirtualLab:
-    """A started virtual lab (background thread, ephemeral ports); close it with ``lab.close()``."""
-    return VirtualLab(lab, **kwargs).start_in_thread()

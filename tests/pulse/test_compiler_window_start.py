@@ -28,4 +28,4 @@ def window_start(drive: int) -> int:
 def test_a_window_after_an_odd_length_drive_starts_after_it() -> None:
     assert window_start(160) == 80           # t = 160 dt = 80 digitizer samples exactly
     assert window_start(161) == 81           # t = 161 dt = 80.5 samples: 81, never 80 (inside the drive)
-    assert window_start(163) == 82           # 81.5 -> 82 (rounding to nearest gives 82 too, and 80.5 gave 80)
+    assert window_start(163) == 82           # 81.5 -> 82 (nearest rounding agrees here; 161 is the case that differs)
