@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PureWindowsPath
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -224,11 +225,7 @@ class Awg5208Emulation(ScpiInstrument):
                 raise ScpiError(SETTINGS_CONFLICT, f'"Sequence {name} step {number}: tracks of unequal length"')
 
     def _delete_waveform(self, call: Call) -> None:
-        name = call.one()
-        if name.upper() == "ALL":
-            self.waveforms.clear()
-        elif self.waveforms.pop(name, None) is None:
-            raise ScpiError(ILLEGAL_PARAMETER, f'"No waveform {name}"')
+        _delete(self.waveforms, call.one(), "waveform")
         self._played.clear()
 
     def _sequence_name(self, call: Call) -> str:
@@ -236,11 +233,7 @@ class Awg5208Emulation(ScpiInstrument):
         return f'"{list(self.sequences)[index - 1]}"'
 
     def _delete_sequence(self, call: Call) -> None:
-        name = call.one()
-        if name.upper() == "ALL":
-            self.sequences.clear()
-        elif self.sequences.pop(name, None) is None:
-            raise ScpiError(ILLEGAL_PARAMETER, f'"No sequence {name}"')
+        _delete(self.sequences, call.one(), "sequence")
 
     # -- assets and running --------------------------------------------------------------------------------------
     def _channel(self, call: Call) -> int:
@@ -290,6 +283,14 @@ class Awg5208Emulation(ScpiInstrument):
 
     def _stop(self, call: Call) -> None:
         self.run_state = "stopped"
+
+
+def _delete(table: dict[str, Any], name: str, kind: str) -> None:
+    """``...:DELete ALL`` empties the list; a name not in it is an error."""
+    if name.upper() == "ALL":
+        table.clear()
+    elif table.pop(name, None) is None:
+        raise ScpiError(ILLEGAL_PARAMETER, f'"No {kind} {name}"')
 
 
 def parse_wfmx(data: bytes, name: str) -> NDArray[np.float32]:
