@@ -112,12 +112,12 @@ def conclude(ctx: Context, experiment: str, qubits: Sequence[int], *, x: FloatAr
 
 def _plot(ctx: Context, experiment: str, qubits: Sequence[int], x: FloatArray, y: FloatArray, fit: Fit | None,
           gates: Sequence[Gate], xlabel: str, ylabel: str, draw: Callable[[Any], None] | None) -> Path:
-    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6.4, 3.8))
+    figure = Figure(figsize=(6.4, 3.8), layout="constrained")  # no pyplot: no global state, drawn once
+    FigureCanvasAgg(figure)
+    axis = figure.add_subplot()
     axis.plot(x, y, "o", ms=3.5, label="data")
     if fit is not None and fit.converged:
         fine = np.linspace(float(np.min(x)), float(np.max(x)), 600)
@@ -134,6 +134,5 @@ def _plot(ctx: Context, experiment: str, qubits: Sequence[int], x: FloatArray, y
     folder = ctx.out_dir / "plots"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{experiment}_{who.replace(',', '-')}_{len(list(folder.glob(f'{experiment}_*'))):03d}.png"
-    figure.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(figure)
+    figure.savefig(path, dpi=100)
     return path

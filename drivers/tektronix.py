@@ -1,9 +1,10 @@
 """The ``Awg`` role over QCoDeS' own, unmodified ``TektronixAWG5208`` driver.
 
-Waveforms travel as ``.wfmx`` files and sequences as ``.seqx`` bundles through ``MMEMory:DATA``, made by the
-driver's own file writers. Each waveform is named by its content key (the compiler's hash), so the adapter
-asks the instrument once per connection which waveforms it holds (``WLISt:LIST?``) and sends only the new
-ones; the ``.seqx`` then carries just the sequence (``.sml``), whose steps name waveforms already in the list.
+A program travels as one ``.seqx`` bundle through ``MMEMory:DATA``, its files made by the driver's own
+writers (``makeWFMXFile``, ``_makeSMLFile``). Each waveform is named by its content key (the compiler's hash),
+so the adapter asks the instrument once per connection which waveforms it holds (``WLISt:LIST?``) and bundles
+only the new ones as ``.wfmx`` beside the sequence (``.sml``), whose steps name waveforms by key: opening the
+bundle adds its waveforms to the list. One transfer and one ``*OPC?`` per program, however many waveforms.
 A sequence already loaded and assigned is not sent again, and settings (sample rate, amplitudes) are written
 only when they change, so a repeated run costs a handful of commands.
 """
@@ -49,9 +50,9 @@ class Awg5208:
         with instrument_errors(self.name, "reading the waveform list (WLISt:LIST?)"):
             if self._held is None:
                 self._held = set(awg.waveformList)
-        sent = 0
+        new: dict[str, bytes] = {}
         for key, samples in program.waveforms.items():
-            if key in self._held:
+            if key in self._held or key in new:
                 continue
             if samples.shape[0] < MIN_SAMPLES:
                 raise DriverError(f"AWG {self.name!r}: waveform {key} has {samples.shape[0]} samples; the AWG5208 "
@@ -59,17 +60,15 @@ class Awg5208:
                                   f"{MIN_SAMPLES} in the lab file")
             # The samples are already fractions of full scale, which is what a .wfmx holds: amplitude 2.0 makes
             # makeWFMXFile's rescaling (2 / amplitude) the identity.
-            wfmx = awg.makeWFMXFile(np.asarray(samples, dtype=np.float64), amplitude=2.0)
-            with instrument_errors(self.name, f"uploading waveform {key}.wfmx (MMEMory:DATA, MMEMory:OPEN)"):
-                awg.sendWFMXFile(wfmx, f"{key}.wfmx")
-                awg.loadWFMXFile(f"{key}.wfmx")
-            self._held.add(key)
-            sent += 1
-        self._load_sequence(program)
+            new[key] = awg.makeWFMXFile(np.asarray(samples, dtype=np.float64), amplitude=2.0)
+        self._load_sequence(program, new)
+        self._held.update(new)
         self._settings(program)
-        return sent
+        return len(new)
 
-    def _load_sequence(self, program: AwgProgram) -> None:
+    def _load_sequence(self, program: AwgProgram, waveforms: dict[str, bytes]) -> None:
+        """Send and load the program's sequence in one ``.seqx``, with the ``waveforms`` the AWG lacks inside
+        (opening a ``.seqx`` adds its waveforms to the waveform list); skipped when it is already loaded."""
         awg = self.instrument
         steps = program.sequence
         if not steps:
@@ -83,7 +82,7 @@ class Awg5208:
         digest = hashlib.blake2b(repr((program.outputs, [(n, s.repeat, s.wait_trigger) for n, s in
                                                           zip(names, steps)])).encode(), digest_size=8)
         seqname = f"qubitlab_{digest.hexdigest()}"
-        if seqname == self._sequence:
+        if seqname == self._sequence and not waveforms:
             return
         count = len(steps)
         sml = awg._makeSMLFile(
@@ -98,10 +97,13 @@ class Awg5208:
         )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, mode="w") as bundle:
+            for key, wfmx in waveforms.items():
+                bundle.writestr(f"Waveforms/{key}.wfmx", wfmx)
             bundle.writestr(f"Sequences/{seqname}.sml", sml)
             bundle.writestr("setup.xml", awg._makeSetupFile(seqname))
             bundle.writestr("userNotes.txt", b"")
-        with instrument_errors(self.name, f"loading sequence {seqname}.seqx"):
+        what = f"loading sequence {seqname}.seqx" + (f" with {len(waveforms)} new waveforms" if waveforms else "")
+        with instrument_errors(self.name, what):
             awg.sendSEQXFile(buffer.getvalue(), f"{seqname}.seqx")
             awg.loadSEQXFile(f"{seqname}.seqx")
             for track, output in enumerate(program.outputs, start=1):

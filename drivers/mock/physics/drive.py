@@ -14,6 +14,8 @@ taken to be driven in saturation, its conversion loss folded into the line's ``g
 
 When the LO differs from the simulation frame, ``W`` turns within an AWG sample; the sample is then divided
 into substeps, each held at its midpoint value, until the turn per substep is at most ``MAX_TURN`` rad.
+``line_drives`` gives the drive line by line (what each line plays, and how each transmon feels it), so that
+the evolution can recognise samples that repeat up to a phase.
 The engine picks the frame of each pulse segment so that this is needed only when lines with different LOs
 play at the same time.
 """
@@ -68,25 +70,41 @@ def substeps(frequencies: Sequence[float], frame: float, rate: float) -> int:
     return max(1, math.ceil(2 * math.pi * worst / rate / MAX_TURN))
 
 
-def transmon_drive(reaches: Sequence[Reach], frame: float, start: int, stop: int, sub: int, rate: float
-                   ) -> ComplexArray:
-    """``W`` (rad/ns) on grid samples ``start:stop`` divided into ``sub`` substeps each, in the frame at ``frame``."""
-    out = np.zeros((stop - start) * sub, dtype=np.complex128)
-    for reach in reaches:
-        line = reach.line
-        if not line.lo.output:
-            continue
-        held = np.conj(line.samples[start:stop])
-        if not np.any(held):
-            continue
-        scale = 2 * math.pi * reach.rabi_per_volt * 1e-9 * reach.factor
-        offset = line.lo.frequency - frame
-        if offset == 0.0:
-            out += np.repeat(scale * held, sub)
-            continue
-        times = (start + (np.arange(out.shape[0]) + 0.5) / sub) / rate  # substep midpoints, s
-        out += np.repeat(scale * held, sub) * np.exp(-2j * math.pi * offset * times)
-    return out
+def line_drives(reaches: Sequence[Sequence[Reach]], frame: float, start: int, stop: int, sub: int, rate: float
+                ) -> tuple[ComplexArray, ComplexArray]:
+    """The drive of ``k`` transmons (``reaches`` per transmon) on grid samples ``start:stop`` in the frame at
+    ``frame``, divided into ``sub`` substeps per sample, line by line: ``(mixing, amplitudes)`` with
+    ``amplitudes`` ``(lines, samples)`` and ``mixing`` ``(k, lines, sub)`` such that the transmon ``q`` feels
+    ``W = sum_l mixing[q, l, j] amplitudes[l, sample]`` (rad/ns) in substep ``j``.
+
+    A line's held sample turns against the frame at its LO's offset; the turn at the start of each sample goes
+    with the sample (``amplitudes``), the turn within it with the substep (``mixing``): so the samples of a
+    pulse played again later differ only by a phase common to all lines, which the evolution exploits."""
+    names: list[str] = []
+    rows: list[ComplexArray] = []
+    for reach_list in reaches:
+        for reach in reach_list:
+            line = reach.line
+            if line.name in names or not line.lo.output or not np.any(line.samples[start:stop]):
+                continue
+            offset = line.lo.frequency - frame
+            held = np.conj(line.samples[start:stop])
+            if offset != 0.0:
+                held = held * np.exp(-2j * math.pi * offset * np.arange(start, stop) / rate)
+            names.append(line.name)
+            rows.append(np.asarray(held, dtype=np.complex128))
+    mixing = np.zeros((len(reaches), len(names), sub), dtype=np.complex128)
+    within = (np.arange(sub) + 0.5) / sub / rate  # substep midpoints after the sample's start, s
+    for q, reach_list in enumerate(reaches):
+        for reach in reach_list:
+            if reach.line.name not in names:
+                continue
+            offset = reach.line.lo.frequency - frame
+            scale = 2 * math.pi * reach.rabi_per_volt * 1e-9 * reach.factor
+            turn = np.exp(-2j * math.pi * offset * within) if offset != 0.0 else np.ones(sub)
+            mixing[q, names.index(reach.line.name)] += scale * turn
+    amplitudes = np.stack(rows) if rows else np.zeros((0, stop - start), dtype=np.complex128)
+    return mixing, amplitudes
 
 
 def resonant_angle(reach: Reach, frequency: float, stop: int, rate: float) -> float:

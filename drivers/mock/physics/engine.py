@@ -4,7 +4,8 @@ shots out.
 It takes what the instruments produce -- each AWG output's voltages at the AWG's sample rate from the
 trigger, each LO's frequency, power and output state -- and the wiring of a lab file, forms the drive every
 transmon sees (``drive``), evolves the transmons the program drives (``evolve``, one density matrix per
-group of coupled driven transmons; an undriven transmon joins its coupled neighbour's group when that
+group of coupled driven transmons; a transmon is driven by its own line, or by another line's crosstalk when
+that reaches it near its frequency; an undriven transmon joins its coupled neighbour's group when that
 neighbour's drive has a tone at its frequency, as a cross-resonance tone does; other undriven transmons stay in
 their ground state), draws each shot's levels from the joint populations at the first acquisition, and
 returns per acquisition window either one integrated IQ point per shot or the demodulated trace per shot
@@ -26,8 +27,7 @@ from numpy.typing import NDArray
 
 from qubitlab.config.models import LabConfig
 from qubitlab.drivers.mock.physics.device import DeviceConfig
-from qubitlab.drivers.mock.physics.drive import (LineSignal, LoState, Reach, resonant_angle, substeps,
-                                                 transmon_drive)
+from qubitlab.drivers.mock.physics.drive import LineSignal, LoState, Reach, line_drives, resonant_angle, substeps
 from qubitlab.drivers.mock.physics.evolve import Group
 from qubitlab.drivers.mock.physics.readout import Resonator, Window, kerneled, sample_levels, traces
 from qubitlab.errors import DriverError
@@ -186,13 +186,24 @@ class VirtualDevice:
 
     def _evolve(self, lines: Mapping[str, LineSignal], cut: int) -> list[tuple[Group, ComplexArray]]:
         reaches = self._reaches(lines)
-        driven = {q for q, r in reaches.items() if any(np.any(x.line.samples[:cut]) for x in r)}
+        driven = {q for q, r in reaches.items() if any(self._drives(x, q, cut) for x in r)}
         driven |= self._cross_resonant(reaches, driven, cut)
         out = []
         for qubits in self._components(driven):
             group = self._group(qubits)
             out.append((group, self._through(group, [reaches[q] for q in qubits], cut)))
         return out
+
+    def _drives(self, reach: Reach, qubit: int, cut: int) -> bool:
+        """Whether ``reach`` drives ``qubit`` before grid index ``cut``: its own line whenever it plays; a line
+        reaching it by crosstalk only when that turns it by more than ``NEGLECTED_ANGLE`` (a tone near its
+        frequency). Otherwise the qubit stays in its ground state, and a single-qubit pulse simulates one
+        transmon instead of two."""
+        if not np.any(reach.line.samples[:cut]):
+            return False
+        if reach.line.name == self._drive_line.get(qubit):
+            return True
+        return resonant_angle(reach, self.device.qubits[qubit].frequency, cut, self.rate) > NEGLECTED_ANGLE
 
     def _cross_resonant(self, reaches: Mapping[int, list[Reach]], driven: set[int], cut: int) -> set[int]:
         """Undriven transmons that a drive on a coupled neighbour reaches through the exchange coupling: a tone
@@ -228,8 +239,8 @@ class VirtualDevice:
             rho = group.reframe(rho, begin * step, frame, new)
             frame = new
             sub = substeps(playing, frame, self.rate)
-            drives = np.stack([transmon_drive(rs, frame, int(begin), int(end), sub, self.rate) for rs in reaches])
-            rho = group.pulse(rho, frame, drives, sub)
+            mixing, amplitudes = line_drives(reaches, frame, int(begin), int(end), sub, self.rate)
+            rho = group.pulse_lines(rho, frame, mixing, amplitudes)
             now = int(end)
         return group.idle(rho, frame, (cut - now) * step)
 

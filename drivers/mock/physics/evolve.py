@@ -10,8 +10,10 @@ held AWG samples exactly piecewise constant.
   batched); dissipation (T1 and pure dephasing as Lindblad terms) enters by symmetric (Strang) splitting at
   every sample, ``E^(1/2) U_k E^(1/2)`` with ``E = exp(D dt)`` exact. The splitting error per sample is third
   order in ``dt`` and proportional to the weak rates ``1/T``; the tests bound the result against the exact
-  Lindblad exponential by 1e-6. The unitaries of a segment are cached by the drive content, so shots,
-  repeated runs and sweep points that share a pulse reuse them.
+  Lindblad exponential by 1e-6. Each distinct sample is exponentiated once: samples that differ only by a
+  phase common to all lines (a pulse played again later, or after a virtual Z) share one unitary, turned by
+  ``exp(i theta N)``; a segment's unitaries are also cached by content for repeated runs. A single transmon
+  goes through a segment as one time-ordered product of 9 x 9 maps, without a Python loop over samples.
 - **Idle time**: ``exp(L0 t)`` of the static Liouvillian from its eigendecomposition (cached per frame), so a
   wait of any length costs one matrix-vector product.
 """
@@ -40,6 +42,23 @@ _CACHE_SIZE = 512
 _DENSE_DIM = 9  # groups up to this many states (two transmons) use dense maps and an exact idle Liouvillian
 _STACK_BYTES = 256 * 2**20  # largest stack of per-sample Hamiltonians built at once
 _IDLE_CHUNK = 1.0  # ns: larger groups wait in Strang steps of this length
+_SUPEROPERATOR_DIM = 3  # groups up to this many states go through a pulse as one product of d^2 x d^2 maps
+ANGLE_QUANTUM = 1e-6
+"""Rad: grid samples whose drives differ by less than this rotation per sample (after a common phase is taken
+out) share one exponential. The AWG's own float32 samples differ from their ideal by ~6e-8 of full scale."""
+
+
+def _as_lines(drives: ComplexArray, sub: int) -> tuple[ComplexArray, ComplexArray]:
+    """Per-transmon drives ``(points, k, samples * sub)`` as ``k * sub`` unit lines: ``(mixing, amplitudes)``
+    with ``amplitudes`` ``(points, k * sub, samples)``."""
+    points, k = drives.shape[0], drives.shape[1]
+    samples = drives.shape[2] // sub
+    amplitudes = drives.reshape(points, k, samples, sub).transpose(0, 1, 3, 2).reshape(points, k * sub, samples)
+    mixing = np.zeros((k, k * sub, sub), dtype=np.complex128)
+    for q in range(k):
+        for j in range(sub):
+            mixing[q, q * sub + j, j] = 1.0
+    return mixing, np.ascontiguousarray(amplitudes)
 
 
 def _bare_frequencies(dressed: NDArray[np.float64], couplings: Sequence[tuple[int, int, float]]
@@ -128,7 +147,8 @@ class Group:
         self._params = params
         self._drives = [drive_operators(i, count, self.levels) for i in range(count)]
         self._collapse = [embed(op, i, dims) for i, p in enumerate(params) for op in _lindblad_ops(p, self.levels)]
-        self.excitations = np.sum(np.indices(dims).reshape(count, -1), axis=0).astype(np.float64)
+        self._counts = np.sum(np.indices(dims).reshape(count, -1), axis=0)
+        self.excitations = self._counts.astype(np.float64)
         self._dissipations: dict[float, _Dissipation] = {}
         self._statics: dict[float, ComplexArray] = {}
         self._idle: dict[float, tuple[ComplexArray, ComplexArray, ComplexArray] | None] = {}
@@ -190,25 +210,57 @@ class Group:
     def pulse(self, rho: ComplexArray, frame: float, drives: ComplexArray, sub: int) -> ComplexArray:
         """Evolve through a pulse segment: ``drives`` is ``W`` per transmon of the group, shape
         ``(k, samples * sub)`` in rad/ns, in the frame at ``frame`` Hz."""
-        steps = self.sample_unitaries(frame, drives, sub)
+        mixing, amplitudes = _as_lines(drives[None], sub)
+        return self.pulse_lines(rho, frame, mixing, amplitudes[0])
+
+    def pulse_lines(self, rho: ComplexArray, frame: float, mixing: ComplexArray, amplitudes: ComplexArray
+                    ) -> ComplexArray:
+        """Evolve through a pulse segment given line by line: ``amplitudes`` ``(lines, samples)`` are what each
+        line plays per grid sample, ``mixing`` ``(k, lines, sub)`` how much of it each transmon feels in each
+        substep (rad/ns per unit), so that ``W_q(sample, j) = sum_l mixing[q, l, j] amplitudes[l, sample]``."""
+        steps = self.sample_unitaries(frame, mixing, amplitudes)
         return np.asarray(self.strang(rho[None], steps[None])[0], dtype=np.complex128)
 
     def pulses(self, rho: ComplexArray, frame: float, drives: ComplexArray, sub: int = 1) -> ComplexArray:
         """A batch of pulse segments from the same state (a sweep): ``drives`` ``(points, k, samples * sub)``."""
-        steps = self._unitaries_of(frame, drives, sub)
-        return self.strang(np.broadcast_to(rho, (drives.shape[0], self.dim, self.dim)), steps)
+        mixing, amplitudes = _as_lines(drives, sub)
+        points, lines, samples = amplitudes.shape
+        flat = np.moveaxis(amplitudes, 0, 1).reshape(lines, points * samples)
+        steps = self._unitaries_of(frame, mixing, flat).reshape(points, samples, self.dim, self.dim)
+        return self.strang(np.broadcast_to(rho, (points, self.dim, self.dim)), steps)
 
     def strang(self, rho: ComplexArray, steps: ComplexArray, step: float | None = None) -> ComplexArray:
         """``E^(1/2) U_k E^(1/2)`` for each unitary, on a batch: ``rho`` ``(b, d, d)``, ``steps``
         ``(b, samples, d, d)``, each unitary lasting ``step`` ns (the grid's by default)."""
         step = self.step if step is None else step
         full, half = self.dissipation(step), self.dissipation(step / 2)
+        if self.dim <= _SUPEROPERATOR_DIM and steps.shape[1] > 1:
+            return self._strang_product(rho, steps, full, half)
         rho = self.dissipate(rho, half)
         adjoints = np.conj(np.swapaxes(steps, -1, -2))
         last = steps.shape[1] - 1
         for k in range(steps.shape[1]):
             rho = self.dissipate(steps[:, k] @ rho @ adjoints[:, k], half if k == last else full)
         return np.asarray(rho, dtype=np.complex128)
+
+    def _strang_product(self, rho: ComplexArray, steps: ComplexArray, full: _Dissipation, half: _Dissipation
+                        ) -> ComplexArray:
+        """The same splitting as one map: each sample's ``E U(.)U^dag`` as a ``d^2 x d^2`` matrix, multiplied
+        in time order by pairwise reduction -- no Python loop over samples (a single transmon: 9 x 9)."""
+        assert full.dense is not None and half.dense is not None
+        batch, count, d = steps.shape[0], steps.shape[1], self.dim
+        chunk = max(2, _STACK_BYTES // (batch * d**4 * 16 * 3))
+        total = np.broadcast_to(np.eye(d * d, dtype=np.complex128), (batch, d * d, d * d))
+        for begin in range(0, count, chunk):
+            u = steps[:, begin:begin + chunk]
+            # vec(U rho U^dag) = (U kron conj(U)) vec(rho), row-stacked
+            maps = np.einsum("bkij,bklm->bkiljm", u, np.conj(u)).reshape(batch, -1, d * d, d * d)
+            first = half.dense if begin == 0 else full.dense
+            maps[:, 1:] = maps[:, 1:] @ full.dense
+            maps[:, 0] = maps[:, 0] @ first
+            total = time_ordered_product(maps) @ total
+        vec = half.dense @ total @ rho.reshape(batch, d * d, 1)
+        return np.asarray(vec.reshape(batch, d, d), dtype=np.complex128)
 
     def dissipation(self, duration: float) -> _Dissipation:
         """T1 and dephasing over ``duration`` ns, cached. They act on each transmon alone and commute, so
@@ -236,30 +288,59 @@ class Group:
             tensor = np.moveaxis(tensor, [-2, -1], [1 + i, 1 + count + i])
         return np.asarray(tensor.reshape(batch, d, d), dtype=np.complex128)
 
-    def sample_unitaries(self, frame: float, drives: ComplexArray, sub: int) -> ComplexArray:
-        """One unitary per grid sample (the product of its substeps), cached by frame and drive content."""
-        digest = hashlib.blake2b(np.ascontiguousarray(drives).tobytes(), digest_size=16)
-        digest.update(np.array([frame, sub, drives.shape[0]], dtype=np.float64).tobytes())
+    def sample_unitaries(self, frame: float, mixing: ComplexArray, amplitudes: ComplexArray) -> ComplexArray:
+        """One unitary per grid sample (the product of its substeps), cached by frame and content."""
+        digest = hashlib.blake2b(np.ascontiguousarray(amplitudes).tobytes(), digest_size=16)
+        digest.update(np.ascontiguousarray(mixing).tobytes())
+        digest.update(np.array([frame, *mixing.shape], dtype=np.float64).tobytes())
         key = digest.digest()
         cached = self._unitaries.get(key)
         if cached is not None:
             self._unitaries.move_to_end(key)
             return cached
-        steps = self._unitaries_of(frame, drives[None], sub)[0]
+        steps = self._unitaries_of(frame, mixing, amplitudes)
         self._unitaries[key] = steps
         if len(self._unitaries) > _CACHE_SIZE:
             self._unitaries.popitem(last=False)
-        return np.asarray(steps, dtype=np.complex128)
+        return steps
 
-    def _unitaries_of(self, frame: float, drives: ComplexArray, sub: int) -> ComplexArray:
+    def _unitaries_of(self, frame: float, mixing: ComplexArray, amplitudes: ComplexArray) -> ComplexArray:
+        """Per-sample unitaries ``(samples, d, d)`` of ``amplitudes`` ``(lines, samples)`` through ``mixing``.
+
+        Each distinct sample is exponentiated once. Distinct means up to a phase common to every line: the
+        static Hamiltonian and the dissipators conserve the number of excitations ``N``, so a drive turned by
+        ``theta`` gives ``R U R^dag`` with ``R = exp(i theta N)`` -- the same samples of a pulse played at
+        another time or after a virtual Z are one unitary. Samples are told apart after rounding each line to
+        ``ANGLE_QUANTUM`` of rotation per sample; the first of a kind stands for the rest."""
+        lines, count = amplitudes.shape
+        turning = np.sum(amplitudes * np.abs(amplitudes), axis=0)  # turns with a phase common to all lines
+        size = np.abs(turning)
+        phase = np.ones(count, dtype=np.complex128)
+        np.divide(turning, size, out=phase, where=size > 0)
+        normal = amplitudes * np.conj(phase)
+        reach = np.max(np.abs(mixing), axis=(0, 2)) * self.step  # rad per sample per unit of each line
+        quantum = np.full(lines, np.inf)
+        np.divide(ANGLE_QUANTUM / math.sqrt(2), reach, out=quantum, where=reach > 0)
+        keys = np.round(np.ascontiguousarray((normal / quantum[:, None]).T).view(np.float64)).astype(np.int64)
+        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        drives = np.einsum("qlj,lu->uqj", mixing, normal[:, first])  # (distinct, k, sub)
+        distinct = self._exact(frame, drives.reshape(first.shape[0], mixing.shape[0], -1), mixing.shape[2])[:, 0]
+        turns = np.power(phase[:, None], self._counts[None, :])
+        return np.asarray(turns[:, :, None] * distinct[inverse.reshape(-1)] * np.conj(turns)[:, None, :],
+                          dtype=np.complex128)
+
+    def _exact(self, frame: float, drives: ComplexArray, sub: int) -> ComplexArray:
         """Per-sample unitaries for a batch of drives ``(points, k, samples * sub)`` -> ``(points, samples, d, d)``,
         computed in slices of samples so that the stack of Hamiltonians stays under ``_STACK_BYTES``."""
         points, count = drives.shape[0], drives.shape[2]
         per_sample = points * sub * self.dim * self.dim * 16
         samples = count // sub
         chunk = max(1, _STACK_BYTES // per_sample)
+        if points > 1 and samples == 1 and per_sample > _STACK_BYTES:
+            rows = max(1, _STACK_BYTES // (sub * self.dim * self.dim * 16))
+            return np.concatenate([self._exact(frame, drives[i:i + rows], sub) for i in range(0, points, rows)])
         if samples > chunk:
-            return np.concatenate([self._unitaries_of(frame, drives[:, :, i * sub:(i + chunk) * sub], sub)
+            return np.concatenate([self._exact(frame, drives[:, :, i * sub:(i + chunk) * sub], sub)
                                    for i in range(0, samples, chunk)], axis=1)
         hamiltonians = np.broadcast_to(self.static(frame), (points, count, self.dim, self.dim)).copy()
         for i, (x, y) in enumerate(self._drives):
