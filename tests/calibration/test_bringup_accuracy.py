@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.linalg
+from coherence import coherence_limit
 
 from qubitlab.calibration import bringup
 from qubitlab.calibration.session import open_lab
@@ -95,6 +96,13 @@ def test_frequencies_and_coherence_match_the_device(calibrated) -> None:  # type
         assert values[f"q{q}.t1"] == pytest.approx(float(p["t1"]), rel=0.15)
         assert values[f"q{q}.t2_ramsey"] == pytest.approx(float(p["t2"]), rel=0.15)
         assert values[f"q{q}.t2_echo"] == pytest.approx(float(p["t2"]), rel=0.15)
+
+
+def test_rb_error_per_clifford_is_within_1_5x_the_coherence_limit(calibrated) -> None:  # type: ignore[no-untyped-def]
+    values, _, lab = calibrated
+    for q, p in lab.device["qubits"].items():
+        limit = coherence_limit(float(p["t1"]), float(p["t2"]), lab.bringup.pulse_duration)
+        assert 0 < values[f"q{q}.epc_1q"] <= 1.5 * limit, (q, values[f"q{q}.epc_1q"], limit)
 
 
 def test_the_calibrated_pi_pulse_has_x_gate_error_below_1e_3(calibrated) -> None:  # type: ignore[no-untyped-def]

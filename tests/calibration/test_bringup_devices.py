@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from coherence import coherence_limit
 
 from qubitlab.calibration import bringup
 from qubitlab.calibration.session import open_lab
@@ -28,8 +29,10 @@ def bring_up(lab_file: Path) -> tuple[dict[str, float], list[str]]:
     return values, [o.summary() for o in outcomes if not o.passed]
 
 
-def assert_recovered(values: dict[str, float], device: dict, couplings: list) -> None:  # type: ignore[type-arg]
+def assert_recovered(values: dict[str, float], device: dict, couplings: list, lab) -> None:  # type: ignore[no-untyped-def, type-arg]
     for q, p in device["qubits"].items():
+        limit = coherence_limit(float(p["t1"]), float(p["t2"]), lab.bringup.pulse_duration)
+        assert 0 < values[f"q{q}.epc_1q"] <= 1.5 * limit, (q, values[f"q{q}.epc_1q"], limit)
         assert abs(values[f"q{q}.frequency"] - float(p["frequency"])) < 50e3, q
         assert abs(values[f"q{q}.resonator_frequency"] - float(p["resonator_frequency"])) < 200e3, q
         assert values[f"q{q}.t1"] == pytest.approx(float(p["t1"]), rel=0.15), q
@@ -44,7 +47,7 @@ def test_virtual_5q(tmp_path: Path) -> None:
     values, failed = bring_up(tmp_path / "virtual_5q.yaml")
     assert not failed, failed
     lab = load_lab(tmp_path / "virtual_5q.yaml")
-    assert_recovered(values, lab.device or {}, lab.couplings)
+    assert_recovered(values, lab.device or {}, lab.couplings, lab)
 
 
 def random_device(seed: int) -> dict:  # type: ignore[type-arg]
@@ -83,4 +86,4 @@ def test_a_random_two_qubit_device(tmp_path: Path, seed: int) -> None:
     lab_file.write_text(yaml.safe_dump(data, sort_keys=False))
     values, failed = bring_up(lab_file)
     assert not failed, failed
-    assert_recovered(values, data["device"], [(0, 1)])
+    assert_recovered(values, data["device"], [(0, 1)], load_lab(lab_file))

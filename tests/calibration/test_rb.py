@@ -7,11 +7,11 @@ diagonal Cliffords are virtual, the other twenty take one x or one sx), so t = 2
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from coherence import PULSES_PER_CLIFFORD, coherence_limit
 from two_qubit_values import quick_context, set_drag
 from virtual_rig import started_rig
 
@@ -43,10 +43,9 @@ def pulses_per_clifford(ctx: Context) -> float:
 
 def test_rb_epc_is_near_the_coherence_limit(ctx: Context) -> None:
     per_clifford = pulses_per_clifford(ctx)
-    assert per_clifford == pytest.approx(20 / 24)
+    assert per_clifford == pytest.approx(PULSES_PER_CLIFFORD)
     device = ctx.lab.device["qubits"][0]  # type: ignore[index]
-    t = per_clifford * ctx.pulse_shape(0)[0] * ctx.lab.dt
-    limit = (3 - math.exp(-t / float(device["t1"])) - 2 * math.exp(-t / float(device["t2"]))) / 6
+    limit = coherence_limit(float(device["t1"]), float(device["t2"]), ctx.pulse_shape(0)[0] * ctx.lab.dt)
     outcome = rb.run(ctx, 0)
     assert outcome.passed, outcome.summary()
     epc, error = outcome.updates["q0.epc_1q"]

@@ -9,10 +9,10 @@ sequences at fewer lengths.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
 import pytest
+from coherence import coherence_limit
 from two_qubit_values import quick_context
 from virtual_rig import started_rig
 
@@ -34,8 +34,7 @@ def test_rb_on_the_negative_if_qubit_is_near_its_coherence_limit(ctx: Context) -
     device = ctx.lab.device["qubits"][1]  # type: ignore[index]
     line = ctx.lab.wiring.lines[ctx.lab.wiring.channels["d1"].line]
     assert ctx.value("q1.frequency") < line.lo_frequency  # the case under test: LO above the qubit
-    t = 20 / 24 * ctx.pulse_shape(1)[0] * ctx.lab.dt
-    limit = (3 - math.exp(-t / float(device["t1"])) - 2 * math.exp(-t / float(device["t2"]))) / 6
+    limit = coherence_limit(float(device["t1"]), float(device["t2"]), ctx.pulse_shape(1)[0] * ctx.lab.dt)
     outcome = rb.run(ctx, 1, lengths=(1, 200, 600, 1000), sequences=8, seed=5)
     assert outcome.passed, outcome.summary()
     epc, error = outcome.updates["q1.epc_1q"]
