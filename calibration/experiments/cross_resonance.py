@@ -13,7 +13,7 @@ along +x with ``|ZX| * effective width = pi/4``, and no IX:
 - cancellation: the tone on ``d_t`` drives at ``kappa * amp`` rad/ns (kappa from the target's calibrated x
   amplitude), so it is set to ``-IX`` of the CR alone, moved along with the new CR amplitude and phase.
 
-The update is iterated (default twice) and a last tomography verifies it; the gates are on that one.
+The update is iterated until a tomography passes every gate (at most four updates); the gates are on the last one.
 """
 
 from __future__ import annotations
@@ -191,12 +191,14 @@ def verify(rates: Rates, setting: Setting, effective_width: float, scan_width: f
 
 
 def run(ctx: Context, control: int, target: int, duration: float = 400e-9, amp: float = 0.2,
-        points: int = 9, span: float = 2.5, iterations: int = 2, phase_sign: int = 1, max_amp: float = 0.9
+        points: int = 9, span: float = 2.5, iterations: int = 4, phase_sign: int = 1, max_amp: float = 0.9
         ) -> Outcome:
     """Calibrate ``ecr(control, target)``: CR halves of ``duration`` seconds (flat top plus 2-sigma edges).
 
     ``amp`` is the first tomography's CR amplitude; the flat widths scanned run from 0 to ``span`` times the
-    gate's. Stops early (nothing proposed) when the first tomography shows no conditional rotation."""
+    gate's. Updates until a tomography passes every gate, at most ``iterations`` times (the ZX axis moves a
+    little with the amplitude, so one update rarely lands within 0.1 rad); stops early (nothing proposed) when
+    the first tomography shows no conditional rotation."""
     _, _, flat = cr_shape(ctx, control, target, duration)
     # even widths: the compiler rounds an acquisition's start to the digitizer's 2 ns grid to nearest, which
     # can put it half a sample before the end of an odd-length drive
@@ -208,7 +210,8 @@ def run(ctx: Context, control: int, target: int, duration: float = 400e-9, amp: 
         rates = tomography(ctx, control, target, setting, duration, widths)
         history.append((setting, rates))
         gates = verify(rates, setting, flat + area, widths[-1] + area, max_amp)
-        if step == iterations or not next(g for g in gates if g.name == "conditional rotation seen").passed:
+        if (step == iterations or all(g.passed for g in gates)
+                or not next(g for g in gates if g.name == "conditional rotation seen").passed):
             break
         setting = next_setting(rates, setting, kappa, flat + area, phase_sign)
         if not 0 < setting.amp <= max_amp:
