@@ -234,7 +234,7 @@ class Group:
         ``(b, samples, d, d)``, each unitary lasting ``step`` ns (the grid's by default)."""
         step = self.step if step is None else step
         full, half = self.dissipation(step), self.dissipation(step / 2)
-        if self.dim <= _SUPEROPERATOR_DIM and steps.shape[1] > 1:
+        if self.dim <= _SUPEROPERATOR_DIM and rho.shape[0] == 1 and steps.shape[1] > 1:
             return self._strang_product(rho, steps, full, half)
         rho = self.dissipate(rho, half)
         adjoints = np.conj(np.swapaxes(steps, -1, -2))
