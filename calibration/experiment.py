@@ -115,8 +115,10 @@ def _plot(ctx: Context, experiment: str, qubits: Sequence[int], x: FloatArray, y
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(6.4, 3.8), layout="constrained")  # no pyplot: no global state, drawn once
+    # no pyplot (no global state) and fixed margins (no layout engine): the figure is drawn once, by savefig
+    figure = Figure(figsize=(6.4, 3.8))
     FigureCanvasAgg(figure)
+    figure.subplots_adjust(left=0.13, right=0.97, bottom=0.14, top=0.91)
     axis = figure.add_subplot()
     axis.plot(x, y, "o", ms=3.5, label="data")
     if fit is not None and fit.converged:
