@@ -134,3 +134,12 @@ def test_bell_state_through_the_calibrated_ecr(calibrated: Context) -> None:
     print(outcome.summary())
     assert outcome.passed, outcome.summary()
     assert outcome.updates["q0-q1.bell_fidelity"][0] >= 0.95
+
+
+def test_the_bell_error_bar_comes_from_the_measured_parities() -> None:
+    """Binomial: var(v) = (1 - v^2) / shots per basis, the corrected F = (1 + XX - YY + ZZ) / 4 scaled by
+    1 / contrast^2; measured parities of 0.94 give ~0.005 for 1000 shots at contrast 0.95 (the corrected
+    parities, near +-1 for a good Bell state, would claim almost no noise)."""
+    expected = 0.25 * math.sqrt(3 * (1 - 0.94**2) / 1000) / 0.95**2
+    assert bell.fidelity_error([0.94, 0.94, -0.94], 1000, 0.95) == pytest.approx(expected)
+    assert 0.004 < expected < 0.006
