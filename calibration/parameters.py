@@ -85,6 +85,10 @@ PARAMETERS: dict[str, ParameterSpec] = {spec.name: spec for spec in (
     _p("cr_phase", "rad", -_TAU, _TAU, "cross-resonance drive phase"),
     _p("cancel_amp", "", 0.0, 1.0, "target cancellation tone amplitude, fraction of full scale"),
     _p("cancel_phase", "rad", -_TAU, _TAU, "target cancellation tone phase"),
+    _p("target_rz_before", "rad", -_TAU, _TAU,
+       "virtual Z on the target before the ECR's pulses (with target_rz_after: cancels the target's Z rotation "
+       "during the gate, from static ZZ and the CR's Stark shift)"),
+    _p("target_rz_after", "rad", -_TAU, _TAU, "virtual Z on the target after the ECR's pulses"),
     _p("ecr_fidelity", "", 0.0, 1.0, "ECR gate fidelity (interleaved RB)"),
     _p("bell_fidelity", "", 0.0, 1.0, "Bell state fidelity after an ECR-based CNOT"),
 )}

@@ -1,4 +1,5 @@
-"""Cross-resonance -> ECR: Hamiltonian tomography of the CR tone, turned into amplitude, phase and cancellation.
+"""Cross-resonance -> ECR: Hamiltonian tomography of the CR tone, turned into amplitude, phase, cancellation,
+duration and the target's virtual Zs.
 
 One CR half (GaussianSquare on ``u_k`` at the target's frequency, with its cancellation tone on ``d_t``) is
 played for a range of flat widths with the control in |0> and in |1>; the target's <X>, <Y>, <Z> (readout
@@ -8,12 +9,23 @@ Then ``ZX = (omega_0 - omega_1) / 2`` is the conditional rotation and ``IX = (om
 unconditional one (line crosstalk and the CR's own IX). Qiskit's ECR needs ``RZX(pi/4)`` per half, i.e. ZX
 along +x with ``|ZX| * effective width = pi/4``, and no IX:
 
-- amplitude: scaled by ``(pi/4) / (|ZX| * width)`` (ZX is linear in the CR amplitude to first order);
+- duration (unless one is given): the first tomography, at 400 ns, measures ZX per unit amplitude; the halves
+  are then made as short as an amplitude of :func:`amp_limit` allows (ZX is linear in the CR amplitude to first
+  order). Shorter halves leave less time to decoherence and to the static ZZ, whose second-order remainder
+  after the echo (an IY/ZZ error growing with ``ZZ * duration``) virtual Zs cannot remove;
+- amplitude: scaled by ``(pi/4) / (|ZX| * width)``;
 - CR phase: turned by ``phase_sign * arg(ZX)`` (the drive axis is at ``-phase_sign`` times the tone's angle);
 - cancellation: the tone on ``d_t`` drives at ``kappa * amp`` rad/ns (kappa from the target's calibrated x
-  amplitude), so it is set to ``-IX`` of the CR alone, moved along with the new CR amplitude and phase.
+  amplitude), so it is set to ``-IX`` of the CR alone, moved along with the new CR amplitude and phase;
+- target virtual Zs: the echo cancels ZI and ZZ but not the target's own Z rotation (the static ZZ shift while
+  the control is in |1>, the CR's Stark shift), which tilts the ZX axis. The last tomography's two rotation
+  vectors, composed as the ECR plays them (half with the control in c, echo, half with it flipped and the
+  drive terms negated), give the rz before and after the pulses that bring the gate closest to the ECR
+  (:func:`target_phases`); the gate map plays them as frame changes.
 
-The update is iterated until a tomography passes every gate (at most four updates); the gates are on the last one.
+The update is iterated until a tomography passes every gate (at most four updates); the gates are on the last
+one. Every tomography scans the same widths (those of the 400 ns probe, or of a longer gate), so shortening the
+gate costs no precision on the slow Z rates.
 """
 
 from __future__ import annotations
@@ -25,19 +37,31 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import minimize
 
 from qubitlab import pulse
 from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome, conclude, excited_population
 from qubitlab.calibration.fitting import Fit, FloatArray, Gate, fit
-from qubitlab.calibration.gate_map import build_gate_map, cr_half, cr_shape, pair_key
+from qubitlab.calibration.gate_map import RISEFALL, SAMPLE_MULTIPLE, build_gate_map, cr_half, cr_shape, pair_key
 from qubitlab.calibration.two_qubit import assignment_matrix, assignment_programs, basis_change, corrected_p1
 from qubitlab.pulse.block import ScheduleBlock
 
 NAME = "cross_resonance"
 _STRIDE = 1.0e6
 """Offset separating the X, Y and Z traces in the stacked fit's abscissa (samples)."""
+PROBE_DURATION = 400e-9
+"""s: the CR half of the first tomography when the duration is chosen by the calibration."""
+AMP_SHARE = 2 / 3
+"""The adaptive duration aims at this fraction of the AWG's maximum amplitude (0.6 of full scale for 0.9): the
+amplitude is extrapolated linearly from the probe, and ZX grows less than linearly at strong drive, so the
+iterations need room to raise it."""
+WEAK_DRIVE = 0.4
+"""The adaptive duration also keeps the CR drive's Rabi rate on the control at most this fraction of the
+control-target detuning, where ZX is still close to linear in the drive and the control stays in its qubit
+levels (what binds for close pairs: virtual_2q's 96 MHz allows an amplitude of ~0.45)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +115,7 @@ def fit_rotation(widths: FloatArray, data: FloatArray, sigma: float) -> Fit:
     y = data.reshape(-1)
     span = float(np.max(widths))
     best: Fit | None = None
-    for turn in (0.5, 1.5, 3.0):
+    for turn in (0.5, 1.5, 3.0, 5.0):
         for axis in np.arange(8) * math.pi / 4:
             rate = turn / span
             trial = fit(rotated_z, x, y, [rate * math.cos(axis), rate * math.sin(axis), 0.0], ("wx", "wy", "wz"),
@@ -163,6 +187,80 @@ def next_setting(rates: Rates, now: Setting, kappa: float, effective_width: floa
     return Setting(now.amp * ratio, _wrap(now.phase + phase_sign * beta), cancel)
 
 
+def amp_limit(ctx: Context, control: int, target: int, max_amp: float) -> float:
+    """The CR amplitude the adaptive duration aims at: :data:`AMP_SHARE` of ``max_amp``, and at most a drive
+    whose Rabi rate on the control is :data:`WEAK_DRIVE` of the control-target detuning (both in rad/sample;
+    the control's rate per unit amplitude from its calibrated x pulse)."""
+    detuning = 2 * math.pi * abs(ctx.value(f"q{control}.frequency") - ctx.value(f"q{target}.frequency")) * ctx.lab.dt
+    return min(AMP_SHARE * max_amp, WEAK_DRIVE * detuning / drive_rate(ctx, control))
+
+
+def choose_duration(ctx: Context, control: int, target: int, zx_per_amp: float, amp: float,
+                    max_duration: float) -> float:
+    """The shortest CR half (s, on the ECR's 16-sample grid) whose ZX reaches pi/4 at amplitude ``amp``, given
+    ``zx_per_amp`` (rad/sample per unit amplitude); at least twice its rise and fall (a flat top as long as the
+    edges, where the effective-width model holds), at most ``max_duration``."""
+    grid = 2 * SAMPLE_MULTIPLE
+    _, sigma, _ = cr_shape(ctx, control, target, PROBE_DURATION)
+    edges = 2 * int(round(RISEFALL * sigma))
+    needed = (math.pi / 4) / (zx_per_amp * amp) - edge_area(ctx, control, target, PROBE_DURATION) + edges
+    shortest = grid * math.ceil(2 * edges / grid)
+    longest = max(shortest, ctx.samples(max_duration, grid))
+    samples = min(max(grid * math.ceil(needed / grid), shortest), longest)
+    return samples * ctx.lab.dt
+
+
+def scan_widths(ctx: Context, control: int, target: int, duration: float, points: int, span: float) -> list[int]:
+    """Flat widths (samples) of a tomography: ``points`` from 0 to ``span`` times the flat width of a CR half of
+    ``duration``. Even widths: the compiler rounds an acquisition's start to the digitizer's 2 ns grid to
+    nearest, which can put it half a sample before the end of an odd-length drive."""
+    _, _, flat = cr_shape(ctx, control, target, duration)
+    return [2 * int(round(w / 2)) for w in np.linspace(0, span * flat, points)]
+
+
+def rotation(vector: Sequence[float] | FloatArray) -> NDArray[np.complex128]:
+    """``exp(-i vector . sigma / 2)``: the Bloch rotation by ``|vector|`` rad about ``vector``."""
+    v = np.asarray(vector, dtype=np.float64)
+    angle = float(np.linalg.norm(v))
+    if angle == 0.0:
+        return np.eye(2, dtype=np.complex128)
+    nx, ny, nz = v / angle
+    c, s = math.cos(angle / 2), math.sin(angle / 2)
+    return np.array([[c - 1j * s * nz, -1j * s * (nx - 1j * ny)], [-1j * s * (nx + 1j * ny), c + 1j * s * nz]],
+                    dtype=np.complex128)
+
+
+def target_phases(rates: Rates, effective_width: float, gap: float) -> tuple[float, float]:
+    """The rz angles (rad) on the target before and after the ECR's pulses that bring the gate the fitted rates
+    make closest to the ECR.
+
+    Per control state c the target turns by ``omega_c`` over the first half, by the mean Z rate over the echo
+    pulse (``gap`` samples; the static ZZ, which dominates it, keeps acting), and by ``omega_(1-c)`` with its x
+    and y negated (CR(-) and its cancellation at +pi; Z shifts keep their sign) over the second half. The ideal
+    is ``RX(pi/2)`` for c = 0 and ``RX(-pi/2)`` for c = 1; the angles maximise the summed squared overlaps
+    (coarse grid, then Nelder-Mead), wrapped to [-pi, pi).
+
+    To first order in a target Z rate ``z`` (the same for both control states) they are both
+    ``-z (4 W / pi + gap / sqrt 2)``: more than the ``-z W`` per half a frame change would take, because the
+    rate acts while the target turns about x, and half of what it does there shows up as Y before the gate,
+    which is Z after it."""
+    omega = [np.array([rates.xy[c].real, rates.xy[c].imag, rates.z[c]]) for c in (0, 1)]
+    flip = np.array([-1.0, -1.0, 1.0])
+    echo = rotation([0.0, 0.0, 0.5 * (rates.z[0] + rates.z[1]) * gap])
+    made = [rotation(flip * omega[1 - c] * effective_width) @ echo @ rotation(omega[c] * effective_width)
+            for c in (0, 1)]
+    wanted = [rotation([math.pi / 2, 0.0, 0.0]).conj().T, rotation([-math.pi / 2, 0.0, 0.0]).conj().T]
+
+    def loss(angles: FloatArray) -> float:
+        before, after = rotation([0.0, 0.0, angles[0]]), rotation([0.0, 0.0, angles[1]])
+        return -sum(float(abs(np.trace(w @ after @ m @ before))) ** 2 for w, m in zip(wanted, made)) / 8
+
+    grid = np.linspace(-math.pi, math.pi, 25)[:-1]
+    start = min(((a, b) for a in grid for b in grid), key=lambda p: loss(np.array(p)))
+    best = minimize(loss, np.array(start), method="Nelder-Mead", options={"xatol": 1e-5, "fatol": 1e-12})
+    return _wrap(float(best.x[0])), _wrap(float(best.x[1]))
+
+
 def _wrap(angle: float) -> float:
     return (angle + math.pi) % (2 * math.pi) - math.pi
 
@@ -190,29 +288,37 @@ def verify(rates: Rates, setting: Setting, effective_width: float, scan_width: f
     return gates
 
 
-def run(ctx: Context, control: int, target: int, duration: float = 400e-9, amp: float = 0.2,
-        points: int = 9, span: float = 2.5, iterations: int = 4, phase_sign: int = 1, max_amp: float = 0.9
-        ) -> Outcome:
-    """Calibrate ``ecr(control, target)``: CR halves of ``duration`` seconds (flat top plus 2-sigma edges).
+def run(ctx: Context, control: int, target: int, duration: float | None = None, amp: float = 0.2,
+        points: int = 9, span: float = 2.5, iterations: int = 4, phase_sign: int = 1, max_amp: float = 0.9,
+        max_duration: float = 1e-6) -> Outcome:
+    """Calibrate ``ecr(control, target)``: CR halves of ``duration`` seconds (flat top plus 2-sigma edges), or
+    when ``duration`` is None of the length :func:`choose_duration` picks after a first tomography at
+    :data:`PROBE_DURATION` (between twice the edges and ``max_duration``).
 
     ``amp`` is the first tomography's CR amplitude; the flat widths scanned run from 0 to ``span`` times the
-    gate's. Updates until a tomography passes every gate, at most ``iterations`` times (the ZX axis moves a
-    little with the amplitude, so one update rarely lands within 0.1 rad); stops early (nothing proposed) when
-    the first tomography shows no conditional rotation."""
-    _, _, flat = cr_shape(ctx, control, target, duration)
-    # even widths: the compiler rounds an acquisition's start to the digitizer's 2 ns grid to nearest, which
-    # can put it half a sample before the end of an odd-length drive
-    widths = [2 * int(round(w / 2)) for w in np.linspace(0, span * flat, points)]
-    area = edge_area(ctx, control, target, duration)
+    first tomography's (or a longer gate's). Updates until a tomography passes every gate, at most
+    ``iterations`` times (the ZX axis moves a little with the amplitude, so one update rarely lands within
+    0.1 rad); stops early (nothing proposed) when the first tomography shows no conditional rotation."""
+    adaptive = duration is None
+    gate = PROBE_DURATION if duration is None else duration
+    widths = scan_widths(ctx, control, target, gate, points, span)
+    area = edge_area(ctx, control, target, gate)
     kappa = drive_rate(ctx, target)
     setting, history = Setting(amp, 0.0), []
     for step in range(iterations + 1):
-        rates = tomography(ctx, control, target, setting, duration, widths)
+        rates = tomography(ctx, control, target, setting, gate, widths)
         history.append((setting, rates))
+        _, _, flat = cr_shape(ctx, control, target, gate)
         gates = verify(rates, setting, flat + area, widths[-1] + area, max_amp)
         if (step == iterations or all(g.passed for g in gates)
                 or not next(g for g in gates if g.name == "conditional rotation seen").passed):
             break
+        if adaptive and step == 0:
+            gate = choose_duration(ctx, control, target, abs(rates.zx) / setting.amp,
+                                   amp_limit(ctx, control, target, max_amp), max_duration)
+            _, _, flat = cr_shape(ctx, control, target, gate)
+            if flat > widths[-1] / span:
+                widths = scan_widths(ctx, control, target, gate, points, span)
         setting = next_setting(rates, setting, kappa, flat + area, phase_sign)
         if not 0 < setting.amp <= max_amp:
             gates.append(Gate("amplitude in range", False, f"the next CR amplitude {setting.amp:.3g} is outside "
@@ -223,13 +329,18 @@ def run(ctx: Context, control: int, target: int, duration: float = 400e-9, amp: 
         return pair_key(control, target, name)
 
     rel = rates.fits[0].error("wx") / max(abs(rates.zx), 1e-30)
+    before, after = target_phases(rates, flat + area, ctx.pulse_shape(control)[0])
+    phase_error = 2 / math.pi * (flat + area) * math.hypot(rates.fits[0].error("wz"), rates.fits[1].error("wz"))
     updates: dict[str, tuple[float, float | None]] = {
-        key("cr_amp"): (setting.amp, setting.amp * rel), key("cr_duration"): (ctx.samples(duration) * ctx.lab.dt, None),
+        key("cr_amp"): (setting.amp, setting.amp * rel), key("cr_duration"): (ctx.samples(gate) * ctx.lab.dt, None),
         key("cr_phase"): (setting.phase, None), key("cancel_amp"): (abs(setting.cancel), None),
-        key("cancel_phase"): (cmath.phase(setting.cancel), None)}
-    message = (f"{len(history)} tomographies; final ZX {abs(rates.zx) * 1e3:.3f} mrad/ns at "
-               f"{cmath.phase(rates.zx) if rates.zx else 0:+.3f} rad, |IX| {abs(rates.ix) * 1e3:.3f} mrad/ns, "
-               f"ZZ {rates.zz * 1e3:+.3f} mrad/ns")
+        key("cancel_phase"): (cmath.phase(setting.cancel), None),
+        key("target_rz_before"): (before, phase_error), key("target_rz_after"): (after, phase_error)}
+    message = (f"{len(history)} tomographies; {ctx.samples(gate)}-sample halves; final ZX "
+               f"{abs(rates.zx) * 1e3:.3f} mrad/ns at {cmath.phase(rates.zx) if rates.zx else 0:+.3f} rad, |IX| "
+               f"{abs(rates.ix) * 1e3:.3f} mrad/ns, ZZ {rates.zz * 1e3:+.3f} mrad/ns, IZ "
+               f"{(rates.z[0] + rates.z[1]) / 2 * 1e3:+.3f} mrad/ns; target rz {before:+.3f} / {after:+.3f} rad "
+               "around the pulses")
     return _conclude(ctx, control, target, widths, rates, gates, updates, message)
 
 

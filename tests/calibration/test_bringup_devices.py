@@ -75,11 +75,7 @@ def random_device(seed: int) -> dict:  # type: ignore[type-arg]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [
-    pytest.param(11, marks=pytest.mark.xfail(strict=True, reason="every node passes and the parameters are "
-                                             "recovered, but the Bell fidelity is 0.940 < 0.95 (issue 8 open)")),
-    12,
-])
+@pytest.mark.parametrize("seed", [11, 12])
 def test_a_random_two_qubit_device(tmp_path: Path, seed: int) -> None:
     data = random_device(seed)
     lab_file = tmp_path / "random_2q.yaml"

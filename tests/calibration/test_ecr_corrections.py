@@ -1,0 +1,141 @@
+"""The ECR's target virtual Zs and the adaptive CR duration, without a rig.
+
+Expected values come from closed forms: a small Z rate on the target during a rotation RX(theta(t)) is, to first
+order, the error generator ``integral Z cos(theta) - Y sin(theta) dt``, and since RX(pi/2) turns the pre-gate Y
+into the post-gate Z, an ECR (theta from 0 to +-pi/2 over two halves of ZX * W = pi/4 and an echo pulse of
+``g`` samples at theta = pi/4) needs ``rz(-z (4 W / pi + g / sqrt(2)))`` before and after it. A pure ZZ rate
+turns the Z part's sign with the control state: no local Z can help, so none is proposed. A brute-force search
+over a fine grid of angles, with the halves composed by ``scipy.linalg.expm``, checks strong tilts.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.linalg as sl
+
+from qubitlab import load_lab
+from qubitlab.calibration.context import Context
+from qubitlab.calibration.experiments import cross_resonance
+from qubitlab.calibration.experiments.cross_resonance import Rates, choose_duration, edge_area, target_phases
+from qubitlab.calibration.gate_map import build_gate_map, cr_shape
+from qubitlab.pulse import ControlChannel, DriveChannel, ShiftPhase
+
+ROOT = Path(__file__).resolve().parents[2]
+PAIR = {"q0-q1.cr_amp": 0.16, "q0-q1.cr_duration": 400e-9, "q0-q1.cr_phase": 0.9, "q0-q1.cancel_amp": 0.004,
+        "q0-q1.cancel_phase": 2.9}
+SINGLE = {f"q{q}.{k}": v for q in (0, 1) for k, v in (("x_amp", 0.25), ("sx_amp", 0.125))}
+FREQUENCIES = {"q0.frequency": 4.997e9, "q1.frequency": 5.093e9}
+
+
+def offline_context(**values: float) -> Context:
+    return Context(load_lab(ROOT / "lab_configs" / "virtual_2q.yaml"), None, dict(values))  # type: ignore[arg-type]
+
+
+def rates(omega0: tuple[float, float, float], omega1: tuple[float, float, float]) -> Rates:
+    return Rates((complex(omega0[0], omega0[1]), complex(omega1[0], omega1[1])), (omega0[2], omega1[2]),
+                 None, None)  # type: ignore[arg-type]
+
+
+W, GAP = 150.0, 40.0                 # effective width of a half, echo pulse (samples)
+ZX = math.pi / 4 / W                 # rad/sample: RZX(pi/4) per half
+
+
+def test_an_exact_zx_needs_no_virtual_z() -> None:
+    assert target_phases(rates((ZX, 0, 0), (-ZX, 0, 0)), W, GAP) == pytest.approx((0.0, 0.0), abs=1e-4)
+
+
+@pytest.mark.parametrize("z", [1e-4, -2e-4])
+def test_a_target_z_rate_is_cancelled_around_the_gate(z: float) -> None:
+    """First order: rz(-z (4 W / pi + g / sqrt 2)) on each side (zW = 0.015 .. 0.03 rad: second order < 1 %)."""
+    expected = -z * (4 * W / math.pi + GAP / math.sqrt(2))
+    before, after = target_phases(rates((ZX, 0, z), (-ZX, 0, z)), W, GAP)
+    assert before == pytest.approx(expected, rel=0.01)
+    assert after == pytest.approx(expected, rel=0.01)
+
+
+def test_a_pure_zz_rate_gets_no_local_correction() -> None:
+    zeta = 8e-4                      # a large ZZ: 0.12 rad per half
+    before, after = target_phases(rates((ZX, 0, zeta), (-ZX, 0, -zeta)), W, GAP)
+    assert (before, after) == pytest.approx((0.0, 0.0), abs=2e-3)
+
+
+def test_strong_tilts_match_a_brute_force_search() -> None:
+    """Seed 11's tomography at 400 ns (ZZ 0.8 mrad/ns, IZ -0.8 mrad/ns, some IY): the search over a 0.005 rad
+    grid, with the ECR composed from matrix exponentials, finds the same angles."""
+    width = 371.0
+    omega = [np.array([2.11e-3, -0.14e-3, 0.04e-3]), np.array([-2.13e-3, 0.0, -1.52e-3])]
+    x, y, z = (np.array(m, dtype=complex) for m in ([[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]))
+
+    def turn(v: np.ndarray) -> np.ndarray:
+        return sl.expm(-0.5j * (v[0] * x + v[1] * y + v[2] * z))
+
+    flip = np.array([-1.0, -1.0, 1.0])
+    echo = turn(np.array([0, 0, 0.5 * (omega[0][2] + omega[1][2]) * GAP]))
+    made = [turn(flip * omega[1 - c] * width) @ echo @ turn(omega[c] * width) for c in (0, 1)]
+    ideal = [turn(np.array([math.pi / 2, 0, 0])), turn(np.array([-math.pi / 2, 0, 0]))]
+    grid = np.arange(-0.2, 1.0, 0.005)
+    phase = np.exp(-0.5j * grid)                 # rz(a) = diag(e^{-ia/2}, e^{ia/2})
+    score = np.zeros((grid.size, grid.size))
+    for m, u in zip(made, ideal):
+        v = u.conj().T
+        # tr(v rz(b) m rz(a)) = sum_ij v_ji rz(b)_ii m_ij rz(a)_jj
+        d = np.stack([phase, np.conj(phase)])    # (level, angle)
+        t = np.einsum("ji,ib,ij,ja->ab", v, d, m, d)
+        score += np.abs(t) ** 2
+    a, b = np.unravel_index(np.argmax(score), score.shape)
+    found = target_phases(rates(tuple(omega[0]), tuple(omega[1])), width, GAP)  # type: ignore[arg-type]
+    assert found == pytest.approx((grid[a], grid[b]), abs=0.006)
+    assert sum(found) > 0.7          # far more than the linear estimate -(z0 + z1) W = 0.55 rad
+
+
+def test_the_duration_is_the_shortest_grid_length_reaching_pi_over_4() -> None:
+    ctx = offline_context()
+    area = edge_area(ctx, 0, 1, 400e-9)
+    for zx_per_amp, amp in ((0.0131, 0.45), (0.0114, 0.6), (0.004, 0.6)):
+        seconds = choose_duration(ctx, 0, 1, zx_per_amp, amp, 1e-6)
+        samples = int(round(seconds / 1e-9))
+        _, _, flat = cr_shape(ctx, 0, 1, seconds)
+        assert samples % 16 == 0
+        assert zx_per_amp * amp * (flat + area) >= math.pi / 4
+        assert zx_per_amp * amp * (flat - 16 + area) < math.pi / 4
+
+
+def test_the_duration_stays_within_its_bounds() -> None:
+    ctx = offline_context()
+    assert choose_duration(ctx, 0, 1, 1.0, 0.6, 1e-6) == pytest.approx(128e-9)    # flat top >= the two 32 ns edges
+    assert choose_duration(ctx, 0, 1, 1e-5, 0.6, 1e-6) == pytest.approx(992e-9)  # 1 us, down to the grid
+
+
+def test_the_amplitude_aimed_at_is_a_weak_drive_on_the_control() -> None:
+    """virtual_2q: 40-sample DRAG (sigma 10 samples, lifted Gaussian), x_amp 0.25, detuning 96 MHz."""
+    ctx = offline_context(**SINGLE, **FREQUENCIES)
+    t = np.arange(40) + 0.5
+    g0 = math.exp(-0.5 * ((41 - 20) / 10) ** 2)
+    area = float(np.sum((np.exp(-0.5 * ((t - 20) / 10) ** 2) - g0) / (1 - g0)))
+    rate = math.pi / (0.25 * area)                               # rad/sample per unit amplitude on q0
+    expected = min(0.6, 0.4 * 2 * math.pi * 96e6 * 1e-9 / rate)
+    assert cross_resonance.amp_limit(ctx, 0, 1, 0.9) == pytest.approx(expected, rel=1e-6)
+    far = offline_context(**SINGLE, **{**FREQUENCIES, "q1.frequency": 5.297e9})
+    assert cross_resonance.amp_limit(far, 0, 1, 0.9) == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize("phase_sign", [1, -1])
+def test_the_ecr_turns_every_target_frame_before_and_after_its_pulses(phase_sign: int) -> None:
+    ctx = offline_context(**SINGLE, **PAIR, **{"q0-q1.target_rz_before": 0.1, "q0-q1.target_rz_after": -0.2})
+    schedule = build_gate_map(ctx, phase_sign=phase_sign).entries[("ecr", (0, 1))].schedule
+    shifts = sorted((t, inst.channel.name, inst.phase) for t, inst in schedule.instructions
+                    if isinstance(inst, ShiftPhase))
+    end = schedule.duration
+    assert end == 840
+    assert shifts == sorted([(0, DriveChannel(1).name, phase_sign * 0.1), (0, ControlChannel(0).name, phase_sign * 0.1),
+                             (end, DriveChannel(1).name, phase_sign * -0.2),
+                             (end, ControlChannel(0).name, phase_sign * -0.2)])
+
+
+def test_an_ecr_without_target_phases_has_no_frame_change() -> None:
+    schedule = build_gate_map(offline_context(**SINGLE, **PAIR)).entries[("ecr", (0, 1))].schedule
+    assert not [inst for _, inst in schedule.instructions if isinstance(inst, ShiftPhase)]
