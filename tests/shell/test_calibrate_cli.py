@@ -9,28 +9,16 @@ file after the commands have exited.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from cli_run import LAB, qubitlab, start_lab
 
 from qubitlab.calibration import bringup
 from qubitlab.calibration.store import CalibrationStore
 from qubitlab.config import load_lab
-
-ROOT = Path(__file__).resolve().parents[2]
-LAB = ROOT / "lab_configs" / "virtual_2q.yaml"
-QUBITLAB = [sys.executable, "-m", "qubitlab.cli"]
-
-
-def qubitlab(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([*QUBITLAB, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
 
 
 def report_path(output: str) -> Path:
@@ -42,13 +30,8 @@ def report_path(output: str) -> Path:
 @pytest.fixture
 def running_lab(tmp_path: Path):  # type: ignore[no-untyped-def]
     written = tmp_path / "lab.yaml"
-    server = subprocess.Popen([*QUBITLAB, "lab", "start", str(LAB), "--write-lab", str(written), "--timeout", "600"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    server = start_lab(written, timeout=600)
     try:
-        deadline = time.monotonic() + 30
-        while not written.exists() and time.monotonic() < deadline and server.poll() is None:
-            time.sleep(0.05)
-        assert written.exists(), server.stderr.read() if server.poll() is not None else "lab did not start in 30 s"
         yield written
     finally:
         server.terminate()                      # our own child, by its PID
@@ -59,12 +42,12 @@ def test_bring_up_drift_and_check_from_the_command_line(running_lab: Path) -> No
     truth = float(yaml.safe_load(LAB.read_text())["device"]["qubits"][0]["frequency"])
     qubit_nodes = sum(node.scope == "qubit" for node in bringup.GRAPH)
 
-    done = qubitlab("calibrate", "all", "--lab", str(running_lab), "--qubits", "0")
+    done = qubitlab("calibrate", "all", "--lab", str(running_lab), "--qubits", "0", timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{qubit_nodes} experiment runs planned" in done.stdout
     assert report_path(done.stdout).exists()
 
-    again = qubitlab("calibrate", "all", "--lab", str(running_lab), "--qubits", "0")
+    again = qubitlab("calibrate", "all", "--lab", str(running_lab), "--qubits", "0", timeout=240)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "0 experiment runs planned: everything is fresh" in again.stdout
 
@@ -74,7 +57,7 @@ def test_bring_up_drift_and_check_from_the_command_line(running_lab: Path) -> No
 
     drifted = qubitlab("lab", "drift", str(running_lab), "--qubit", "0", "--frequency-shift", "2e5")
     assert drifted.returncode == 0, drifted.stderr
-    checked = qubitlab("calibrate", "check", "--lab", str(running_lab), "--qubits", "0")
+    checked = qubitlab("calibrate", "check", "--lab", str(running_lab), "--qubits", "0", timeout=240)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert re.findall(r"drift: (\S+)", checked.stdout) == ["q0.frequency"]
     assert report_path(checked.stdout).exists()

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-LAB = ROOT / "lab_configs" / "virtual_2q.yaml"
-QUBITLAB = [sys.executable, "-m", "qubitlab.cli"]
-
-
-def qubitlab(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([*QUBITLAB, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+from cli_run import LAB, qubitlab, start_lab
 
 
 def test_lab_check_starts_a_virtual_lab_without_addresses_and_reports_every_instrument() -> None:
@@ -31,13 +19,8 @@ def test_lab_check_starts_a_virtual_lab_without_addresses_and_reports_every_inst
 
 def test_lab_start_serves_until_stopped_and_lab_check_connects_to_it(tmp_path: Path) -> None:
     written = tmp_path / "running_lab.yaml"
-    server = subprocess.Popen([*QUBITLAB, "lab", "start", str(LAB), "--write-lab", str(written), "--timeout", "60"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    server = start_lab(written, timeout=60)
     try:
-        deadline = time.monotonic() + 30
-        while not written.exists() and time.monotonic() < deadline and server.poll() is None:
-            time.sleep(0.05)
-        assert written.exists(), server.stderr.read() if server.poll() is not None else "lab did not start in 30 s"
         addresses = {name: spec["address"] for name, spec in yaml.safe_load(written.read_text())["instruments"].items()}
         assert all(a.startswith("TCPIP0::127.0.0.1::") and a.endswith("::SOCKET") for a in addresses.values())
         done = qubitlab("lab", "check", str(written))
