@@ -6,13 +6,12 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cli_run import QUBITLAB
 
-QUBITLAB = [sys.executable, "-m", "qubitlab.cli"]
 Cal = Callable[..., subprocess.CompletedProcess[str]]
 
 

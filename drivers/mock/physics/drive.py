@@ -80,29 +80,29 @@ def line_drives(reaches: Sequence[Sequence[Reach]], frame: float, start: int, st
     A line's held sample turns against the frame at its LO's offset; the turn at the start of each sample goes
     with the sample (``amplitudes``), the turn within it with the substep (``mixing``): so the samples of a
     pulse played again later differ only by a phase common to all lines, which the evolution exploits."""
-    names: list[str] = []
+    index: dict[str, int] = {}  # line name -> row
     rows: list[ComplexArray] = []
     for reach_list in reaches:
         for reach in reach_list:
             line = reach.line
-            if line.name in names or not line.lo.output or not np.any(line.samples[start:stop]):
+            if line.name in index or not line.lo.output or not np.any(line.samples[start:stop]):
                 continue
             offset = line.lo.frequency - frame
             held = np.conj(line.samples[start:stop])
             if offset != 0.0:
                 held = held * np.exp(-2j * math.pi * offset * np.arange(start, stop) / rate)
-            names.append(line.name)
+            index[line.name] = len(rows)
             rows.append(np.asarray(held, dtype=np.complex128))
-    mixing = np.zeros((len(reaches), len(names), sub), dtype=np.complex128)
+    mixing = np.zeros((len(reaches), len(rows), sub), dtype=np.complex128)
     within = (np.arange(sub) + 0.5) / sub / rate  # substep midpoints after the sample's start, s
     for q, reach_list in enumerate(reaches):
         for reach in reach_list:
-            if reach.line.name not in names:
+            if reach.line.name not in index:
                 continue
             offset = reach.line.lo.frequency - frame
             scale = 2 * math.pi * reach.rabi_per_volt * 1e-9 * reach.factor
             turn = np.exp(-2j * math.pi * offset * within) if offset != 0.0 else np.ones(sub)
-            mixing[q, names.index(reach.line.name)] += scale * turn
+            mixing[q, index[reach.line.name]] += scale * turn
     amplitudes = np.stack(rows) if rows else np.zeros((0, stop - start), dtype=np.complex128)
     return mixing, amplitudes
 

@@ -34,8 +34,8 @@ from qubitlab.errors import DriverError
 
 ComplexArray = NDArray[np.complex128]
 NEGLECTED_ANGLE = 0.1
-"""Rad: a neighbour that a drive rotates by less than this through a coupling (first order, at any time of the
-program; population below 2.5e-3) is not evolved. A detuned pulse's transient, about ``(J / Delta)(Omega /
+"""Rad: a transmon that a drive rotates by less than this, through a coupling or a line's crosstalk (first order,
+at any time of the program; population below 2.5e-3), is not evolved. A detuned pulse's transient, about ``(J / Delta)(Omega /
 Delta)`` (the neglected dressing), stays below it: 0.06 rad for a full-scale 0.9 V pulse 96 MHz off; a CR tone
 of 0.2 V at zero flat width already reaches ~0.3 rad."""
 

@@ -55,9 +55,7 @@ def _as_lines(drives: ComplexArray, sub: int) -> tuple[ComplexArray, ComplexArra
     samples = drives.shape[2] // sub
     amplitudes = drives.reshape(points, k, samples, sub).transpose(0, 1, 3, 2).reshape(points, k * sub, samples)
     mixing = np.zeros((k, k * sub, sub), dtype=np.complex128)
-    for q in range(k):
-        for j in range(sub):
-            mixing[q, q * sub + j, j] = 1.0
+    mixing[np.repeat(np.arange(k), sub), np.arange(k * sub), np.tile(np.arange(sub), k)] = 1.0
     return mixing, np.ascontiguousarray(amplitudes)
 
 
