@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run(repeat: int = 1) -> list[Row]:
     from qubitlab.calibration import bringup
-    from qubitlab.calibration.session import open_lab
+    from qubitlab.calibration.session import open_calibration
 
     samples, physics, failed = [], [], 0
     for _ in range(max(1, repeat)):
@@ -28,7 +28,7 @@ def run(repeat: int = 1) -> list[Row]:
             lab_file = Path(tmp) / "virtual_2q.yaml"
             shutil.copy(ROOT / "lab_configs" / "virtual_2q.yaml", lab_file)
             start = time.perf_counter()
-            with open_lab(lab_file) as session:
+            with open_calibration(lab_file) as session:
                 digitizer = session.virtual.instruments["digitizer"]
                 spent = [0.0]
                 steps = bringup.plan(session.ledger, session.lab.qubits, session.lab.couplings)

@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome
 from qubitlab.calibration.fitting import Gate
+from qubitlab.calibration.snapshot import Snapshot
 from qubitlab.errors import CalibrationError
 
 DAY = 86400.0
@@ -62,8 +63,9 @@ class Ledger(Protocol):
     def last_success(self, node: str, target: Target) -> float | None:
         """UTC time (s) of the node's last run on ``target`` whose values were committed."""
 
-    def record(self, outcome: Outcome, started: float) -> None:
-        """Commit ``outcome`` (its updates if it passed; the run and its gates either way)."""
+    def record(self, outcome: Outcome, started: float) -> Snapshot | None:
+        """Commit ``outcome`` (its updates if it passed; the run and its gates either way); return the snapshot
+        the next experiment runs with (None: the current one with the outcome's updates applied)."""
 
 
 @dataclass(frozen=True)
@@ -149,12 +151,9 @@ def calibrate(ctx: Context, ledger: Ledger, steps: Sequence[Step], run: Runner,
             outcome = run(ctx, step.node, step.target)
         except CalibrationError as exc:
             outcome = Outcome(step.node.name, step.target, {}, (Gate("experiment ran", False, str(exc)),),
-                              message=str(exc))
-        ledger.record(outcome, started)
-        if outcome.passed:
-            for key, (value, _) in outcome.updates.items():
-                ctx.values[key] = value
-        else:
+                              message=str(exc), snapshot_id=ctx.snapshot.id)
+        _advance(ctx, outcome, ledger.record(outcome, started))
+        if not outcome.passed:
             failed.add((step.node.name, step.target))
         outcomes.append(outcome)
         if progress:
@@ -184,16 +183,23 @@ def check(ctx: Context, ledger: Ledger, qubits: Sequence[int], run: Runner,
             for key, (value, _) in outcome.updates.items():
                 parameter = key.split(".", 1)[1]
                 tolerance = node.tolerance.get(parameter)
-                old = ctx.values.get(key)
+                old = ctx.snapshot.value(key, None)
                 if tolerance is not None and old is not None and abs(value - old) > tolerance:
                     drifted[key] = (old, value)
             if drifted and outcome.passed:
-                ledger.record(outcome, started)
-                ctx.values.update({k: v for k, (v, _) in outcome.updates.items()})
+                _advance(ctx, outcome, ledger.record(outcome, started))
             results.append(CheckResult(outcome, drifted))
             if progress:
                 progress(Step(node, target, "check"), outcome)
     return results
+
+
+def _advance(ctx: Context, outcome: Outcome, committed: Snapshot | None) -> None:
+    """Give ``ctx`` the snapshot the next experiment runs with."""
+    if committed is not None:
+        ctx.snapshot = committed
+    elif outcome.passed and outcome.updates:
+        ctx.update(dict(outcome.updates))
 
 
 def default_runner(ctx: Context, node: Node, target: Target) -> Outcome:

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.fitting import Fit, Gate
+from qubitlab.calibration.parameters import qkey
 
 FloatArray = NDArray[np.float64]
 ComplexArray = NDArray[np.complex128]
@@ -37,6 +38,8 @@ class Outcome:
     plot: Path | None = None
     dataset: int | None = None
     message: str = ""
+    snapshot_id: str | None = None
+    """The calibration snapshot the experiment ran with."""
 
     @property
     def passed(self) -> bool:
@@ -77,7 +80,7 @@ def excited_population(iq: ComplexArray, ctx: Context, qubit: int) -> FloatArray
 
 
 def has_discriminator(ctx: Context, qubit: int) -> bool:
-    return all(f"q{qubit}.{k}" in ctx.values for k in ("iq0_re", "iq0_im", "iq1_re", "iq1_im"))
+    return ctx.has(*(qkey(qubit, k) for k in ("iq0_re", "iq0_im", "iq1_re", "iq1_im")))
 
 
 def population_or_signal(iq: ComplexArray, ctx: Context, qubit: int, reference: int = 0
@@ -107,7 +110,8 @@ def conclude(ctx: Context, experiment: str, qubits: Sequence[int], *, x: FloatAr
         dataset = ctx.datasets.save(experiment, qubits, x, xlabel, raw or {"y": y})
     plot = _plot(ctx, experiment, qubits, x, y, fit, gates, xlabel, ylabel, draw)
     return Outcome(experiment, tuple(qubits), dict(updates) if passed else {}, tuple(gates),
-                   fit.quality() if fit is not None and fit.converged else {}, plot, dataset, message)
+                   fit.quality() if fit is not None and fit.converged else {}, plot, dataset, message,
+                   ctx.snapshot.id)
 
 
 def _plot(ctx: Context, experiment: str, qubits: Sequence[int], x: FloatArray, y: FloatArray, fit: Fit | None,

@@ -83,6 +83,7 @@ PARAMETERS: dict[str, ParameterSpec] = {spec.name: spec for spec in (
     _p("cr_amp", "", 0.0, 1.0, "cross-resonance drive amplitude on the control's line, fraction of full scale"),
     _p("cr_duration", "s", 1e-8, 1e-5, "cross-resonance pulse duration (each half of the echo)"),
     _p("cr_phase", "rad", -_TAU, _TAU, "cross-resonance drive phase"),
+    _p("cr_sigma", "s", 1e-9, 1e-6, "Gaussian sigma of the CR rise and fall (16 ns when not stored)"),
     _p("cancel_amp", "", 0.0, 1.0, "target cancellation tone amplitude, fraction of full scale"),
     _p("cancel_phase", "rad", -_TAU, _TAU, "target cancellation tone phase"),
     _p("target_rz_before", "rad", -_TAU, _TAU,
@@ -255,3 +256,20 @@ def keys_for(topology: LabConfig | Topology, qubits: Sequence[int] | None = None
     keys = [f"q{q}.{n}" for q in (qubits or topo.qubits) for n, s in PARAMETERS.items() if s.scope is Scope.QUBIT]
     keys += [f"q{a}-q{b}.{n}" for a, b in topo.pairs() for n, s in PARAMETERS.items() if s.scope is Scope.PAIR]
     return keys
+
+
+def qkey(qubit: int, name: str) -> str:
+    """The key of qubit-scope parameter ``name`` of ``qubit`` (``qkey(0, "x_amp") == "q0.x_amp"``); a name the
+    registry does not hold as a qubit parameter is an error here, where the typo is, not at the store."""
+    spec = PARAMETERS.get(name)
+    if spec is None or spec.scope is not Scope.QUBIT:
+        raise CalibrationError(f"unknown qubit parameter {name!r}; known: {_known(Scope.QUBIT)}")
+    return f"q{qubit}.{name}"
+
+
+def pkey(control: int, target: int, name: str) -> str:
+    """The key of pair-scope parameter ``name`` (``pkey(0, 1, "cr_amp") == "q0-q1.cr_amp"``), checked likewise."""
+    spec = PARAMETERS.get(name)
+    if spec is None or spec.scope is not Scope.PAIR:
+        raise CalibrationError(f"unknown pair parameter {name!r}; known: {_known(Scope.PAIR)}")
+    return f"q{control}-q{target}.{name}"

@@ -48,6 +48,8 @@ class RunInfo:
     message: str = ""
     plot_path: str | None = None
     dataset_id: str | None = None
+    snapshot_id: str | None = None
+    """The calibration snapshot the run measured with (None for operator commands, imports, rollbacks)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class RunRecord:
     message: str
     plot_path: str | None
     dataset_id: str | None
+    snapshot_id: str | None = None
 
 
 @dataclass(frozen=True)

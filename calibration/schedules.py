@@ -10,27 +10,28 @@ from collections.abc import Iterable
 from typing import Any
 
 from qubitlab import pulse
-from qubitlab.calibration.context import Context
+from qubitlab.calibration.parameters import qkey
+from qubitlab.calibration.values import ValueReader
 
 RING = 64
 """Rise and fall of the readout tone, samples."""
 
 
-def drag(ctx: Context, qubit: int, amp: Any, beta: Any = None, angle: float = 0.0) -> None:
+def drag(ctx: ValueReader, qubit: int, amp: Any, beta: Any = None, angle: float = 0.0) -> None:
     duration, sigma, calibrated_beta = ctx.pulse_shape(qubit)
     pulse.play(pulse.Drag(duration, amp, sigma, calibrated_beta if beta is None else beta, angle=angle),
                pulse.DriveChannel(qubit))
 
 
-def x(ctx: Context, qubit: int) -> None:
-    drag(ctx, qubit, ctx.value(f"q{qubit}.x_amp"))
+def x(ctx: ValueReader, qubit: int) -> None:
+    drag(ctx, qubit, ctx.value(qkey(qubit, "x_amp")))
 
 
-def sx(ctx: Context, qubit: int) -> None:
-    drag(ctx, qubit, ctx.value(f"q{qubit}.sx_amp"))
+def sx(ctx: ValueReader, qubit: int) -> None:
+    drag(ctx, qubit, ctx.value(qkey(qubit, "sx_amp")))
 
 
-def measure(ctx: Context, qubits: Iterable[int]) -> None:
+def measure(ctx: ValueReader, qubits: Iterable[int]) -> None:
     """Simultaneous readout of ``qubits`` after everything before it (a barrier over their channels)."""
     qubits = list(qubits)
     pulse.barrier(*[c for q in qubits for c in (pulse.DriveChannel(q), pulse.MeasureChannel(q),

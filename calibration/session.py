@@ -1,5 +1,6 @@
-"""Open a lab for calibration: instruments (starting the virtual lab when the file has no addresses), the
-calibration store, the datasets database, and a :class:`Context` loaded with the current snapshot.
+"""Open a lab for calibration: its instruments (through the shared composition root,
+:func:`qubitlab.drivers.open.open_lab`), the calibration store, the datasets database, and a :class:`Context` on
+the store's current snapshot.
 
 Also the store's side of the bring-up (:class:`StoreLedger`): each node run is a store run named
 ``"<experiment> <target>"`` (``rabi q0``, ``cross_resonance q0-q1``), so freshness is read back from the
@@ -20,11 +21,10 @@ from qubitlab.calibration.context import Context
 from qubitlab.calibration.datasets import Datasets
 from qubitlab.calibration.experiment import Outcome
 from qubitlab.calibration.records import RunInfo, RunKind, RunStatus, Update
+from qubitlab.calibration.snapshot import Snapshot
 from qubitlab.calibration.store import CalibrationStore
-from qubitlab.config.loader import load_lab
 from qubitlab.config.models import LabConfig
-from qubitlab.drivers.executor import Executor
-from qubitlab.drivers.station import build_station, close_station
+from qubitlab.drivers.open import OpenLab, open_lab
 
 
 def run_name(experiment: str, target: Target) -> str:
@@ -40,7 +40,7 @@ class StoreLedger:
     def last_success(self, node: str, target: Target) -> float | None:
         return self.store.last_run_time(run_name(node, target), RunStatus.SUCCEEDED)
 
-    def record(self, outcome: Outcome, started: float) -> None:
+    def record(self, outcome: Outcome, started: float) -> Snapshot:
         name = run_name(outcome.experiment, outcome.qubits)
         failed = "; ".join(str(g) for g in outcome.failed_gates)
         run = RunInfo(experiment=name, kind=RunKind.EXPERIMENT,
@@ -49,20 +49,38 @@ class StoreLedger:
                       status=RunStatus.SUCCEEDED if outcome.passed else RunStatus.FAILED,
                       message=outcome.message if outcome.passed else failed,
                       plot_path=str(outcome.plot) if outcome.plot else None,
-                      dataset_id=str(outcome.dataset) if outcome.dataset is not None else None)
+                      dataset_id=str(outcome.dataset) if outcome.dataset is not None else None,
+                      snapshot_id=outcome.snapshot_id)
         updates = [Update(key, value, stderr=error, fit_quality=dict(outcome.quality) or None, reason=name)
                    for key, (value, error) in outcome.updates.items()] if outcome.passed else []
         self.store.commit(updates, run)
+        return self.store.snapshot()
 
 
 @dataclass
 class LabSession:
-    lab: LabConfig
-    connected: LabConfig
+    """An opened lab for calibration: instruments (:class:`~qubitlab.drivers.open.OpenLab`), the store and the
+    experiments' context, whose snapshot is the store's current one."""
+
+    opened: OpenLab
     store: CalibrationStore
     ctx: Context
-    virtual: Any
-    station: Any
+
+    @property
+    def lab(self) -> LabConfig:
+        return self.opened.lab
+
+    @property
+    def connected(self) -> LabConfig:
+        return self.opened.connected
+
+    @property
+    def virtual(self) -> Any:
+        return self.opened.virtual
+
+    @property
+    def station(self) -> Any:
+        return self.opened.station
 
     @property
     def ledger(self) -> StoreLedger:
@@ -70,28 +88,17 @@ class LabSession:
 
 
 @contextmanager
-def open_lab(lab_file: str | Path | LabConfig, *, out_dir: Path | None = None, shots: int = 1000,
-             virtual: Any = None) -> Iterator[LabSession]:
-    """Everything calibration needs for ``lab_file``; closes instruments (and a virtual lab it started)."""
-    from qubitlab.drivers.mock.lab import VirtualLab
+def open_calibration(lab_file: str | Path | LabConfig, *, out_dir: Path | None = None, shots: int = 1000,
+                     virtual: Any = None) -> Iterator[LabSession]:
+    """Everything calibration needs for ``lab_file`` (:func:`qubitlab.drivers.open.open_lab`, then the store,
+    the datasets database and a :class:`Context` on the store's current snapshot); closes all of it."""
+    with open_lab(lab_file, virtual=virtual) as opened:
+        lab = opened.lab
+        with CalibrationStore.for_lab(lab) as store:
+            folder = lab.store_path()
+            stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            ctx = Context(opened.connected, opened.executor, store.snapshot(),
+                          out_dir or folder / "reports" / stamp,
+                          Datasets(folder / "datasets.db", lab.name, opened.station), shots)
+            yield LabSession(opened, store, ctx)
 
-    lab = lab_file if isinstance(lab_file, LabConfig) else load_lab(lab_file)
-    started = None
-    if virtual is None and lab.kind == "virtual" and any(s.address is None for s in lab.instruments.values()):
-        virtual = started = VirtualLab(lab).start_in_thread()
-    connected = virtual.lab_config() if virtual is not None else lab
-    store = CalibrationStore.for_lab(lab)
-    station = build_station(connected)
-    try:
-        folder = lab.store_path()
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        executor = Executor(station, connected, runs_dir=folder / "runs")
-        values = {key: entry.value for key, entry in store.snapshot().items()}
-        ctx = Context(connected, executor, values, out_dir or folder / "reports" / stamp,
-                      Datasets(folder / "datasets.db", lab.name, station), shots)
-        yield LabSession(lab, connected, store, ctx, virtual, station)
-    finally:
-        close_station(station)
-        store.close()
-        if started is not None:
-            started.close()

@@ -86,6 +86,35 @@ class Snapshot(Mapping[str, Entry]):
         self._id = content_id(self._entries)
         self.taken_at = taken_at
 
+    @classmethod
+    def of(cls, values: Mapping[str, float], taken_at: datetime | None = None) -> Snapshot:
+        """A snapshot of plain ``key -> value`` (SI units, no errors), outside any store: for tests, scripts
+        and labs whose values come from elsewhere. Keys are checked against the parameter registry."""
+        return cls.empty(taken_at).with_values(values)
+
+    @classmethod
+    def empty(cls, taken_at: datetime | None = None) -> Snapshot:
+        return cls({}, taken_at or datetime.now(UTC))
+
+    def with_values(self, values: Mapping[str, float | tuple[float, float | None]]) -> Snapshot:
+        """A new snapshot with ``values`` (key -> value, or key -> (value, stderr)) replacing or adding entries;
+        this one is unchanged. What an experiment sees after a commit when no store is involved."""
+        from qubitlab.calibration.parameters import check_value, parse_key
+
+        now = datetime.now(UTC)
+        entries = dict(self._entries)
+        for key, given in values.items():
+            value, stderr = given if isinstance(given, tuple) else (given, None)
+            parsed = parse_key(key)
+            number = check_value(parsed, value)
+            entries[parsed.text] = Entry(parsed.text, number, parsed.spec.unit, stderr, now.timestamp(),
+                                         RunId(""), experiment="local")
+        return Snapshot(entries, now)
+
+    def to_values(self) -> dict[str, float]:
+        """Key -> value (SI), without units, errors and provenance."""
+        return {key: entry.value for key, entry in self._entries.items()}
+
     # -- mapping ------------------------------------------------------------------------------------------------
     def __getitem__(self, key: str) -> Entry:
         return self._entries[key]
@@ -148,30 +177,8 @@ class Snapshot(Mapping[str, Entry]):
         return changes
 
     def frames(self, lab: LabConfig) -> dict[str, float]:
-        """Channel -> frame frequency in Hz for the pulse compiler.
+        """Channel -> frame frequency in Hz for the pulse compiler, for every wired channel of ``lab``: the rule
+        of :func:`qubitlab.calibration.frames.frames` (no guesses). Raises naming every missing key."""
+        from qubitlab.calibration.frames import frames
 
-        ``d{q}``: ``q{q}.frequency``; ``m{q}``: ``q{q}.readout_frequency`` (else ``q{q}.resonator_frequency``);
-        ``u{k}``: the frequency of the control channel's target qubit. Raises naming every missing key.
-        """
-        frames: dict[str, float] = {}
-        missing: list[str] = []
-
-        def lookup(channel: str, *keys: str) -> None:
-            for key in keys:
-                if key in self._entries:
-                    frames[channel] = self._entries[key].value
-                    return
-            missing.append(" or ".join(keys) + f" (for {channel})")
-
-        for name, channel in sorted(lab.wiring.channels.items()):
-            kind, index = name[0], name[1:]
-            if kind == "d":
-                lookup(name, f"q{index}.frequency")
-            elif kind == "m":
-                lookup(name, f"q{index}.readout_frequency", f"q{index}.resonator_frequency")
-            elif kind == "u" and channel.target is not None:
-                lookup(name, f"q{channel.target}.frequency")
-        if missing:
-            raise CalibrationError(f"snapshot {self.id} lacks the frame frequencies of lab {lab.name}: "
-                                   f"{'; '.join(missing)}. Calibrate them or set them with 'qubitlab cal set'")
-        return frames
+        return frames(lab, self)

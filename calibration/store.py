@@ -35,7 +35,8 @@ from qubitlab.errors import CalibrationError, ConfigError
 if TYPE_CHECKING:
     from qubitlab.config.models import LabConfig
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: runs record the snapshot id they measured with (a version-1 store gains the column when opened)."""
 BUSY_TIMEOUT_MS = 30_000
 STORE_FILE = "calibration.sqlite"
 
@@ -44,7 +45,7 @@ CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, experiment TEXT NOT NULL,
     started REAL NOT NULL, started_iso TEXT NOT NULL, finished REAL NOT NULL, finished_iso TEXT NOT NULL,
-    status TEXT NOT NULL, message TEXT NOT NULL, plot_path TEXT, dataset_id TEXT);
+    status TEXT NOT NULL, message TEXT NOT NULL, plot_path TEXT, dataset_id TEXT, snapshot_id TEXT);
 CREATE TABLE IF NOT EXISTS entries (
     entry_id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, qubits TEXT NOT NULL, name TEXT NOT NULL,
     value REAL, unit TEXT NOT NULL, stderr REAL, timestamp REAL NOT NULL, timestamp_iso TEXT NOT NULL,
@@ -139,9 +140,15 @@ class CalibrationStore:
             for statement in _SCHEMA.split(";"):      # not executescript: it would commit on its own
                 if statement.strip():
                     conn.execute(statement)
-            if self._version() is None:
+            version = self._version()
+            if version is None:
                 conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
                 self._record_snapshot(conn, self._now(conn))    # the empty store is a state too
+            elif version < 2:
+                columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+                if "snapshot_id" not in columns:
+                    conn.execute("ALTER TABLE runs ADD COLUMN snapshot_id TEXT")
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -246,9 +253,11 @@ class CalibrationStore:
         started = run.started.timestamp() if run.started else now
         finished = run.finished.timestamp() if run.finished else now
         try:
-            conn.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            conn.execute("INSERT INTO runs (run_id, kind, experiment, started, started_iso, finished, finished_iso, "
+                         "status, message, plot_path, dataset_id, snapshot_id) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          (run_id, run.kind.value, run.experiment, started, _iso(started), finished, _iso(finished),
-                          run.status.value, run.message, run.plot_path, run.dataset_id))
+                          run.status.value, run.message, run.plot_path, run.dataset_id, run.snapshot_id))
         except sqlite3.IntegrityError:
             raise CalibrationError(f"run id {run_id!r} is already in {self.path}; give a new one") from None
         for row in rows:
@@ -356,7 +365,7 @@ class CalibrationStore:
         with self._lock:
             rows = (conn or self._conn).execute(
                 "SELECT e.*, r.kind, r.experiment AS run_experiment, r.started, r.finished, r.status, r.message, "
-                f"r.plot_path, r.dataset_id AS run_dataset_id FROM entries e JOIN runs r USING (run_id) "
+                f"r.plot_path, r.dataset_id AS run_dataset_id, r.snapshot_id FROM entries e JOIN runs r USING (run_id) "
                 f"WHERE {where} ORDER BY e.entry_id {order}", params).fetchall()
         return [Record(row["entry_id"], row["key"], row["value"], row["unit"], row["stderr"], row["timestamp"],
                        _run_record(row, "run_"), row["dataset_id"], json.loads(row["fit_quality"]), row["reason"],
@@ -366,7 +375,8 @@ class CalibrationStore:
 def _run_record(row: Mapping[str, Any] | sqlite3.Row, prefix: str) -> RunRecord:
     return RunRecord(RunId(row["run_id"]), RunKind(row["kind"]), row[f"{prefix}experiment"],
                      datetime.fromtimestamp(row["started"], UTC), datetime.fromtimestamp(row["finished"], UTC),
-                     RunStatus(row["status"]), row["message"], row["plot_path"], row[f"{prefix}dataset_id"])
+                     RunStatus(row["status"]), row["message"], row["plot_path"], row[f"{prefix}dataset_id"],
+                     row["snapshot_id"])
 
 
 

@@ -1,7 +1,7 @@
 """What the two-qubit experiments share: circuits lowered through the calibrated gate map, and readout correction.
 
 Preparations and basis changes are written as circuits (``h``, ``sdg``...) and lowered with
-:func:`qubitlab.calibration.gate_map.build_gate_map`, so their sign conventions are the circuit layer's, the
+:func:`qubitlab.calibration.gates.build_gate_map`, so their sign conventions are the circuit layer's, the
 same ones users get. Readout errors are corrected with per-qubit assignment matrices measured in the same
 program (all-|0> and all-|1> preparations appended to the sweep).
 """

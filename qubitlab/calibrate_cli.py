@@ -46,10 +46,10 @@ def calibrate_all(lab_file: Path, force: bool, qubits: str | None, shots: int) -
     """Take the device from the lab file's guesses to a calibrated gate set."""
     from qubitlab.calibration import bringup
     from qubitlab.calibration.report import write_report
-    from qubitlab.calibration.session import open_lab
+    from qubitlab.calibration.session import open_calibration
 
     console = Console()
-    with open_lab(lab_file, shots=shots) as session:
+    with open_calibration(lab_file, shots=shots) as session:
         chosen = _qubits(qubits, session.lab.qubits)
         staleness = session.lab.bringup.staleness if session.lab.bringup else {}
         before = dict(session.ctx.values)
@@ -69,10 +69,10 @@ def calibrate_check(lab_file: Path, qubits: str | None, shots: int) -> None:
     """Quick checks (Ramsey, fine amplitude, readout); recalibrate only what drifted."""
     from qubitlab.calibration import bringup
     from qubitlab.calibration.report import write_report
-    from qubitlab.calibration.session import open_lab
+    from qubitlab.calibration.session import open_calibration
 
     console = Console()
-    with open_lab(lab_file, shots=shots) as session:
+    with open_calibration(lab_file, shots=shots) as session:
         chosen = _qubits(qubits, session.lab.qubits)
         before = dict(session.ctx.values)
         results = _run_with_progress(console, len(bringup.CHECKS) * len(chosen), lambda progress: bringup.check(

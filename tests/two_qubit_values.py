@@ -27,12 +27,12 @@ def quick_context(rig: object, out_dir: Path, shots: int = 1000) -> Context:
     qubits = sorted(lab.topology.qubits)
     for q in qubits:
         params = device["qubits"][q]
-        ctx.values[f"q{q}.frequency"] = float(params["frequency"])
-        ctx.values[f"q{q}.readout_frequency"] = float(params["resonator_frequency"])
+        ctx.update({f"q{q}.frequency": float(params["frequency"]),
+                    f"q{q}.readout_frequency": float(params["resonator_frequency"])})
     for q in qubits:
         outcome = rabi.run(ctx, q)
         assert outcome.passed, outcome.summary()
-        ctx.values.update({k: v for k, (v, _) in outcome.updates.items()})
+        ctx.update(dict(outcome.updates))
     set_discriminators(ctx, qubits)
     return ctx
 
@@ -44,7 +44,7 @@ def set_discriminators(ctx: Context, qubits: list[int]) -> None:
     for q in qubits:
         iq = result[q]
         z0, z1 = complex(np.mean(iq[0])), complex(np.mean(iq[1]))
-        ctx.values.update({f"q{q}.iq0_re": z0.real, f"q{q}.iq0_im": z0.imag,
+        ctx.update({f"q{q}.iq0_re": z0.real, f"q{q}.iq0_im": z0.imag,
                            f"q{q}.iq1_re": z1.real, f"q{q}.iq1_im": z1.imag})
 
 
@@ -72,5 +72,5 @@ def set_drag(ctx: Context, qubit: int, betas: np.ndarray | None = None, repeats:
     slope, intercept = np.polyfit(betas, p1[:-2] - middle, 1)
     beta0 = float(-intercept / slope)
     assert betas.min() <= beta0 <= betas.max(), (betas, p1)
-    ctx.values[f"q{qubit}.drag_beta"] = beta0 * ctx.lab.dt
+    ctx.update({f"q{qubit}.drag_beta": beta0 * ctx.lab.dt})
     return beta0

@@ -17,7 +17,8 @@ import numpy as np
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome, conclude
 from qubitlab.calibration.fitting import Gate
-from qubitlab.calibration.gate_map import build_gate_map, pair_key
+from qubitlab.calibration.parameters import pkey
+from qubitlab.calibration.gates import build_gate_map
 from qubitlab.calibration.two_qubit import (
     BASIS_CHANGE,
     assignment_matrix,
@@ -95,6 +96,6 @@ def run(ctx: Context, control: int, target: int, min_fidelity: float = 0.5) -> O
         axis.set_xticks(x, BASES)  # type: ignore[attr-defined]
 
     return conclude(ctx, NAME, qubits, x=x, y=np.asarray(corrected, dtype=np.float64), fit=None, gates=gates,
-                    updates={pair_key(control, target, "bell_fidelity"): (stored, error)}, xlabel="basis",
+                    updates={pkey(control, target, "bell_fidelity"): (stored, error)}, xlabel="basis",
                     ylabel="parity (readout corrected)", raw={"corrected": corrected, "raw": raw},
                     message=message, draw=draw)

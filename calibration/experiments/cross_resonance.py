@@ -45,7 +45,8 @@ from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome, conclude, excited_population
 from qubitlab.calibration.fitting import Fit, FloatArray, Gate, fit
-from qubitlab.calibration.gate_map import RISEFALL, SAMPLE_MULTIPLE, build_gate_map, cr_half, cr_shape, pair_key
+from qubitlab.calibration.parameters import pkey
+from qubitlab.calibration.gates import RISEFALL, SAMPLE_MULTIPLE, build_gate_map, cr_half, cr_shape
 from qubitlab.calibration.two_qubit import assignment_matrix, assignment_programs, basis_change, corrected_p1
 from qubitlab.pulse.block import ScheduleBlock
 
@@ -326,7 +327,7 @@ def run(ctx: Context, control: int, target: int, duration: float | None = None, 
             break
 
     def key(name: str) -> str:
-        return pair_key(control, target, name)
+        return pkey(control, target, name)
 
     rel = rates.fits[0].error("wx") / max(abs(rates.zx), 1e-30)
     before, after = target_phases(rates, flat + area, ctx.pulse_shape(control)[0])

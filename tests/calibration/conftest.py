@@ -14,6 +14,7 @@ from virtual_rig import Rig, started_rig
 from qubitlab.calibration import CalibrationStore
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.datasets import Datasets
+from qubitlab.calibration.snapshot import Snapshot
 from qubitlab.config import LabConfig, load_lab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +51,6 @@ def make_ctx(rig: Rig, tmp_path_factory: pytest.TempPathFactory) -> Callable[...
     datasets = Datasets(out / "data.db", "virtual_2q", rig.executor.station)
 
     def make(values: dict[str, float] | None = None, shots: int = 500) -> Context:
-        return Context(rig.lab, rig.executor, dict(values or {}), out_dir=out, datasets=datasets, shots=shots)
+        return Context(rig.lab, rig.executor, Snapshot.of(values or {}), out_dir=out, datasets=datasets, shots=shots)
 
     return make

@@ -18,7 +18,7 @@ import scipy.linalg
 from coherence import coherence_limit
 
 from qubitlab.calibration import bringup
-from qubitlab.calibration.session import open_lab
+from qubitlab.calibration.session import open_calibration
 from qubitlab.config import load_lab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +69,7 @@ def calibrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[
     folder = tmp_path_factory.mktemp("bringup")
     lab_file = folder / "virtual_2q.yaml"
     shutil.copy(ROOT / "lab_configs" / "virtual_2q.yaml", lab_file)
-    with open_lab(lab_file) as session:
+    with open_calibration(lab_file) as session:
         steps = bringup.plan(session.ledger, session.lab.qubits, session.lab.couplings)
         outcomes = bringup.calibrate(session.ctx, session.ledger, steps, bringup.default_runner)
         values = {key: entry.value for key, entry in session.store.snapshot().items()}

@@ -16,14 +16,14 @@ import yaml
 from coherence import coherence_limit
 
 from qubitlab.calibration import bringup
-from qubitlab.calibration.session import open_lab
+from qubitlab.calibration.session import open_calibration
 from qubitlab.config import load_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def bring_up(lab_file: Path) -> tuple[dict[str, float], list[str]]:
-    with open_lab(lab_file) as session:
+    with open_calibration(lab_file) as session:
         steps = bringup.plan(session.ledger, session.lab.qubits, session.lab.couplings)
         outcomes = bringup.calibrate(session.ctx, session.ledger, steps, bringup.default_runner)
         values = {key: entry.value for key, entry in session.store.snapshot().items()}

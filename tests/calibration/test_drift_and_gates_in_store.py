@@ -12,7 +12,7 @@ import pytest
 
 from qubitlab.calibration import bringup
 from qubitlab.calibration.experiments import resonator_spectroscopy
-from qubitlab.calibration.session import LabSession, open_lab
+from qubitlab.calibration.session import LabSession, open_calibration
 
 ROOT = Path(__file__).resolve().parents[2]
 F_Q0 = 4.997e9                      # lab_configs/virtual_2q.yaml device.qubits.0.frequency
@@ -23,7 +23,7 @@ UP_TO_CHECKS = ("resonator_spectroscopy", "qubit_spectroscopy", "rabi", "ramsey"
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
     folder = tmp_path_factory.mktemp("drift")
     shutil.copy(ROOT / "lab_configs" / "virtual_2q.yaml", folder / "virtual_2q.yaml")
-    with open_lab(folder / "virtual_2q.yaml", shots=500) as opened:
+    with open_calibration(folder / "virtual_2q.yaml", shots=500) as opened:
         steps = [s for s in bringup.plan(opened.ledger, [0], []) if s.node.name in UP_TO_CHECKS]
         outcomes = bringup.calibrate(opened.ctx, opened.ledger, steps, bringup.default_runner)
         assert all(o.passed for o in outcomes), [o.summary() for o in outcomes if not o.passed]

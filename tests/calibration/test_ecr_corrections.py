@@ -19,9 +19,10 @@ import scipy.linalg as sl
 
 from qubitlab import load_lab
 from qubitlab.calibration.context import Context
+from qubitlab.calibration.snapshot import Snapshot
 from qubitlab.calibration.experiments import cross_resonance
 from qubitlab.calibration.experiments.cross_resonance import Rates, choose_duration, edge_area, target_phases
-from qubitlab.calibration.gate_map import build_gate_map, cr_shape
+from qubitlab.calibration.gates import build_gate_map, cr_shape
 from qubitlab.pulse import ControlChannel, DriveChannel, ShiftPhase
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,7 @@ FREQUENCIES = {"q0.frequency": 4.997e9, "q1.frequency": 5.093e9}
 
 
 def offline_context(**values: float) -> Context:
-    return Context(load_lab(ROOT / "lab_configs" / "virtual_2q.yaml"), None, dict(values))  # type: ignore[arg-type]
+    return Context(load_lab(ROOT / "lab_configs" / "virtual_2q.yaml"), None, Snapshot.of(values))  # type: ignore[arg-type]
 
 
 def rates(omega0: tuple[float, float, float], omega1: tuple[float, float, float]) -> Rates:

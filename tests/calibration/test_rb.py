@@ -17,7 +17,7 @@ from virtual_rig import started_rig
 
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiments import rb
-from qubitlab.calibration.gate_map import build_gate_map
+from qubitlab.calibration.gates import build_gate_map
 from qubitlab.circuits import Circuit, Target, clifford_group, translate
 
 

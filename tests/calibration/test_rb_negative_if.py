@@ -26,7 +26,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
         context = quick_context(rig, tmp_path_factory.mktemp("rb_q1"))
         outcome = drag.run(context, 1)
         assert outcome.passed, outcome.summary()
-        context.values.update({k: v for k, (v, _) in outcome.updates.items()})
+        context.update(dict(outcome.updates))
         yield context
 
 

@@ -33,7 +33,7 @@ def test_the_store_lives_next_to_the_lab_file_in_wal_mode(lab: LabConfig, lab_fi
     assert store.path == lab_file.parent / ".qubitlab" / "calibration.sqlite"
     with sqlite3.connect(store.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchall() == [(2,)]
 
 
 def test_a_lab_without_a_file_has_no_store_location(lab: LabConfig) -> None:
@@ -219,7 +219,7 @@ def test_a_store_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
     CalibrationStore(path).close()
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE schema_version SET version = 7")
-    with pytest.raises(CalibrationError, match="schema version 7; this qubitlab reads up to version 1: upgrade"):
+    with pytest.raises(CalibrationError, match="schema version 7; this qubitlab reads up to version 2: upgrade"):
         CalibrationStore(path)
 
 
@@ -229,3 +229,29 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CalibrationError, match="cannot open calibration store .*not a database"):
         CalibrationStore(path)
     assert path.read_text() == "these are my notes\n" * 100
+
+
+V1_RUNS = """CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, experiment TEXT NOT NULL,
+    started REAL NOT NULL, started_iso TEXT NOT NULL, finished REAL NOT NULL, finished_iso TEXT NOT NULL,
+    status TEXT NOT NULL, message TEXT NOT NULL, plot_path TEXT, dataset_id TEXT)"""
+
+
+def test_a_version_1_store_gains_the_runs_snapshot_id_and_keeps_its_runs(tmp_path: Path, lab: LabConfig) -> None:
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:         # a store as version 1 wrote it: runs without snapshot_id
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (1)")
+        conn.execute(V1_RUNS)
+        conn.execute("INSERT INTO runs VALUES ('r1', 'operator', 'set', 1.0, 'a', 2.0, 'b', 'succeeded', '', NULL, "
+                     "NULL)")
+    conn.close()
+    with CalibrationStore(path, topology=lab) as store:
+        assert store.run("r1").snapshot_id is None
+        measured_with = store.snapshot().id
+        run_id = store.commit([Update("q0.x_amp", 0.3)], RunInfo("rabi q0", snapshot_id=measured_with))
+        assert store.run(run_id).snapshot_id == measured_with
+        assert store.history("q0.x_amp")[0].run.snapshot_id == measured_with
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone() == (2,)
+    conn.close()

@@ -20,8 +20,9 @@ from virtual_rig import started_rig
 
 from qubitlab import load_lab
 from qubitlab.calibration.context import Context
+from qubitlab.calibration.snapshot import Snapshot
 from qubitlab.calibration.experiments import bell, cross_resonance
-from qubitlab.calibration.gate_map import build_gate_map
+from qubitlab.calibration.gates import build_gate_map
 from qubitlab.calibration.two_qubit import (
     assignment_matrix,
     assignment_programs,
@@ -43,7 +44,7 @@ SINGLE = {f"q{q}.{k}": v for q in (0, 1) for k, v in (("x_amp", 0.25), ("sx_amp"
 
 
 def offline_context(**values: float) -> Context:
-    return Context(load_lab(ROOT / "lab_configs" / "virtual_2q.yaml"), None, dict(values))  # type: ignore[arg-type]
+    return Context(load_lab(ROOT / "lab_configs" / "virtual_2q.yaml"), None, Snapshot.of(values))  # type: ignore[arg-type]
 
 
 def test_echoed_cr_order_is_qiskits_ecr() -> None:
@@ -104,7 +105,7 @@ def calibrated(ctx: Context) -> Context:
     outcome = cross_resonance.run(ctx, 0, 1)
     print(outcome.summary())
     assert outcome.passed, outcome.summary()
-    ctx.values.update({k: v for k, (v, _) in outcome.updates.items()})
+    ctx.update(dict(outcome.updates))
     return ctx
 
 

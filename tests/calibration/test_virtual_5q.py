@@ -33,15 +33,15 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
         context = Context(rig.lab, rig.executor, out_dir=tmp_path_factory.mktemp("virtual_5q"), shots=1000)
         device = rig.lab.device or {}
         for q in sorted(rig.lab.topology.qubits):
-            context.values[f"q{q}.frequency"] = float(device["qubits"][q]["frequency"])
-            context.values[f"q{q}.readout_frequency"] = float(device["qubits"][q]["resonator_frequency"])
-            # gate-map placeholders for the qubits the tests do not calibrate (the gate map wants every qubit)
-            context.values.update({f"q{q}.x_amp": 0.244, f"q{q}.sx_amp": 0.122, f"q{q}.drag_beta": -0.274e-9})
+            context.update({f"q{q}.frequency": float(device["qubits"][q]["frequency"]),
+                            f"q{q}.readout_frequency": float(device["qubits"][q]["resonator_frequency"]),
+                            # gate-map placeholders for the qubits the tests do not calibrate (the gate map
+                            # wants every qubit)
+                            f"q{q}.x_amp": 0.244, f"q{q}.sx_amp": 0.122, f"q{q}.drag_beta": -0.274e-9})
         for q in (0, 1, 3, 4):
             outcome = rabi.run(context, q)
             assert outcome.passed, outcome.summary()
-            context.values.update({k: v for k, (v, _) in outcome.updates.items()})
-            context.values[f"q{q}.drag_beta"] = DRAG_BETA.get(q, -0.274e-9)
+            context.update({**outcome.updates, f"q{q}.drag_beta": DRAG_BETA.get(q, -0.274e-9)})
         set_discriminators(context, [0, 1, 3, 4])
         yield context
 

@@ -1,8 +1,10 @@
 """The gate map built from calibrated values: what ``lower`` plays for x, sx, measure and ecr on this device.
 
 Circuits reach the hardware through :mod:`qubitlab.circuits` (translate to rz/sx/x/ecr, lower through a
-:class:`~qubitlab.circuits.GateMap`); this module is the one place that turns the calibration store's values
-into those templates, so the experiments that check gates (Bell, RB) run exactly what users will run.
+:class:`~qubitlab.circuits.GateMap`); this module is the one place that turns a calibration snapshot into
+those templates. :func:`gate_map_from_snapshot` is a pure function of the lab file and a snapshot (no
+instruments, no bring-up section needed when the snapshot holds the gate settings); the experiments that check
+gates (Bell, RB) call the same code through their context, so they test exactly what users and the runtime run.
 
 The echoed cross-resonance follows Qiskit's ``ECRGate`` ``(IX - XY) / sqrt(2)``: in time order a CR(+) tone
 (GaussianSquare on the control channel ``u_k`` at the target's frequency, at angle ``cr_phase``) making
@@ -29,9 +31,12 @@ from typing import Any
 
 from qubitlab import pulse
 from qubitlab.calibration import schedules
-from qubitlab.calibration.context import Context
+from qubitlab.calibration.parameters import pkey, qkey
+from qubitlab.calibration.snapshot import Snapshot
+from qubitlab.calibration.values import CalibratedValues, ValueReader
 from qubitlab.circuits import GateMap
 from qubitlab.circuits.gate_map import frame_channels_from_lab
+from qubitlab.config.models import LabConfig
 from qubitlab.errors import CalibrationError
 from qubitlab.pulse.channels import PulseChannel
 
@@ -40,32 +45,38 @@ PAIR_KEYS = ("cr_amp", "cr_duration", "cr_phase", "cancel_amp", "cancel_phase")
 TARGET_RZ_KEYS = ("target_rz_before", "target_rz_after")
 """Optional ``q{c}-q{t}.<key>``: rz angles (rad) on the target around the ecr's pulses, 0 when not stored."""
 CR_SIGMA = 16e-9
-"""Default Gaussian sigma of the CR rise and fall, s (``q{c}-q{t}.cr_sigma`` overrides); each edge is 2 sigma."""
+"""Default Gaussian sigma of the CR rise and fall, s (a stored ``q{c}-q{t}.cr_sigma`` wins); each edge is 2 sigma."""
 RISEFALL = 2.0
 SAMPLE_MULTIPLE = 8
 """CR halves are whole multiples of 16 samples (the ECR then stays on the even grid the acquisitions need)."""
 
 
-def pair_key(control: int, target: int, name: str) -> str:
-    return f"q{control}-q{target}.{name}"
-
-
-def control_channel(ctx: Context, control: int, target: int) -> int:
+def control_channel(lab: LabConfig, control: int, target: int) -> int:
     """Index k of the ``u<k>`` channel driving ``control``'s line at ``target``'s frequency."""
-    for name, channel in ctx.lab.wiring.channels.items():
-        if name.startswith("u") and name[1:].isdigit() and (channel.control, channel.target) == (control, target):
-            return int(name[1:])
-    have = [f"{n} ({ch.control}->{ch.target})" for n, ch in ctx.lab.wiring.channels.items() if n.startswith("u")]
-    raise CalibrationError(f"lab {ctx.lab.name!r} has no control channel with control {control} and target "
+    found = lab.control_channel((control, target))
+    if found:
+        return found[0]
+    have = [f"u{k} ({c}->{t})" for k, (c, t) in sorted(control_pairs(lab).items())]
+    raise CalibrationError(f"lab {lab.name!r} has no control channel with control {control} and target "
                            f"{target} (control channels: {', '.join(have) or 'none'}); add a u<k> channel to the "
                            "wiring")
 
 
-def cr_shape(ctx: Context, control: int, target: int, duration: float | None = None) -> tuple[int, float, int]:
+def control_pairs(lab: LabConfig) -> dict[int, tuple[int, int]]:
+    """``k -> (control, target)`` of every wired control channel ``u<k>``."""
+    return {k: pair for pair in _wired_pairs(lab) for k in lab.control_channel(pair)}
+
+
+def _wired_pairs(lab: LabConfig) -> list[tuple[int, int]]:
+    return sorted({(ch.control, ch.target) for ch in lab.wiring.channels.values()
+                   if ch.control is not None and ch.target is not None})
+
+
+def cr_shape(ctx: ValueReader, control: int, target: int, duration: float | None = None) -> tuple[int, float, int]:
     """Duration and sigma (samples) of one CR half and its flat width (samples)."""
-    seconds = duration if duration is not None else ctx.value(pair_key(control, target, "cr_duration"))
+    seconds = duration if duration is not None else ctx.value(pkey(control, target, "cr_duration"))
     samples = ctx.samples(seconds, 2 * SAMPLE_MULTIPLE)
-    sigma = ctx.value(pair_key(control, target, "cr_sigma"), CR_SIGMA) / ctx.lab.dt
+    sigma = ctx.value(pkey(control, target, "cr_sigma"), CR_SIGMA) / ctx.lab.dt
     width = samples - 2 * int(round(RISEFALL * sigma))
     if width < 0:
         raise CalibrationError(f"CR duration {samples} samples is shorter than its rise and fall "
@@ -73,7 +84,7 @@ def cr_shape(ctx: Context, control: int, target: int, duration: float | None = N
     return samples, sigma, width
 
 
-def cr_half(ctx: Context, control: int, target: int, amp: Any, phase: Any, cancel_amp: Any, cancel_phase: Any,
+def cr_half(ctx: ValueReader, control: int, target: int, amp: Any, phase: Any, cancel_amp: Any, cancel_phase: Any,
             duration: float | None = None, width: int | None = None) -> None:
     """One CR tone on ``u_k`` and its cancellation tone on ``d_target``, starting together (inside ``build``).
 
@@ -81,14 +92,14 @@ def cr_half(ctx: Context, control: int, target: int, amp: Any, phase: Any, cance
     samples, sigma, flat = cr_shape(ctx, control, target, duration)
     if width is not None:
         samples, flat = samples - flat + width, width
-    k = control_channel(ctx, control, target)
+    k = control_channel(ctx.lab, control, target)
     with pulse.align_left():
         pulse.play(pulse.GaussianSquare(samples, amp, sigma, flat, angle=phase), pulse.ControlChannel(k))
         pulse.play(pulse.GaussianSquare(samples, cancel_amp, sigma, flat, angle=cancel_phase),
                    pulse.DriveChannel(target))
 
 
-def ecr(ctx: Context, control: int, target: int, *, frames: Sequence[PulseChannel] | None = None,
+def ecr(ctx: ValueReader, control: int, target: int, *, frames: Sequence[PulseChannel] | None = None,
         phase_sign: int = 1, **override: Any) -> None:
     """The echoed CR inside an active ``build``: rz(target_rz_before) on the target, CR(+), x on the control,
     CR(-), rz(target_rz_after) on the target. ``override`` replaces any of :data:`PAIR_KEYS` and
@@ -96,9 +107,9 @@ def ecr(ctx: Context, control: int, target: int, *, frames: Sequence[PulseChanne
 
     The rz are ``ShiftPhase(phase_sign * angle)`` on ``frames``, the target's frame channels (by default its
     ``d`` channel and every ``u`` channel that targets it), as lowering makes a circuit's rz."""
-    v = {name: override[name] if name in override else ctx.value(pair_key(control, target, name))
+    v = {name: override[name] if name in override else ctx.value(pkey(control, target, name))
          for name in PAIR_KEYS}
-    v.update({name: override[name] if name in override else ctx.value(pair_key(control, target, name), 0.0)
+    v.update({name: override[name] if name in override else ctx.value(pkey(control, target, name), 0.0)
               for name in TARGET_RZ_KEYS})
     channels = tuple(frames) if frames is not None else frame_channels_from_lab(ctx.lab)[target]
     duration = float(v["cr_duration"])
@@ -118,22 +129,26 @@ def ecr(ctx: Context, control: int, target: int, *, frames: Sequence[PulseChanne
         virtual_z(v["target_rz_after"])
 
 
-def missing_pair_keys(ctx: Context, control: int, target: int) -> list[str]:
-    return [pair_key(control, target, k) for k in PAIR_KEYS if pair_key(control, target, k) not in ctx.values]
+def missing_pair_keys(ctx: ValueReader, control: int, target: int) -> list[str]:
+    return [pkey(control, target, k) for k in PAIR_KEYS if not ctx.has(pkey(control, target, k))]
 
 
-def calibrated_pairs(ctx: Context) -> list[tuple[int, int]]:
-    """Control-channel directions (c, t) for which the store holds at least one ecr value."""
-    out = []
-    for name, channel in ctx.lab.wiring.channels.items():
-        if name.startswith("u") and channel.control is not None and channel.target is not None:
-            pair = (channel.control, channel.target)
-            if len(missing_pair_keys(ctx, *pair)) < len(PAIR_KEYS):
-                out.append(pair)
-    return sorted(out)
+def calibrated_pairs(ctx: ValueReader) -> list[tuple[int, int]]:
+    """Control-channel directions (c, t) for which the snapshot holds at least one ecr value."""
+    return [pair for pair in _wired_pairs(ctx.lab) if len(missing_pair_keys(ctx, *pair)) < len(PAIR_KEYS)]
 
 
-def build_gate_map(ctx: Context, pairs: Iterable[tuple[int, int]] | None = None, phase_sign: int = 1,
+def gate_map_from_snapshot(lab: LabConfig, snapshot: Snapshot, pairs: Iterable[tuple[int, int]] | None = None, *,
+                           qubits: Iterable[int] | None = None, phase_sign: int = 1) -> GateMap:
+    """The gate map of ``lab`` calibrated as in ``snapshot``: x, sx and measure for ``qubits`` (default every
+    qubit of the lab), ecr for ``pairs`` (default every wired pair with ecr values in the snapshot).
+
+    Pure: no instruments are touched. Gate and readout shapes come from the snapshot, else from the lab's
+    ``bringup`` settings; a missing value raises :class:`CalibrationError` naming the key and what provides it."""
+    return build_gate_map(CalibratedValues(lab, snapshot), pairs, phase_sign, qubits)
+
+
+def build_gate_map(ctx: ValueReader, pairs: Iterable[tuple[int, int]] | None = None, phase_sign: int = 1,
                    qubits: Iterable[int] | None = None) -> GateMap:
     """x, sx and measure for ``qubits`` (default: every qubit of the lab) and ecr for ``pairs`` (default: every
     pair with ecr values stored), from the current values; a :class:`CalibrationError` names every missing
@@ -144,7 +159,7 @@ def build_gate_map(ctx: Context, pairs: Iterable[tuple[int, int]] | None = None,
     chosen = sorted(pairs) if pairs is not None else calibrated_pairs(ctx)
     wanted = set(ctx.lab.topology.qubits if qubits is None else qubits) | {q for pair in chosen for q in pair}
     qubits = sorted(wanted)
-    missing = [f"q{q}.{k}" for q in qubits for k in ("x_amp", "sx_amp") if f"q{q}.{k}" not in ctx.values]
+    missing = [qkey(q, k) for q in qubits for k in ("x_amp", "sx_amp") if not ctx.has(qkey(q, k))]
     for c, t in chosen:
         missing += missing_pair_keys(ctx, c, t)
     if missing:
