@@ -20,7 +20,7 @@ import numpy as np
 
 from benchmarks._harness import Row, Timing, measure
 from qubitlab import load_lab, pulse
-from qubitlab.lab_demo import FRAMES, rabi_schedule as rabi
+from qubitlab.lab_demo import demo_frames, rabi_schedule as rabi
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,6 +34,7 @@ def run(repeat: int = 10) -> list[Row]:
     from qubitlab.pulse.compiler import compile
 
     lab = load_lab(ROOT / "lab_configs" / "virtual_2q.yaml")
+    frames = demo_frames(lab)
     amp = pulse.Parameter("amp")
     schedule = rabi(amp)
     values = [{amp: float(a)} for a in np.linspace(-0.8, 0.8, 100)]
@@ -47,7 +48,7 @@ def run(repeat: int = 10) -> list[Row]:
             last: list[Any] = []
 
             def sweep() -> Any:
-                result = executor.run(compile(schedule, connected, FRAMES, values=values), shots=1000)
+                result = executor.run(compile(schedule, connected, frames, values=values), shots=1000)
                 last[:] = [result]
                 return result
 
@@ -56,7 +57,7 @@ def run(repeat: int = 10) -> list[Row]:
             cold_time = time.perf_counter() - start
             warm = measure(sweep, repeat=repeat, warmup=0)
             # the reference: the same points through the physics alone
-            program = compile(schedule, connected, FRAMES, values=values)
+            program = compile(schedule, connected, frames, values=values)
             awg = virtual.instruments["awg"]
             awg.run_state = "running"  # type: ignore[attr-defined]
             played = [{"awg": awg.played(p)} for p in range(len(values))]  # type: ignore[attr-defined]
@@ -79,7 +80,7 @@ def run(repeat: int = 10) -> list[Row]:
                                    "cold_waveforms_uploaded": cold.timings["waveforms_uploaded"],
                                    "warm_stage_seconds": dict(last[0].timings)}))
 
-            one = compile(rabi(0.3), connected, FRAMES)
+            one = compile(rabi(0.3), connected, frames)
             executor.run(one, shots=100)
             overheads, totals = [], []
             for _ in range(max(repeat * 3, 20)):

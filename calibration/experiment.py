@@ -69,8 +69,8 @@ def principal_signal(means: ComplexArray, reference: int = 0) -> FloatArray:
 
 def assigned_one(iq: ComplexArray, ctx: Context, qubit: int) -> NDArray[np.bool_]:
     """Per shot, whether the stored discriminator (nearest blob centre) assigns it to |1>."""
-    z0 = complex(ctx.value(f"q{qubit}.iq0_re"), ctx.value(f"q{qubit}.iq0_im"))
-    z1 = complex(ctx.value(f"q{qubit}.iq1_re"), ctx.value(f"q{qubit}.iq1_im"))
+    z0 = complex(ctx.value(qkey(qubit, "iq0_re")), ctx.value(qkey(qubit, "iq0_im")))
+    z1 = complex(ctx.value(qkey(qubit, "iq1_re")), ctx.value(qkey(qubit, "iq1_im")))
     return np.asarray(np.abs(iq - z1) < np.abs(iq - z0))
 
 

@@ -8,7 +8,7 @@ runs things), so a pulse is shaped the same way whichever of them builds it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -79,17 +79,14 @@ class ValueReader:
         """Duration (samples, a multiple of 16) and amplitude of the readout tone."""
         return self.samples(self.setting(qubit, "readout_duration"), 16), self.setting(qubit, "readout_amp")
 
-    def frames(self, channels: Iterable[str] | None = None, **overrides: float) -> dict[str, float]:
-        """Frame frequency per channel from the snapshot (:func:`qubitlab.calibration.frames.frames`; bring-up
-        guesses only where :attr:`guesses`); ``overrides`` win."""
+    def frames(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+        """Frame frequency of every wired channel from the snapshot (:func:`qubitlab.calibration.frames.frames`;
+        bring-up guesses only where :attr:`guesses`); ``overrides`` (channel -> Hz) win."""
+        given = dict(overrides or {})
         out = frames(self.lab, self.snapshot, guesses=self.guesses,
-                     channels=channels if channels is not None else _framed(self.lab, overrides))
-        out.update(overrides)
+                     channels=[name for name in self.lab.wiring.channels if name not in given])
+        out.update(given)
         return out
-
-
-def _framed(lab: LabConfig, overrides: dict[str, float]) -> list[str]:
-    return [name for name in lab.wiring.channels if name not in overrides]
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,17 @@ from typing import Any
 import numpy as np
 
 LAB_FILE = Path(__file__).resolve().parents[1] / "lab_configs" / "virtual_2q.yaml"
-FRAMES = {"d0": 4.997e9, "d1": 5.093e9, "u0": 5.093e9, "u1": 4.997e9, "m0": 7.051e9, "m1": 7.118e9}
+FREQUENCIES = {"q0.frequency": 4.997e9, "q1.frequency": 5.093e9,
+               "q0.resonator_frequency": 7.051e9, "q1.resonator_frequency": 7.118e9}
 """The device's qubit and resonator frequencies, as a calibration would have found them."""
+
+
+def demo_frames(lab: Any) -> dict[str, float]:
+    """Frame frequencies of ``lab``'s channels from :data:`FREQUENCIES`, by the calibration layer's rule."""
+    from qubitlab.calibration.frames import frames
+    from qubitlab.calibration.snapshot import Snapshot
+
+    return frames(lab, Snapshot.of(FREQUENCIES))
 
 
 def rabi_schedule(amp: Any) -> Any:
@@ -37,14 +46,11 @@ def run_lab_demo(out_dir: str | Path, lab_file: str | Path = LAB_FILE) -> Iterat
     """Run the Rabi sweep on the virtual lab; writes ``rabi_virtual_lab.png`` into ``out_dir``."""
     import matplotlib.pyplot as plt
 
+    from qubitlab import load_lab, pulse
     from qubitlab.calibration.experiment import principal_signal
     from qubitlab.calibration.fitting import fit_cosine
-
-    from qubitlab import load_lab, pulse
+    from qubitlab.drivers.open import open_lab
     from qubitlab.errors import CalibrationError
-    from qubitlab.drivers.executor import Executor
-    from qubitlab.drivers.mock.lab import VirtualLab
-    from qubitlab.drivers.station import build_station, close_station
     from qubitlab.pulse.compiler import compile
 
     out = Path(out_dir)
@@ -53,19 +59,14 @@ def run_lab_demo(out_dir: str | Path, lab_file: str | Path = LAB_FILE) -> Iterat
     amp = pulse.Parameter("amp")
     rabi = rabi_schedule(amp)
     amplitudes = np.linspace(0.0, 0.5, 61)
-    with VirtualLab(lab) as virtual:
-        for name, address in virtual.addresses.items():
+    with open_lab(lab, runs_dir=out / "runs") as opened:
+        assert opened.virtual is not None
+        for name, address in opened.virtual.addresses.items():
             yield f"virtual {lab.instruments[name].driver:27s} {name:10s} at {address}"
-        connected = virtual.lab_config()
-        station = build_station(connected)
-        try:
-            executor = Executor(station, connected, runs_dir=out / "runs")
-            start = time.perf_counter()
-            program = compile(rabi, connected, FRAMES, values=[{amp: float(a)} for a in amplitudes])
-            result = executor.run(program, shots=1000)
-            elapsed = time.perf_counter() - start
-        finally:
-            close_station(station)
+        start = time.perf_counter()
+        program = compile(rabi, opened.connected, demo_frames(lab), values=[{amp: float(a)} for a in amplitudes])
+        result = opened.executor.run(program, shots=1000)
+        elapsed = time.perf_counter() - start
     yield (f"ran a {len(amplitudes)}-point Rabi sweep x 1000 shots as one program in {elapsed:.2f} s "
            f"({int(result.timings['waveforms_uploaded'])} waveforms uploaded)")
     signal = principal_signal(result[0].mean(axis=1))

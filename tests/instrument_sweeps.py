@@ -8,10 +8,12 @@ from typing import Any
 import numpy as np
 from scipy.optimize import curve_fit
 
-from qubitlab import pulse
+from qubitlab import load_lab, pulse
+from qubitlab.lab_demo import LAB_FILE, demo_frames
 
-FRAMES = {"d0": 4.997e9, "d1": 5.093e9, "u0": 5.093e9, "u1": 4.997e9, "m0": 7.051e9, "m1": 7.118e9}
-"""Frame of each channel: the qubit and resonator frequencies of lab_configs/virtual_2q.yaml's device."""
+FRAMES = demo_frames(load_lab(LAB_FILE))
+"""Frame of each channel of lab_configs/virtual_2q.yaml from its device's qubit and resonator frequencies, by the
+calibration layer's rule (d<q>, m<q>: the qubit's own; u<k>: its target's)."""
 
 
 def measure_q0() -> None:

@@ -45,7 +45,7 @@ from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome, conclude, excited_population
 from qubitlab.calibration.fitting import Fit, FloatArray, Gate, fit
-from qubitlab.calibration.parameters import pkey
+from qubitlab.calibration.parameters import pkey, qkey
 from qubitlab.calibration.gates import RISEFALL, SAMPLE_MULTIPLE, build_gate_map, cr_half, cr_shape
 from qubitlab.calibration.two_qubit import assignment_matrix, assignment_programs, basis_change, corrected_p1
 from qubitlab.pulse.block import ScheduleBlock
@@ -137,7 +137,7 @@ def drive_rate(ctx: Context, qubit: int) -> float:
     """Rad per sample of a flat drive at unit amplitude on ``d_qubit``: the x gate's pi over its area."""
     duration, sigma, beta = ctx.pulse_shape(qubit)
     area = float(np.sum(pulse.Drag(duration, 1.0, sigma, beta).get_waveform().samples.real))
-    return math.pi / (ctx.value(f"q{qubit}.x_amp") * area)
+    return math.pi / (ctx.value(qkey(qubit, "x_amp")) * area)
 
 
 def tomography_programs(ctx: Context, control: int, target: int, setting: Setting, duration: float,
@@ -192,7 +192,7 @@ def amp_limit(ctx: Context, control: int, target: int, max_amp: float) -> float:
     """The CR amplitude the adaptive duration aims at: :data:`AMP_SHARE` of ``max_amp``, and at most a drive
     whose Rabi rate on the control is :data:`WEAK_DRIVE` of the control-target detuning (both in rad/sample;
     the control's rate per unit amplitude from its calibrated x pulse)."""
-    detuning = 2 * math.pi * abs(ctx.value(f"q{control}.frequency") - ctx.value(f"q{target}.frequency")) * ctx.lab.dt
+    detuning = 2 * math.pi * abs(ctx.value(qkey(control, "frequency")) - ctx.value(qkey(target, "frequency"))) * ctx.lab.dt
     return min(AMP_SHARE * max_amp, WEAK_DRIVE * detuning / drive_rate(ctx, control))
 
 

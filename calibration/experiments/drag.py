@@ -18,6 +18,7 @@ from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import FloatArray, Outcome, conclude, population_or_signal
 from qubitlab.calibration.fitting import Gate, check, fit
+from qubitlab.calibration.parameters import qkey
 
 NAME = "drag"
 
@@ -36,7 +37,7 @@ def pairs_model(u: FloatArray, beta0: float, rate: float, contrast: float, offse
 def run(ctx: Context, qubit: int, betas: FloatArray | None = None, reps: tuple[int, ...] = (1, 3, 5),
         shots: int | None = None) -> Outcome:
     betas = np.linspace(-2.0, 2.0, 41) if betas is None else np.asarray(betas, dtype=np.float64)  # samples
-    x_amp = ctx.value(f"q{qubit}.x_amp")
+    x_amp = ctx.value(qkey(qubit, "x_amp"))
     programs = []
     for n, beta in [(-1, 0.0), (-2, 0.0)] + [(n, float(b)) for n in reps for b in betas]:
         with pulse.build(name=f"drag_q{qubit}") as schedule:
@@ -65,7 +66,7 @@ def run(ctx: Context, qubit: int, betas: FloatArray | None = None, reps: tuple[i
         gates.append(Gate("returns to |0>", abs(result["offset"]) <= 0.15,
                           f"fitted P(1) at beta0 is {result['offset']:.3f} (need |.| <= 0.15)"))
     beta0, error = result["beta0"], result.error("beta0")
-    updates = {f"q{qubit}.drag_beta": (beta0 * ctx.lab.dt, error * ctx.lab.dt)}
+    updates = {qkey(qubit, "drag_beta"): (beta0 * ctx.lab.dt, error * ctx.lab.dt)}
 
     def draw(axis: object) -> None:
         fine = np.linspace(*span, 400)

@@ -18,6 +18,7 @@ from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import FloatArray, Outcome, conclude, population_or_signal
 from qubitlab.calibration.fitting import Fit, Gate, check, fit
+from qubitlab.calibration.parameters import qkey
 
 NAME = "fine_amplitude"
 
@@ -49,7 +50,7 @@ def fit_zigzag(n: FloatArray, y: FloatArray, sigma: float) -> Fit:
 
 
 def run(ctx: Context, qubit: int, repetitions: int = 20, shots: int | None = None) -> Outcome:
-    x_amp = ctx.value(f"q{qubit}.x_amp")
+    x_amp = ctx.value(qkey(qubit, "x_amp"))
     programs = []
     for n in [-1, -2, *range(repetitions + 1)]:  # -1: |0>, -2: |1> calibration points
         with pulse.build(name=f"fine_amplitude_q{qubit}_{n}") as schedule:
@@ -82,7 +83,7 @@ def run(ctx: Context, qubit: int, repetitions: int = 20, shots: int | None = Non
     eps, error = result["eps"], result.error("eps")
     new = x_amp / (1 + eps)
     new_error = x_amp * error / (1 + eps) ** 2
-    updates = {f"q{qubit}.x_amp": (new, new_error), f"q{qubit}.sx_amp": (new / 2, new_error / 2)}
+    updates = {qkey(qubit, "x_amp"): (new, new_error), qkey(qubit, "sx_amp"): (new / 2, new_error / 2)}
     return conclude(ctx, NAME, [qubit], x=n, y=y, fit=result, gates=gates, updates=updates,
                     xlabel="number of x pulses after sx", ylabel=f"{label}, normalised to |0>, |1>",
                     raw={"iq": iq[2:].mean(axis=-1)}, message=f"over-rotation eps = {eps:+.4f} +- {error:.4f}")

@@ -21,6 +21,7 @@ from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import ComplexArray, FloatArray, Outcome, conclude
 from qubitlab.calibration.experiments._lines import MHZ, Scan, find_line
+from qubitlab.calibration.parameters import qkey
 
 NAME = "qubit_spectroscopy"
 
@@ -38,7 +39,7 @@ def _scanner(ctx: Context, qubit: int, amp: float, sigma: float, shots: int) -> 
 
     def scan(centre: float, offsets: FloatArray) -> tuple[FloatArray, ComplexArray]:
         result = ctx.run(schedule, [{df: float(d)} for d in offsets], shots=shots, average=True,
-                         frames=ctx.frames(**{f"d{qubit}": centre}))
+                         frames=ctx.frames({f"d{qubit}": centre}))
         iq = np.asarray(result[qubit], dtype=np.complex128)
         if not axis:  # the first (coarse) pass fixes the baseline and direction, so the passes share units
             base = complex(np.median(iq.real), np.median(iq.imag))
@@ -55,7 +56,7 @@ def run(ctx: Context, qubit: int, span: tuple[float, float] | None = None, point
     line = find_line(_scanner(ctx, qubit, amp, sigma, shots), span or ctx.guess(qubit).qubit_range, points,
                      fine_span, fine_points, dip=False, min_snr=min_snr)
     fit = line.fit
-    updates = {f"q{qubit}.frequency": (fit["x0"] * MHZ, fit.error("x0") * MHZ)}
+    updates = {qkey(qubit, "frequency"): (fit["x0"] * MHZ, fit.error("x0") * MHZ)}
     message = line.message + (f"; FWHM {abs(fit['width']) * 1e3:.0f} kHz" if fit.converged else "")
     return conclude(ctx, NAME, [qubit], x=line.x, y=line.y, fit=fit, gates=line.gates, updates=updates,
                     xlabel="drive frequency (MHz)", ylabel="IQ shift from the baseline, towards the line",

@@ -11,6 +11,7 @@ from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome, conclude, population_or_signal
 from qubitlab.calibration.fitting import Gate, check, fit_cosine
+from qubitlab.calibration.parameters import qkey
 
 NAME = "rabi"
 
@@ -36,7 +37,7 @@ def run(ctx: Context, qubit: int, max_amp: float = 0.8, points: int = 51) -> Out
                           f"fitted signal at amp 0 is {(start - low) / max(high - low, 1e-300):.2f} of the swing "
                           "above its minimum (need < 0.2)"))
     period, error = abs(fit["period"]), fit.error("period")
-    updates = {f"q{qubit}.x_amp": (period / 2, error / 2), f"q{qubit}.sx_amp": (period / 4, error / 4)}
+    updates = {qkey(qubit, "x_amp"): (period / 2, error / 2), qkey(qubit, "sx_amp"): (period / 4, error / 4)}
     if period / 2 > max_amp:
         gates.append(Gate("pi pulse inside the scanned range", False,
                           f"x_amp {period / 2:.3g} > largest amplitude scanned {max_amp}"))

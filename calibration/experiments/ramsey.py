@@ -15,6 +15,7 @@ from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome, conclude, population_or_signal
 from qubitlab.calibration.experiments._sequences import grid_delays, ramsey
 from qubitlab.calibration.fitting import Gate, check, fit_damped_cosine
+from qubitlab.calibration.parameters import qkey
 
 NAME = "ramsey"
 US = 1e-6
@@ -22,7 +23,7 @@ US = 1e-6
 
 def run(ctx: Context, qubit: int, detuning: float = 1.5e6, max_delay: float = 3e-6, points: int = 61,
         shots: int | None = None) -> Outcome:
-    f_frame = ctx.value(f"q{qubit}.frequency")
+    f_frame = ctx.value(qkey(qubit, "frequency"))
     delays = grid_delays(ctx, np.linspace(0.0, max_delay, points))
     iq = ramsey(ctx, qubit, delays, (detuning, -detuning), shots=shots)
     y, sigma, label = population_or_signal(iq.reshape(-1, iq.shape[-1]), ctx, qubit, reference=0)
@@ -44,7 +45,7 @@ def run(ctx: Context, qubit: int, detuning: float = 1.5e6, max_delay: float = 3e
                       f"{f_plus / 1e3:.1f} + {f_minus / 1e3:.1f} kHz = {total / 1e3:.1f} kHz, 2 delta = "
                       f"{2 * detuning / 1e3:.0f} kHz (+- {tolerance / 1e3:.0f}); otherwise |offset| > delta: "
                       "run with a larger detuning"))
-    updates = {f"q{qubit}.frequency": (f_frame + offset, error)}
+    updates = {qkey(qubit, "frequency"): (f_frame + offset, error)}
 
     def draw(axis: object) -> None:
         fine = np.linspace(0.0, float(x[-1]), 600)

@@ -19,6 +19,7 @@ from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome, conclude, excited_population
 from qubitlab.calibration.fitting import FloatArray, Gate, check, fit, rb_decay
 from qubitlab.calibration.gates import build_gate_map
+from qubitlab.calibration.parameters import qkey
 from qubitlab.circuits import Target, clifford_group, lower, translate
 
 NAME = "rb"
@@ -38,8 +39,8 @@ def lengths_for(ctx: Context, qubit: int, longest: tuple[int, int] = (1000, 3000
     longest is ``0.5 / r`` Cliffords for ``r = (3 - exp(-t/T1) - 2 exp(-t/T2)) / 6`` over the average Clifford
     (20/24 pulses), within ``longest``. A decay that stops at two thirds (long coherence, 1000 Cliffords) leaves
     the fit's asymptote free to trade against ``p``, and the error per Clifford unresolved."""
-    t1 = ctx.snapshot.value(f"q{qubit}.t1", None)
-    t2 = ctx.snapshot.value(f"q{qubit}.t2_ramsey", ctx.snapshot.value(f"q{qubit}.t2_echo", None))
+    t1 = ctx.snapshot.value(qkey(qubit, "t1"), None)
+    t2 = ctx.snapshot.value(qkey(qubit, "t2_ramsey"), ctx.snapshot.value(qkey(qubit, "t2_echo"), None))
     if not t1 or not t2:
         return LENGTHS
     t = 20 / 24 * ctx.pulse_shape(qubit)[0] * ctx.lab.dt
@@ -84,7 +85,7 @@ def run(ctx: Context, qubit: int, lengths: Sequence[int] | None = None, sequence
                       f"EPC = {epc:.3g} +- {epc_error:.2g} (need error <= 50 %: longer sequences or more of them)"))
     per_clifford = pulses / max(cliffords, 1)
     return conclude(ctx, NAME, [qubit], x=x, y=y, fit=decay, gates=gates,
-                    updates={f"q{qubit}.epc_1q": (epc, epc_error)}, xlabel="Cliffords m",
+                    updates={qkey(qubit, "epc_1q"): (epc, epc_error)}, xlabel="Cliffords m",
                     ylabel="ground-state survival", raw={"survival": survival},
                     message=f"EPC {epc:.3g} +- {epc_error:.2g}; {per_clifford:.3f} pulses (sx, x) per Clifford")
 

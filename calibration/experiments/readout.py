@@ -15,6 +15,7 @@ from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import ComplexArray, Outcome, conclude
 from qubitlab.calibration.fitting import Gate
+from qubitlab.calibration.parameters import qkey
 
 NAME = "readout"
 
@@ -46,9 +47,9 @@ def run(ctx: Context, qubit: int, shots: int = 4000, min_snr: float = 2.0, min_f
              Gate("assignment fidelity", fidelity >= min_fidelity,
                   f"F = {fidelity:.3f} (P(1|0) = {p10:.3f}, P(0|1) = {p01:.3f}; need >= {min_fidelity})")]
     centre_error = noise * np.sqrt(np.pi / 2 / shots)  # standard error of a median
-    updates = {f"q{qubit}.iq0_re": (z0.real, centre_error), f"q{qubit}.iq0_im": (z0.imag, centre_error),
-               f"q{qubit}.iq1_re": (z1.real, centre_error), f"q{qubit}.iq1_im": (z1.imag, centre_error),
-               f"q{qubit}.readout_fidelity": (fidelity, error_f)}
+    updates = {qkey(qubit, "iq0_re"): (z0.real, centre_error), qkey(qubit, "iq0_im"): (z0.imag, centre_error),
+               qkey(qubit, "iq1_re"): (z1.real, centre_error), qkey(qubit, "iq1_im"): (z1.imag, centre_error),
+               qkey(qubit, "readout_fidelity"): (fidelity, error_f)}
 
     def draw(axis: object) -> None:
         blobs = axis.figure.add_axes([1.08, 0.11, 0.6, 0.77])  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import ComplexArray, FloatArray, Outcome, conclude
 from qubitlab.calibration.experiments._lines import MHZ, Scan, find_line
+from qubitlab.calibration.parameters import qkey
 
 NAME = "resonator_spectroscopy"
 
@@ -28,7 +29,7 @@ def _scanner(ctx: Context, qubit: int, shots: int) -> Scan:
 
     def scan(centre: float, offsets: FloatArray) -> tuple[FloatArray, ComplexArray]:
         result = ctx.run(schedule, [{df: float(d)} for d in offsets], shots=shots, average=True,
-                         frames=ctx.frames(**{f"m{qubit}": centre}))
+                         frames=ctx.frames({f"m{qubit}": centre}))
         iq = np.asarray(result[qubit], dtype=np.complex128)
         return np.abs(iq), iq
 
@@ -41,7 +42,7 @@ def run(ctx: Context, qubit: int, span: tuple[float, float] | None = None, point
                      fine_points, dip=True, min_snr=min_snr)
     fit = line.fit
     f_r, error = fit["x0"] * MHZ, fit.error("x0") * MHZ
-    updates = {f"q{qubit}.resonator_frequency": (f_r, error), f"q{qubit}.readout_frequency": (f_r, error)}
+    updates = {qkey(qubit, "resonator_frequency"): (f_r, error), qkey(qubit, "readout_frequency"): (f_r, error)}
     message = line.message + (f"; FWHM {abs(fit['width']) * 1e3:.0f} kHz" if fit.converged else "")
     return conclude(ctx, NAME, [qubit], x=line.x, y=line.y, fit=fit, gates=line.gates, updates=updates,
                     xlabel="readout frequency (MHz)", ylabel="|mean IQ| (transmission)", raw={"iq": line.iq},

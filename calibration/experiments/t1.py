@@ -13,6 +13,7 @@ from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome, conclude, population_or_signal
 from qubitlab.calibration.experiments._sequences import grid_delays
 from qubitlab.calibration.fitting import Gate, check, fit_exponential
+from qubitlab.calibration.parameters import qkey
 
 NAME = "t1"
 US = 1e-6
@@ -20,7 +21,7 @@ US = 1e-6
 
 def run(ctx: Context, qubit: int, max_delay: float | None = None, points: int = 41, shots: int | None = None
         ) -> Outcome:
-    max_delay = max_delay or 5 * ctx.value(f"q{qubit}.t1", 60e-6)
+    max_delay = max_delay or 5 * ctx.value(qkey(qubit, "t1"), 60e-6)
     delays = grid_delays(ctx, np.linspace(0.0, max_delay, points))
     wait = pulse.Parameter("wait")
     with pulse.build(name=f"t1_q{qubit}") as schedule:
@@ -38,7 +39,7 @@ def run(ctx: Context, qubit: int, max_delay: float | None = None, points: int = 
                           f"amplitude {fit['amplitude']:.3g} (the excited signal must fall, need > 0)"))
         gates.append(Gate("resolved", fit["tau"] >= 3 * float(x[1] - x[0]),
                           f"T1 {fit['tau']:.3g} us >= 3 delay steps ({3 * float(x[1] - x[0]):.3g} us)"))
-    updates = {f"q{qubit}.t1": (fit["tau"] * US, fit.error("tau") * US)}
+    updates = {qkey(qubit, "t1"): (fit["tau"] * US, fit.error("tau") * US)}
     return conclude(ctx, NAME, [qubit], x=x, y=y, fit=fit, gates=gates, updates=updates, xlabel="delay (us)",
                     ylabel=label, raw={"iq": iq.mean(axis=-1)},
                     message=f"T1 = {fit['tau']:.3g} +- {fit.error('tau'):.2g} us" if fit.converged else "")

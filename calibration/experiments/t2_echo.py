@@ -10,6 +10,7 @@ from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome, conclude, population_or_signal
 from qubitlab.calibration.experiments._sequences import grid_delays, ramsey
 from qubitlab.calibration.fitting import Gate, check, fit_exponential
+from qubitlab.calibration.parameters import qkey
 
 NAME = "t2_echo"
 US = 1e-6
@@ -19,7 +20,7 @@ def run(ctx: Context, qubit: int, max_delay: float | None = None, points: int = 
         widen: bool = True) -> Outcome:
     """``widen``: when the fitted T2 is longer than the window can resolve, measure once more over 4 T2."""
     widen = widen and max_delay is None
-    max_delay = max_delay or 4 * ctx.value(f"q{qubit}.t2_echo", ctx.value(f"q{qubit}.t2_ramsey", 50e-6))
+    max_delay = max_delay or 4 * ctx.value(qkey(qubit, "t2_echo"), ctx.value(qkey(qubit, "t2_ramsey"), 50e-6))
     delays = grid_delays(ctx, np.linspace(0.0, max_delay, points))
     iq = ramsey(ctx, qubit, delays, (0.0,), echo=True, shots=shots)[0]
     y, sigma, label = population_or_signal(iq, ctx, qubit, reference=0)  # refocused to |0> at tau = 0
@@ -33,7 +34,7 @@ def run(ctx: Context, qubit: int, max_delay: float | None = None, points: int = 
     if fit.converged:
         gates.append(Gate("decays from |0>", fit["amplitude"] > 0,
                           f"amplitude {fit['amplitude']:.3g} (need > 0: the echo starts at |0>)"))
-    updates = {f"q{qubit}.t2_echo": (fit["tau"] * US, fit.error("tau") * US)}
+    updates = {qkey(qubit, "t2_echo"): (fit["tau"] * US, fit.error("tau") * US)}
     return conclude(ctx, NAME, [qubit], x=x, y=y, fit=fit, gates=gates, updates=updates, xlabel="delay (us)",
                     ylabel=label + " (sign flipped)", raw={"iq": iq.mean(axis=-1)},
                     message=f"T2 echo = {fit['tau']:.3g} +- {fit.error('tau'):.2g} us" if fit.converged else "")

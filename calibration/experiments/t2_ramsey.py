@@ -10,6 +10,7 @@ from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome, conclude, population_or_signal
 from qubitlab.calibration.experiments._sequences import grid_delays, ramsey
 from qubitlab.calibration.fitting import Gate, check, fit_damped_cosine
+from qubitlab.calibration.parameters import qkey
 
 NAME = "t2_ramsey"
 US = 1e-6
@@ -19,7 +20,7 @@ def run(ctx: Context, qubit: int, detuning: float = 100e3, max_delay: float | No
         shots: int | None = None, widen: bool = True) -> Outcome:
     """``widen``: when the fitted T2* is longer than the window can resolve, measure once more over 3 T2*."""
     widen = widen and max_delay is None
-    max_delay = max_delay or 3 * ctx.value(f"q{qubit}.t2_ramsey", 50e-6)
+    max_delay = max_delay or 3 * ctx.value(qkey(qubit, "t2_ramsey"), 50e-6)
     delays = grid_delays(ctx, np.linspace(0.0, max_delay, points))
     iq = ramsey(ctx, qubit, delays, (detuning,), shots=shots)[0]
     y, sigma, label = population_or_signal(iq, ctx, qubit, reference=0)
@@ -36,7 +37,7 @@ def run(ctx: Context, qubit: int, detuning: float = 100e3, max_delay: float | No
                           "30 %: run ramsey first)"))
         gates.append(Gate("several fringes", fit["tau"] * fringe * US >= 1.0,
                           f"{fit['tau'] * fringe * US:.1f} fringes within T2 (need >= 1)"))
-    updates = {f"q{qubit}.t2_ramsey": (fit["tau"] * US, fit.error("tau") * US)}
+    updates = {qkey(qubit, "t2_ramsey"): (fit["tau"] * US, fit.error("tau") * US)}
     return conclude(ctx, NAME, [qubit], x=x, y=y, fit=fit, gates=gates, updates=updates, xlabel="delay (us)",
                     ylabel=label, raw={"iq": iq.mean(axis=-1)},
                     message=f"T2* = {fit['tau']:.3g} +- {fit.error('tau'):.2g} us" if fit.converged else "")

@@ -89,3 +89,22 @@ def test_frames_name_every_missing_key(lab: LabConfig) -> None:
     assert "q1.frequency (for d1)" in message and "q1.frequency (for u0)" in message
     assert "q0.readout_frequency or q0.resonator_frequency (for m0)" in message
     assert "d0" not in message.replace("(for d1)", "")
+
+
+def test_frames_rule_matches_the_hand_written_table() -> None:
+    """The circuits tests write virtual_2q's frames out by hand; the rule must give the same table."""
+    from instrument_sweeps import FRAMES as derived
+
+    assert derived == {"d0": 4.997e9, "d1": 5.093e9, "u0": 5.093e9, "u1": 4.997e9, "m0": 7.051e9, "m1": 7.118e9}
+
+
+def test_frames_fall_back_to_the_bring_up_ranges_only_when_asked(lab: LabConfig) -> None:
+    from qubitlab.calibration.frames import frames
+
+    snap = Snapshot({"q0.frequency": entry("q0.frequency", 4.997e9)}, T0)
+    guessed = frames(lab, snap, guesses=True)
+    # virtual_2q's bring-up ranges: q1 5.05-5.15 GHz, resonators 7.03-7.07 and 7.10-7.14 GHz (middles)
+    assert guessed == {"d0": 4.997e9, "d1": 5.10e9, "u0": 5.10e9, "u1": 4.997e9, "m0": 7.05e9, "m1": 7.12e9}
+    assert frames(lab, snap, channels=["d0", "u1"]) == {"d0": 4.997e9, "u1": 4.997e9}
+    with pytest.raises(CalibrationError, match=r"q1.frequency \(for d1\).*Run qubit_spectroscopy"):
+        frames(lab, snap, channels=["d0", "d1"])

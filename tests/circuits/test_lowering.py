@@ -248,6 +248,8 @@ def test_layered_five_qubit_circuit_lowers_without_overlaps_at_independent_asap_
 
 
 FRAMES = {"d0": 4.997e9, "d1": 5.093e9, "u0": 5.093e9, "u1": 4.997e9, "m0": 7.051e9, "m1": 7.118e9}
+"""virtual_2q's device frequencies per channel, written out (tests/instrument_sweeps.py derives the same by the
+calibration layer's rule; test_frames_rule_matches_the_hand_written_table checks they agree)."""
 
 
 def test_lowered_circuit_compiles_for_the_virtual_lab() -> None:
