@@ -1,0 +1,223 @@
+"""The daemon's wire protocol: a versioned msgpack envelope plus raw array buffers, over ZeroMQ multipart frames.
+
+A message is one header frame and zero or more buffer frames::
+
+    frame 0   msgpack map {protocol_version, msg_id, msg_type, session, sent_at, parent_id, content}
+    frame k   the bytes of the k-th numpy array in ``content`` (C order), sent without a copy
+
+Inside ``content`` an array is the map ``{"__nd__": k, "dtype": "<c16", "shape": [100, 1000]}``; decoding checks
+the dtype against an allow-list (numbers and booleans only, never objects), the shape against the buffer's
+length, and every index, so a truncated or forged buffer is a :class:`~qubitlab.errors.ProtocolError` and
+never a numpy view past the end. Nothing is ever unpickled: msgpack gives maps, lists, strings, bytes, numbers
+and booleans, and the decoder refuses msgpack extension types. Errors travel as ``{"type", "message"}`` and are
+rebuilt only from :data:`qubitlab.errors.WIRE_ERRORS`.
+
+As in jupyter_client the header names the protocol version and the message it answers (``parent_id``), and a
+handler table (not ``getattr``) maps ``msg_type`` to code on each side.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+import numpy as np
+
+from qubitlab.errors import ProtocolError, QubitlabError, error_from_wire
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 64 * 2**20
+"""Default limit on one message (header and buffers together); the daemon's ``--max-message`` changes it."""
+MAX_HEADER_BYTES = 16 * 2**20
+ALLOWED_DTYPES = frozenset(np.dtype(t).str for t in (
+    "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64",
+    "complex64", "complex128")) | frozenset(np.dtype(t).newbyteorder(">").str for t in (
+        "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64", "complex64", "complex128"))
+_ND = "__nd__"
+
+
+class MsgType(enum.Enum):
+    """Every message the daemon understands; a reply carries the request's type and its ``parent_id``."""
+
+    HELLO = "hello"
+    SUBMIT = "submit"
+    STATUS = "status"
+    RESULT = "result"
+    CANCEL = "cancel"
+    JOBS = "jobs"
+    SESSION_OPEN = "session_open"
+    SESSION_CLOSE = "session_close"
+    SESSION_CANCEL = "session_cancel"
+    SESSION_DETAILS = "session_details"
+    SESSIONS = "sessions"
+    BACKEND = "backend"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One decoded message; ``content`` holds numpy arrays where the sender put them."""
+
+    msg_type: MsgType
+    content: Mapping[str, Any] = field(default_factory=dict)
+    msg_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    session: str | None = None
+    parent_id: str | None = None
+    sent_at: float = field(default_factory=time.time)
+    protocol_version: int = PROTOCOL_VERSION
+
+    def reply(self, content: Mapping[str, Any] | None = None) -> Message:
+        return Message(self.msg_type, content or {}, session=self.session, parent_id=self.msg_id)
+
+    def error_reply(self, exc: BaseException) -> Message:
+        return Message(MsgType.ERROR, {"error": error_to_wire(exc)}, session=self.session, parent_id=self.msg_id)
+
+    def raise_for_error(self) -> Message:
+        """``self``, or the error it carries raised as the allow-listed qubitlab error."""
+        if self.msg_type is MsgType.ERROR:
+            error = self.content.get("error") or {}
+            raise error_from_wire(str(error.get("type", "QubitlabError")), str(error.get("message", "")))
+        return self
+
+
+def error_to_wire(exc: BaseException) -> dict[str, str]:
+    name = type(exc).__name__ if isinstance(exc, QubitlabError) else "QubitlabError"
+    text = str(exc) if isinstance(exc, QubitlabError) else f"internal error ({type(exc).__name__}): {exc}"
+    return {"type": name, "message": text}
+
+
+# -- encoding --------------------------------------------------------------------------------------------------------
+def encode(message: Message) -> list[bytes | memoryview]:
+    """The frames of ``message``: the header, then one buffer per array (views of the arrays, no copy)."""
+    buffers: list[memoryview] = []
+    header = {"protocol_version": message.protocol_version, "msg_id": message.msg_id,
+              "msg_type": message.msg_type.value, "session": message.session, "sent_at": message.sent_at,
+              "parent_id": message.parent_id, "content": _strip(message.content, buffers)}
+    return [msgpack.packb(header, use_bin_type=True), *buffers]
+
+
+def _strip(value: Any, buffers: list[memoryview]) -> Any:
+    if isinstance(value, np.ndarray):
+        array = np.ascontiguousarray(value)
+        if array.dtype.str not in ALLOWED_DTYPES:
+            raise ProtocolError(f"cannot send an array of dtype {array.dtype}; numbers and booleans only")
+        buffers.append(memoryview(array).cast("B") if array.size else memoryview(b""))
+        return {_ND: len(buffers) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
+    if isinstance(value, Mapping):
+        return {str(k): _strip(v, buffers) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strip(v, buffers) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, np.complexfloating) or isinstance(value, complex):
+        return {_ND + "c": [float(value.real), float(value.imag)]}
+    return value
+
+
+def decode(frames: Sequence[bytes | memoryview | Any], max_bytes: int = MAX_MESSAGE_BYTES) -> Message:
+    """A :class:`Message` from the frames of :func:`encode`; a :class:`ProtocolError` saying what is wrong
+    otherwise (size, msgpack, version, type, buffers)."""
+    if not frames:
+        raise ProtocolError("empty message: expected a header frame")
+    raw = [f.buffer if hasattr(f, "buffer") else f for f in frames]
+    total = sum(len(memoryview(f)) for f in raw)
+    if total > max_bytes:
+        raise ProtocolError(f"message of {total} bytes exceeds the limit of {max_bytes} bytes "
+                            f"({max_bytes / 2**20:g} MiB); send less per message or raise the daemon's limit")
+    header_bytes = bytes(raw[0])
+    if len(header_bytes) > MAX_HEADER_BYTES:
+        raise ProtocolError(f"header of {len(header_bytes)} bytes exceeds {MAX_HEADER_BYTES} bytes")
+    try:
+        header = msgpack.unpackb(header_bytes, raw=False, strict_map_key=True, ext_hook=_no_ext,
+                                 max_buffer_size=MAX_HEADER_BYTES)
+    except ProtocolError:
+        raise
+    except Exception as exc:     # msgpack raises ValueError, ExtraData, FormatError, StackError, ...
+        raise ProtocolError(f"header is not valid msgpack: {type(exc).__name__}: {exc}") from None
+    if not isinstance(header, dict):
+        raise ProtocolError(f"header must be a map, got {type(header).__name__}")
+    version = header.get("protocol_version")
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(f"protocol version {version!r} is not supported: this side speaks version "
+                            f"{PROTOCOL_VERSION}; upgrade the older of client and daemon")
+    try:
+        msg_type = MsgType(header.get("msg_type"))
+    except ValueError:
+        raise ProtocolError(f"unknown message type {header.get('msg_type')!r}; known: "
+                            f"{', '.join(t.value for t in MsgType)}") from None
+    msg_id, session, parent = header.get("msg_id"), header.get("session"), header.get("parent_id")
+    if not isinstance(msg_id, str) or not (session is None or isinstance(session, str)) or not (
+            parent is None or isinstance(parent, str)):
+        raise ProtocolError("header fields msg_id, session and parent_id must be strings (session, parent_id "
+                            "may be null)")
+    sent_at = header.get("sent_at")
+    if not isinstance(sent_at, (int, float)):
+        raise ProtocolError("header field sent_at must be a number (seconds since the epoch)")
+    content = header.get("content")
+    if not isinstance(content, dict):
+        raise ProtocolError(f"content must be a map, got {type(content).__name__}")
+    used: set[int] = set()
+    content = _restore(content, raw[1:], used)
+    if len(used) != len(raw) - 1:
+        raise ProtocolError(f"message carries {len(raw) - 1} buffers but its content refers to {len(used)}")
+    return Message(msg_type, content, msg_id, session, parent, float(sent_at), PROTOCOL_VERSION)
+
+
+def _no_ext(code: int, data: bytes) -> Any:
+    raise ProtocolError(f"msgpack extension type {code} is not accepted (plain data only)")
+
+
+def _restore(value: Any, buffers: Sequence[Any], used: set[int]) -> Any:
+    if isinstance(value, dict):
+        if _ND in value:
+            return _array(value, buffers, used)
+        if _ND + "c" in value:
+            re_im = value[_ND + "c"]
+            if not (isinstance(re_im, list) and len(re_im) == 2 and all(isinstance(x, (int, float)) for x in re_im)):
+                raise ProtocolError("a complex number must be [real, imag]")
+            return complex(re_im[0], re_im[1])
+        return {k: _restore(v, buffers, used) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore(v, buffers, used) for v in value]
+    return value
+
+
+def _array(spec: dict[str, Any], buffers: Sequence[Any], used: set[int]) -> np.ndarray:
+    index, dtype, shape = spec.get(_ND), spec.get("dtype"), spec.get("shape")
+    if not isinstance(index, int) or not 0 <= index < len(buffers) or index in used:
+        raise ProtocolError(f"array refers to buffer {index!r}; the message has {len(buffers)} buffers "
+                            "(each used once)")
+    if not isinstance(dtype, str) or dtype not in ALLOWED_DTYPES:
+        raise ProtocolError(f"array dtype {dtype!r} is not accepted; numbers and booleans only")
+    if not (isinstance(shape, list) and len(shape) <= 32 and all(isinstance(n, int) and n >= 0 for n in shape)):
+        raise ProtocolError(f"array shape {shape!r} must be a list of at most 32 non-negative integers")
+    used.add(index)
+    buffer = memoryview(buffers[index])
+    expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    if buffer.nbytes != expected:
+        raise ProtocolError(f"array buffer {index} holds {buffer.nbytes} bytes; dtype {dtype} and shape "
+                            f"{tuple(shape)} need {expected} (truncated or corrupt)")
+    return np.frombuffer(buffer, dtype=np.dtype(dtype)).reshape(shape)
+
+
+# -- plain values for storage ------------------------------------------------------------------------------------------
+def pack(value: Any) -> bytes:
+    """``value`` (maps, lists, numbers, strings, numpy arrays) as one msgpack document, arrays inline: what the
+    job store keeps. The inverse is :func:`unpack`."""
+    buffers: list[memoryview] = []
+    stripped = _strip(value, buffers)
+    return msgpack.packb({"value": stripped, "buffers": [bytes(b) for b in buffers]}, use_bin_type=True)
+
+
+def unpack(data: bytes) -> Any:
+    document = msgpack.unpackb(data, raw=False, ext_hook=_no_ext)
+    buffers = document["buffers"]
+    used: set[int] = set()
+    return _restore(document["value"], buffers, used)
