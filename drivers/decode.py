@@ -352,7 +352,8 @@ def _per_slot_apply(probs: FloatArray, operators: Sequence[FloatArray]) -> Float
 
 
 def _inverse(matrix: FloatArray, what: str) -> FloatArray:
-    if np.linalg.cond(matrix) > 1e12:
+    singular_values = np.linalg.svd(matrix, compute_uv=False)
+    if singular_values[-1] <= 1e-12 * singular_values[0]:
         raise CalibrationError(f"{what} is singular (readout cannot tell the outcomes apart); recalibrate "
                                "the readout")
     return np.asarray(np.linalg.inv(matrix), dtype=np.float64)
