@@ -159,10 +159,13 @@ class JointCentres:
     def outcomes(self, iqs: SlotData) -> NDArray[np.int64]:
         """Per shot, the index of the nearest joint centre ``(..., shots)``."""
         z = stack_slots(iqs, self.num_bits)
-        distance = np.zeros(z.shape[:-1] + (self.centres.shape[0],), dtype=np.float64)
-        for k in range(self.num_bits):   # sum over slots of |z_k - c_jk|^2, one slot at a time (less memory)
-            distance += np.abs(z[..., k, None] - self.centres[:, k]) ** 2
-        return np.asarray(np.argmin(distance, axis=-1), dtype=np.int64)
+        # |z - c_j|^2 = |z|^2 - 2 Re(z . conj c_j) + |c_j|^2; |z|^2 is the same for every j, so the nearest
+        # centre is the smallest |c_j|^2 - 2 Re(z . conj c_j): one real matrix product over [Re z, Im z].
+        c = self.centres
+        quadratures = np.concatenate([z.real, z.imag], axis=-1)                  # (..., shots, 2n)
+        weights = -2.0 * np.concatenate([c.real, c.imag], axis=-1).T             # (2n, 2**n)
+        score = quadratures @ weights + np.sum(np.abs(c) ** 2, axis=-1)
+        return np.asarray(np.argmin(score, axis=-1), dtype=np.int64)
 
     def bits(self, iqs: SlotData) -> BitArray:
         return outcomes_to_bits(self.outcomes(iqs), self.num_bits)

@@ -54,6 +54,7 @@ def test_assign_is_nearest_centre_over_any_shape() -> None:
     assert assigned.shape == (3, 4, 50) and assigned.dtype == np.bool_
     assert np.array_equal(assigned, np.abs(z - c1) < np.abs(z - c0))
     assert Discriminator(c0, c1).assign(c1).item() and not Discriminator(c0, c1).assign(c0).item()
+    assert not Discriminator(0, 2).assign(1 + 5j).item()   # on the bisector: a tie reads |0>, as before
 
 
 def test_discriminator_from_stored_values_and_missing_keys() -> None:
