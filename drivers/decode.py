@@ -130,7 +130,7 @@ class JointCentres:
     centres: ComplexArray
 
     def __post_init__(self) -> None:
-        c = np.asarray(self.centres, dtype=np.complex128)
+        c = np.array(self.centres, dtype=np.complex128)   # a copy: the caller's array stays writable
         n = c.shape[1] if c.ndim == 2 else 0
         if c.ndim != 2 or not 1 <= n <= MAX_JOINT_CENTRE_BITS or c.shape[0] != 2**n:
             raise CalibrationError(f"JointCentres needs centres of shape (2**n, n) with 1 <= n <= "

@@ -179,6 +179,8 @@ def test_joint_centres_of_a_product_readout_equal_per_qubit_discriminators() -> 
     rng = np.random.default_rng(3)
     iqs = [rng.normal(size=(4, 300)) + 1j * rng.normal(size=(4, 300)) for _ in range(3)]
     assert np.array_equal(JointCentres(centres).bits(iqs), JointDiscriminator(per_slot).bits(iqs))
+    centres[0, 0] = 9.0                   # the classifier holds its own read-only copy
+    assert JointCentres(np.array(centres)).centres.flags.writeable is False
 
 
 def test_joint_centres_from_preparations_recover_the_blob_centres() -> None:
