@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.fitting import Fit, Gate
 from qubitlab.calibration.parameters import qkey
+from qubitlab.drivers.decode import Discriminator
 
 FloatArray = NDArray[np.float64]
 ComplexArray = NDArray[np.complex128]
@@ -67,11 +68,14 @@ def principal_signal(means: ComplexArray, reference: int = 0) -> FloatArray:
     return -y if y[reference] > np.median(y) else y
 
 
+def discriminator(ctx: Context, qubit: int) -> Discriminator:
+    """The stored nearest-centre discriminator of ``qubit`` (:mod:`qubitlab.drivers.decode`)."""
+    return Discriminator.from_values(ctx.values, qubit)
+
+
 def assigned_one(iq: ComplexArray, ctx: Context, qubit: int) -> NDArray[np.bool_]:
     """Per shot, whether the stored discriminator (nearest blob centre) assigns it to |1>."""
-    z0 = complex(ctx.value(qkey(qubit, "iq0_re")), ctx.value(qkey(qubit, "iq0_im")))
-    z1 = complex(ctx.value(qkey(qubit, "iq1_re")), ctx.value(qkey(qubit, "iq1_im")))
-    return np.asarray(np.abs(iq - z1) < np.abs(iq - z0))
+    return discriminator(ctx, qubit).assign(iq)
 
 
 def excited_population(iq: ComplexArray, ctx: Context, qubit: int) -> FloatArray:

@@ -3,7 +3,8 @@
 Preparations and basis changes are written as circuits (``h``, ``sdg``...) and lowered with
 :func:`qubitlab.calibration.gates.build_gate_map`, so their sign conventions are the circuit layer's, the
 same ones users get. Readout errors are corrected with per-qubit assignment matrices measured in the same
-program (all-|0> and all-|1> preparations appended to the sweep).
+program (all-|0> and all-|1> preparations appended to the sweep); bits, outcome probabilities and the
+correction are :mod:`qubitlab.drivers.decode`'s, the same functions the runtime's primitives use.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from numpy.typing import NDArray
 from qubitlab import pulse
 from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
-from qubitlab.calibration.experiment import assigned_one, excited_population
+from qubitlab.calibration.experiment import discriminator, excited_population
 from qubitlab.circuits import Circuit, GateMap, Target, lower
+from qubitlab.drivers import decode
 from qubitlab.pulse.block import ScheduleBlock
 
 FloatArray = NDArray[np.float64]
@@ -56,34 +58,25 @@ def assignment_programs(ctx: Context, qubits: Sequence[int]) -> list[ScheduleBlo
 def assignment_matrix(ctx: Context, iq: NDArray[np.complex128], qubit: int) -> FloatArray:
     """``M[measured, prepared]`` from the last two points of ``iq`` (the :func:`assignment_programs`)."""
     p1 = excited_population(iq[-2:], ctx, qubit)
-    return np.array([[1 - p1[0], 1 - p1[1]], [p1[0], p1[1]]], dtype=np.float64)
+    return decode.assignment_matrix_1q(float(p1[0]), float(p1[1]))
 
 
 def corrected_p1(p1: FloatArray, matrix: FloatArray) -> FloatArray:
     """Measured P(1) per point corrected for readout errors (may leave [0, 1] by noise; not clipped)."""
-    e0, e1 = matrix[1, 0], matrix[0, 1]  # P(read 1 | 0), P(read 0 | 1)
-    return np.asarray((p1 - e0) / max(1 - e0 - e1, 1e-9), dtype=np.float64)
+    probs = np.stack([1 - p1, p1], axis=-1)
+    return np.asarray(decode.mitigate(probs, [matrix])[..., 1], dtype=np.float64)
 
 
 def joint_probabilities(ctx: Context, iqs: Sequence[NDArray[np.complex128]], qubits: Sequence[int],
                         matrices: Sequence[FloatArray] | None = None) -> FloatArray:
     """Per point, the probabilities of the 2^n outcomes (index bit k = ``qubits[k]``), corrected with the
     inverse of the tensor product of ``matrices`` when given. ``iqs[k]`` is ``(points, shots)`` of qubit k."""
-    bits = []
-    for q, iq in zip(qubits, iqs):
-        bits.append(assigned_one(iq, ctx, q).astype(np.int64))
-    index = sum(b << k for k, b in enumerate(bits))
-    n = len(qubits)
-    probs = np.stack([np.mean(index == i, axis=-1) for i in range(2**n)], axis=-1).astype(np.float64)
-    if matrices is None:
-        return probs
-    full: NDArray[np.float64] = np.ones((1, 1), dtype=np.float64)
-    for m in matrices:          # bit k of the index is qubit k: later qubits are more significant
-        full = np.asarray(np.kron(m, full), dtype=np.float64)
-    return np.asarray(np.linalg.solve(full, probs.T).T, dtype=np.float64)
+    joint = decode.JointDiscriminator(tuple(discriminator(ctx, q) for q in qubits))
+    probs = decode.probabilities(joint.bits(list(iqs)))
+    return probs if matrices is None else decode.mitigate(probs, list(matrices))
 
 
 def parity(probs: FloatArray) -> FloatArray:
     """``<Z...Z>`` from outcome probabilities (sum of (-1)^popcount(index) p)."""
-    signs = np.array([(-1) ** bin(i).count("1") for i in range(probs.shape[-1])], dtype=np.float64)
-    return np.asarray(probs @ signs, dtype=np.float64)
+    n = probs.shape[-1].bit_length() - 1
+    return np.asarray(decode.expectation_z(probs, (1 << n) - 1, shots=1).value, dtype=np.float64)
