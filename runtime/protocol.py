@@ -28,7 +28,7 @@ from typing import Any
 import msgpack
 import numpy as np
 
-from qubitlab.errors import ProtocolError, QubitlabError, error_from_wire
+from qubitlab.errors import WIRE_ERRORS, ProtocolError, QubitlabError, error_from_wire
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 2**20
@@ -86,7 +86,10 @@ class Message:
 
 
 def error_to_wire(exc: BaseException) -> dict[str, str]:
-    name = type(exc).__name__ if isinstance(exc, QubitlabError) else "QubitlabError"
+    """``{type, message}``; the type is the nearest class of ``exc`` on the allow-list (a private subclass
+    travels as its public base), anything not ours as ``QubitlabError`` with its class in the message."""
+    name = next((cls.__name__ for cls in type(exc).__mro__ if WIRE_ERRORS.get(cls.__name__) is cls),
+                "QubitlabError")
     text = str(exc) if isinstance(exc, QubitlabError) else f"internal error ({type(exc).__name__}): {exc}"
     return {"type": name, "message": text}
 
@@ -135,8 +138,7 @@ def decode(frames: Sequence[bytes | memoryview | Any], max_bytes: int = MAX_MESS
     if len(header_bytes) > MAX_HEADER_BYTES:
         raise ProtocolError(f"header of {len(header_bytes)} bytes exceeds {MAX_HEADER_BYTES} bytes")
     try:
-        header = msgpack.unpackb(header_bytes, raw=False, strict_map_key=True, ext_hook=_no_ext,
-                                 max_buffer_size=MAX_HEADER_BYTES)
+        header = msgpack.unpackb(header_bytes, raw=False, strict_map_key=True, ext_hook=_no_ext)
     except ProtocolError:
         raise
     except Exception as exc:     # msgpack raises ValueError, ExtraData, FormatError, StackError, ...
