@@ -18,6 +18,7 @@ SUITES = {
     "execute": "benchmarks.execute",
     "circuits": "benchmarks.circuits",
     "calibrate": "benchmarks.calibrate",
+    "runtime": "benchmarks.runtime",
 }
 
 

@@ -1,0 +1,134 @@
+"""Runtime benchmarks: the daemon's latencies over real loopback sockets with CURVE, against a bare ZeroMQ
+DEALER/ROUTER echo (also CURVE, also its own process) measured in the same run.
+
+R1 submit -> ack of a small job; R2 a 1 MiB result fetched; R3 ten one-circuit pulse jobs in a session, end to
+end (simulation included), and per job the host overhead (everything but the acquisition, which holds the
+simulation).
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks._harness import Row, Timing
+
+ROOT = Path(__file__).resolve().parents[1]
+ECHO = r"""
+import sys, zmq
+secret, public = open(sys.argv[1]).read().split()
+ctx = zmq.Context(); s = ctx.socket(zmq.ROUTER)
+s.curve_secretkey, s.curve_publickey, s.curve_server = secret.encode(), public.encode(), True
+port = s.bind_to_random_port("tcp://127.0.0.1"); print(port, flush=True)
+while True:
+    frames = s.recv_multipart()
+    if frames[1] == b"stop": break
+    s.send_multipart(frames)
+"""
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(samples), q))
+
+
+def _bare_round_trip(repeat: int) -> Timing:
+    import zmq
+
+    server_public, server_secret = zmq.curve_keypair()
+    client_public, client_secret = zmq.curve_keypair()
+    with tempfile.NamedTemporaryFile("w", suffix=".keys", delete=False) as handle:
+        handle.write(f"{server_secret.decode()} {server_public.decode()}")
+    echo = subprocess.Popen([sys.executable, "-c", ECHO, handle.name], stdout=subprocess.PIPE, text=True)
+    try:
+        assert echo.stdout is not None
+        port = int(echo.stdout.readline())
+        context = zmq.Context()
+        socket = context.socket(zmq.DEALER)
+        socket.curve_secretkey, socket.curve_publickey, socket.curve_serverkey = (client_secret, client_public,
+                                                                                  server_public)
+        socket.connect(f"tcp://127.0.0.1:{port}")
+        payload = b"\x00" * 300
+        samples = []
+        for i in range(repeat + 20):
+            start = time.perf_counter()
+            socket.send(payload)
+            socket.recv()
+            if i >= 20:
+                samples.append(time.perf_counter() - start)
+        socket.send(b"stop")
+        socket.close(linger=100)
+        context.term()
+    finally:
+        echo.wait(timeout=10)
+        Path(handle.name).unlink()
+    return Timing(tuple(samples))
+
+
+def run(repeat: int = 200) -> list[Row]:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from daemon_lab import started  # the tests' set-up: a daemon process, CURVE keys, a calibrated store
+
+    from qubitlab import pulse
+    from qubitlab.lab_demo import rabi_schedule
+    from qubitlab.runtime.client import RuntimeJob, Session
+
+    rows: list[Row] = []
+    bare = _bare_round_trip(repeat)
+    rows.append(Row("runtime", "reference: bare DEALER/ROUTER round trip (CURVE)", bare,
+                    extra={"p90_s": _percentile(list(bare.samples), 90)}))
+    folder = Path(tempfile.mkdtemp(prefix="qubitlab-bench-runtime-"))
+    lab = started(folder)
+    try:
+        with lab.service() as service:
+            service.submit("sleep", {"seconds": 0.0}).result(timeout=120)       # the worker is up
+            acks = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                job = service.submit("sleep", {"seconds": 0.0})
+                acks.append(time.perf_counter() - start)
+            job.result(timeout=120)
+            rows.append(Row("runtime", "R1 submit -> ack (small job, committed to SQLite)", Timing(tuple(acks)),
+                            target=250e-6, reference=bare.median, reference_name="bare round trip",
+                            extra={"p90_s": _percentile(acks, 90), "p90_target_s": 500e-6}))
+
+            big = np.random.default_rng(1).normal(size=2**17)                  # 1 MiB of float64
+            done = service.submit("sleep", {"seconds": 0.0, "echo": big})
+            done.wait(120)
+            fetches = []
+            for _ in range(max(20, repeat // 5)):
+                handle = RuntimeJob(service, done.job_id())
+                start = time.perf_counter()
+                value = handle.result(timeout=30)
+                fetches.append(time.perf_counter() - start)
+            assert np.array_equal(value["echo"], big)
+            rows.append(Row("runtime", "R2 a 1 MiB result fetched", Timing(tuple(fetches)), target=600e-6,
+                            reference=bare.median, reference_name="bare round trip"))
+
+            schedules = [pulse.dumps(rabi_schedule(0.02 * k)) for k in range(10)]
+            totals, overheads, sims = [], [], []
+            for _ in range(max(3, repeat // 40)):
+                start = time.perf_counter()
+                with Session(service) as session:
+                    jobs = [session.submit("pulse_program", {"schedule": s, "shots": 1000}) for s in schedules]
+                    for job in jobs:
+                        job.result(timeout=120)
+                total = time.perf_counter() - start
+                totals.append(total)
+                acquisitions = [job.details()["timings"].get("execute_acquire", 0.0) for job in jobs]
+                sims.extend(acquisitions)
+                overheads.append((total - sum(acquisitions)) / len(jobs))
+            rows.append(Row("runtime", "R3 10 one-circuit pulse jobs in a session, end to end", Timing(tuple(totals)),
+                            target=0.5, extra={"simulation_per_job_median_s": statistics.median(sims)}))
+            rows.append(Row("runtime", "R3 per-job host overhead (all but the acquisition)", Timing(tuple(overheads)),
+                            target=20e-3))
+    finally:
+        lab.daemon.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return rows
