@@ -179,6 +179,9 @@ class VirtualDigitizer:
             if state in ("ERR", "IDLE"):
                 raise DriverError(f"digitizer {self.name!r}: acquisition {'failed' if state == 'ERR' else 'aborted'}"
                                   f" after {waited:.2f} s: {self._next_error()}")
+            if state not in ("ARMED", "BUSY"):
+                raise DriverError(f"digitizer {self.name!r} answered {state!r} to ACQuire:STATe? after {waited:.2f} s "
+                                  "of waiting; expected ARMED, BUSY or DONE")
             if waited > timeout:
                 raise InstrumentTimeout(f"digitizer {self.name!r}: acquisition not complete after {waited:.2f} s "
                                         f"(limit {timeout:g} s, state {state}); is the trigger reaching it and the "

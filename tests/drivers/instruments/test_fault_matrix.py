@@ -19,15 +19,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from instrument_sweeps import FRAMES, rabi
-from virtual_rig import ROOT, Rig, started_rig
+from fault_checks import awgs_unsafe, unsafe
+from virtual_rig import Rig, started_rig
 
-from qubitlab import load_lab
 from qubitlab.drivers.executor import Stage
-from qubitlab.drivers.mock.awg5208 import Awg5208Emulation
-from qubitlab.drivers.mock.digitizer import DigitizerEmulation, State
-from qubitlab.drivers.mock.lab import VirtualLab
 from qubitlab.drivers.mock.scpi import Fault
-from qubitlab.drivers.mock.sgs100a import Sgs100aEmulation
 from qubitlab.drivers.payloads import CompiledProgram
 from qubitlab.errors import DriverError
 from qubitlab.pulse.compiler import compile
@@ -52,25 +48,6 @@ def rig() -> Iterator[Rig]:
 def fresh_program(rig: Rig) -> CompiledProgram:
     """A Rabi point with an amplitude not used before: its waveforms are new, so the upload stage uploads."""
     return compile(rabi(0.02 + 1e-4 * next(_amplitudes)), rig.lab, FRAMES)
-
-
-def unsafe(virtual: VirtualLab) -> dict[str, str]:
-    """Instrument -> what is not safe about it, read from the emulations (not from any driver)."""
-    found = {}
-    for name, inst in virtual.instruments.items():
-        if isinstance(inst, Awg5208Emulation):
-            on = [ch for ch in range(1, 9) if inst.output_on(ch)]
-            if inst.run_state != "stopped" or on:
-                found[name] = f"run state {inst.run_state}, outputs on {on}"
-        elif isinstance(inst, Sgs100aEmulation) and inst.output:
-            found[name] = "RF on"
-        elif isinstance(inst, DigitizerEmulation) and inst.state in (State.ARMED, State.BUSY):
-            found[name] = f"state {inst.state.value}"
-    return found
-
-
-def awgs_unsafe(virtual: VirtualLab) -> dict[str, str]:
-    return {n: why for n, why in unsafe(virtual).items() if isinstance(virtual.instruments[n], Awg5208Emulation)}
 
 
 @pytest.mark.parametrize("stage", list(Stage), ids=lambda s: s.value)
@@ -115,23 +92,3 @@ def test_a_fault_at_any_stage_is_named_and_leaves_every_reachable_instrument_saf
     assert result[0].shape == (1, SHOTS) and np.all(np.isfinite(result[0]))
     assert awgs_unsafe(rig.virtual) == {}
 
-
-def test_with_two_awgs_a_silent_one_leaves_the_other_stopped_and_every_lo_off() -> None:
-    lab = load_lab(ROOT / "lab_configs" / "virtual_5q.yaml")
-    frames = {"d0": FRAMES["d0"], "m0": 7.05e9}          # virtual_5q's q0 resonator
-    with started_rig(lab, timeout=TIMEOUT) as rig:
-        program = compile(rabi(0.03), rig.lab, frames)
-        assert set(program.awg_programs()) == {"awg1", "awg2"}
-        rig.executor.on_stage = lambda now: rig.virtual.inject("awg1", Fault.MUTE) if now is Stage.FETCH else None
-        try:
-            with pytest.raises(DriverError, match=r"run stage 'stop': instrument 'awg1'") as caught:
-                rig.executor.run(program, shots=SHOTS)
-            left = unsafe(rig.virtual)
-        finally:
-            rig.executor.on_stage = None
-            rig.virtual.inject("awg1", Fault.NONE)
-        # awg1 never heard the stop: it plays on, and says so; everything else is off
-        assert set(left) == {"awg1"} and "running" in left["awg1"]
-        assert "could not be confirmed on awg1" in str(caught.value)
-        rig.executor.run(program, shots=SHOTS)
-        assert awgs_unsafe(rig.virtual) == {}
