@@ -11,7 +11,7 @@ from __future__ import annotations
 from qcodes.instrument_drivers.rohde_schwarz import RohdeSchwarzSGS100A
 
 from qubitlab.drivers.payloads import LoSettings
-from qubitlab.drivers.visa import instrument_errors, reopen
+from qubitlab.drivers.visa import differs, instrument_errors, reopen
 from qubitlab.errors import DriverError
 
 
@@ -35,13 +35,13 @@ class Sgs100a:
         lo = self.instrument
         state = "on" if settings.output else "off"
         with instrument_errors(self.name, "checking that it answers (:OUTP:STAT?)"):
-            cached = lo.status.cache.get(get_if_invalid=False)
+            cached = lo.status.cache.get(get_if_invalid=False) if lo.status.cache.valid else None
             if lo.status.get() != cached:  # reset or changed by hand: trust nothing the cache says
                 lo.frequency.cache.invalidate()
                 lo.power.cache.invalidate()
         wanted = ((lo.frequency, settings.frequency), (lo.power, settings.power), (lo.status, settings.output))
         with instrument_errors(self.name, f"setting {settings.frequency:.9g} Hz, {settings.power:g} dBm, RF {state}"):
-            changed = [(p, v) for p, v in wanted if p.cache.get(get_if_invalid=False) != v]
+            changed = [(p, v) for p, v in wanted if differs(p, v)]
             for parameter, value in changed:
                 parameter(value)
             for parameter, value in changed:

@@ -23,7 +23,7 @@ from qcodes.instrument_drivers.tektronix import TektronixAWG5208
 
 from qubitlab.config.instruments import INSTRUMENT_MODELS
 from qubitlab.drivers.payloads import AwgProgram, SequenceStep
-from qubitlab.drivers.visa import instrument_errors, reopen
+from qubitlab.drivers.visa import differs, instrument_errors, reopen
 from qubitlab.errors import DriverError
 
 MIN_SAMPLES = INSTRUMENT_MODELS["tektronix_awg5208"].min_waveform_length
@@ -113,12 +113,12 @@ class Awg5208:
     def _settings(self, program: AwgProgram) -> None:
         awg = self.instrument
         with instrument_errors(self.name, "setting the sample rate and output amplitudes"):
-            if awg.sample_rate.cache.get(get_if_invalid=False) != program.sample_rate:
+            if differs(awg.sample_rate, program.sample_rate):
                 awg.sample_rate(program.sample_rate)
             for output in program.outputs:
                 channel = self._channel(output)
                 vpp = float(program.full_scale_vpp[output])
-                if channel.awg_amplitude.cache.get(get_if_invalid=False) != vpp:
+                if differs(channel.awg_amplitude, vpp):
                     channel.awg_amplitude(vpp)
 
     def _channel(self, output: str):  # type: ignore[no-untyped-def]
@@ -136,7 +136,7 @@ class Awg5208:
             for number in range(1, awg.num_channels + 1):
                 state = 1 if str(number) in program.outputs else 0
                 channel = getattr(awg, f"ch{number}")
-                if channel.state.cache.get(get_if_invalid=False) != state:
+                if differs(channel.state, state):
                     channel.state(state)
             # confirmed before any AWG is started: each instrument has its own connection, so without this an
             # AWG could start while another's outputs were still being switched on (and miss the trigger)

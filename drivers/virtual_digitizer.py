@@ -17,7 +17,7 @@ from qcodes.instrument import VisaInstrument
 from qcodes.parameters import Parameter, create_on_off_val_mapping
 
 from qubitlab.drivers.payloads import DigitizerProgram, MeasLevel, MeasReturn, content_key
-from qubitlab.drivers.visa import ieee_block, instrument_errors, reopen
+from qubitlab.drivers.visa import differs, ieee_block, instrument_errors, reopen
 from qubitlab.errors import DriverError, InstrumentTimeout
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class VirtualDigitizer:
             for parameter, value in ((dig.shots, shots), (dig.points, program.points), (dig.trigger_source, "external"),
                                      (dig.meas_level, MeasLevel.RAW if raw else MeasLevel.KERNELED),
                                      (dig.averaging, average)):
-                if parameter.cache.get(get_if_invalid=False) != value:
+                if differs(parameter, value):
                     parameter(value)
             self._load_table(program)
         self._shapes = [((w.length,) if average else (shots, w.length)) if raw else (() if average else (shots,))
