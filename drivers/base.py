@@ -5,6 +5,10 @@ The executor only ever speaks to roles -- an ``Awg`` plays an ``AwgProgram``, a 
 these runs qubitlab programs (compare Qibolab's ``abstract.py``: connect, setup, play, disconnect). Adapters
 wrap QCoDeS drivers (``drivers/tektronix.py``, ``drivers/rohde_schwarz.py``, ``drivers/virtual_digitizer.py``);
 every adapter can ``reconnect`` after a fault and turn its outputs off.
+
+Every step that ends a run or makes an instrument safe is *confirmed by a query* (a read-back of the state it
+set), and raises ``DriverError`` naming the instrument and the step when it cannot be: a write into a silent
+or dropped connection is not a stopped AWG.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ class Instrument(Protocol):
         """Close and reopen the connection (fresh buffers), keeping the QCoDeS instrument."""
 
     def outputs_off(self) -> None:
-        """Switch every output off (a safe state)."""
+        """Put the instrument in its safe state (AWG stopped and every output off, LO RF off, digitizer
+        aborted), confirmed by reading the state back; ``DriverError`` when it cannot be confirmed."""
 
 
 @runtime_checkable
@@ -42,7 +47,8 @@ class Awg(Instrument, Protocol):
 
     def run(self) -> None: ...
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """Stop playing, confirmed by reading the run state back."""
 
 
 @runtime_checkable
@@ -57,11 +63,18 @@ class Digitizer(Instrument, Protocol):
     def fetch(self) -> list[NDArray[np.complex128]]:
         """One array per window of the configured program, in its order."""
 
+    def finish(self) -> None:
+        """Confirm, after the fetch, that the acquisition ended cleanly (the digitizer still answers)."""
+
 
 @runtime_checkable
 class LocalOscillator(Instrument, Protocol):
     def configure(self, settings: LoSettings) -> None:
-        """Frequency (Hz), power (dBm) and RF output state; only what differs is sent."""
+        """Frequency (Hz), power (dBm) and RF output state; only what differs is sent, but the RF state is
+        always read (a liveness query: a dead or reset LO is noticed even when nothing changes)."""
+
+    def confirm(self, settings: LoSettings) -> None:
+        """After a run: the LO still answers and its RF state is still ``settings.output``."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,8 @@ class RawAcquisitions:
     snapshot: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     timings: Mapping[str, float] = field(default_factory=dict, compare=False)
     """Seconds spent per stage (configure, upload, acquire, fetch), for diagnostics and benchmarks."""
+    snapshot_id: str | None = None
+    """The calibration snapshot the program was built from (``Executor.run(..., snapshot_id=...)``)."""
 
     def __getitem__(self, slot: int) -> NDArray[np.complex128]:
         return self.data[slot]

@@ -1,21 +1,27 @@
 """Run a compiled program on a station: the instrument lifecycle, its timeouts and its clean-up.
 
-``Executor(station, lab).run(program, shots, rep_delay)`` goes through the steps of Quantify's lifecycle --
-configure the LOs, upload changed waveforms and the sequence, arm the digitizers, run the AWGs, wait with a
-timeout, fetch, stop -- and returns :class:`RawAcquisitions` per memory slot, with the station snapshot of the
-run. A sweep compiled as one program runs as one upload and one run. On any error the AWGs are stopped and
-every output is switched off before the error (``InstrumentTimeout`` or ``DriverError``, naming the
-instrument and the step) propagates, and the instruments involved are reconnected before the next run.
+``Executor(station, lab).run(program, shots, rep_delay)`` goes through the stages of Quantify's lifecycle --
+configure the LOs (each one's RF state read: a liveness query), upload changed waveforms and the sequence, arm
+the digitizers, run the AWGs and wait with a timeout, fetch, stop -- and returns :class:`RawAcquisitions` per
+memory slot, with the station snapshot of the run. A sweep compiled as one program runs as one upload and one
+run. The stop stage is as strict as the others: every AWG stopped and its outputs off, every digitizer and LO
+confirmed, each by a query. A step that fails or cannot be confirmed raises ``DriverError`` (or
+``InstrumentTimeout``) naming the run stage, the instrument and the step, *after* the safe-off sequence has
+been tried on every instrument of the station (every AWG stopped and outputs off, every LO's RF off, every
+digitizer aborted; each confirmed, on a fresh connection); instruments that could not be made safe are
+named in the error, tried again before anything else at the next run, and every session is reopened.
 """
 
 from __future__ import annotations
 
 import datetime
+import enum
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +30,43 @@ from numpy.typing import NDArray
 from qcodes.station import Station
 
 from qubitlab.config.models import LabConfig
-from qubitlab.drivers.base import RawAcquisitions
-from qubitlab.drivers.payloads import CompiledProgram, MeasLevel, MeasReturn, ShotsLayout
+from qubitlab.drivers.base import Awg, Digitizer, LocalOscillator, RawAcquisitions
+from qubitlab.drivers.payloads import (
+    AwgProgram,
+    CompiledProgram,
+    DigitizerProgram,
+    LoSettings,
+    MeasLevel,
+    MeasReturn,
+    ShotsLayout,
+)
 from qubitlab.drivers.station import Roles, roles
-from qubitlab.errors import DriverError, QubitlabError
+from qubitlab.errors import DriverError, InstrumentTimeout, QubitlabError
 
 log = logging.getLogger(__name__)
+
+
+class Stage(enum.Enum):
+    """The stages of a run, in order (``Executor(on_stage=...)`` is told when each begins)."""
+
+    CONFIGURE = "configure"
+    UPLOAD = "upload"
+    ARM = "arm"
+    ACQUIRE = "acquire"
+    FETCH = "fetch"
+    STOP = "stop"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one run talks to: each instrument's role and payload, looked up before anything is sent."""
+
+    awgs: dict[str, tuple[Awg, AwgProgram]]
+    digitizers: dict[str, tuple[Digitizer, DigitizerProgram]]
+    los: dict[str, tuple[LocalOscillator, LoSettings]]
+    shots: int
+    period: float
+    points: int
 
 
 class Executor:
@@ -37,78 +74,95 @@ class Executor:
 
     ``timeout`` bounds the wait for an acquisition beyond its expected duration (seconds). With ``runs_dir``,
     every run also writes ``<runs_dir>/<UTC time>_<program hash>.json``: the station snapshot, the program's
-    hash, shots, repetition delay and stage timings (the calibration layer's datasets keep it too).
+    hash, the calibration snapshot id, shots, repetition delay and stage timings. ``on_stage`` is called with
+    each :class:`Stage` as it begins (progress reporting; tests use it to inject faults at a given stage).
     """
 
     def __init__(self, station: Station, lab: LabConfig, *, timeout: float = 30.0,
-                 runs_dir: Path | None = None) -> None:
+                 runs_dir: Path | None = None, on_stage: Callable[[Stage], None] | None = None) -> None:
         self.station = station
         self.lab = lab
         self.timeout = timeout
         self.runs_dir = runs_dir
+        self.on_stage = on_stage
         self.roles: Roles = roles(station, lab)
         self._suspect: set[str] = set()
+        """Sessions to reopen before the next run (a fault may leave stale bytes on any of them)."""
+        self._unsafe: set[str] = set()
+        """Instruments whose safe state could not be confirmed: made safe first at the next run."""
 
-    def run(self, program: CompiledProgram, shots: int = 1024, rep_delay: float = 250e-6) -> RawAcquisitions:
+    def run(self, program: CompiledProgram, shots: int = 1024, rep_delay: float = 250e-6, *,
+            snapshot_id: str | None = None) -> RawAcquisitions:
         """Play ``program`` ``shots`` times (each shot steps through every sweep point), ``rep_delay`` seconds
-        between the end of one point and the trigger of the next."""
-        if shots < 1:
-            raise DriverError(f"shots must be at least 1, got {shots}")
-        if rep_delay < 0:
-            raise DriverError(f"rep_delay must be >= 0 s, got {rep_delay:g}")
-        if program.shots_layout is not ShotsLayout.POINTS_INNER:
-            raise DriverError(f"shots layout {program.shots_layout.value!r} is not supported by the executor yet; "
-                              "compile with ShotsLayout.POINTS_INNER")
-        self._reconnect_suspects()
+        between the end of one point and the trigger of the next; ``snapshot_id`` names the calibration snapshot
+        the program was built from (kept in the result and the run record)."""
+        _check_request(program, shots, rep_delay)
+        plan = _Plan(awgs={name: (self._awg(name), awg) for name, awg in program.awg_programs().items()},
+                     digitizers={name: (self._digitizer(name), dig)
+                                 for name, dig in program.digitizer_programs().items()},
+                     los={name: (self._lo(name), lo) for name, lo in program.lo_settings().items()},
+                     shots=shots, period=program.duration + rep_delay, points=program.points)
+        self._recover()
         timings: dict[str, float] = {}
-        awgs = {name: (self._awg(name), awg) for name, awg in program.awg_programs().items()}
-        digitizers = {name: (self._digitizer(name), dig) for name, dig in program.digitizer_programs().items()}
+        windows: dict[str, list[NDArray[np.complex128]]] = {}
+        stage = Stage.CONFIGURE
         try:
-            with _timed(timings, "configure"):
-                for name, settings in program.lo_settings().items():
-                    self._lo(name).configure(settings)
-            with _timed(timings, "upload"):
-                uploaded = sum(role.upload(awg) for role, awg in awgs.values())
-            period = program.duration + rep_delay
-            with _timed(timings, "arm"):
-                for role, digitizer in digitizers.values():
-                    role.configure(digitizer, shots)
-                    role.arm()
-                for role, awg in awgs.values():
-                    role.arm(awg, period)
-            with _timed(timings, "acquire"):
-                for role, _ in awgs.values():
-                    role.run()
-                expected = shots * program.points * period
-                for role, _ in digitizers.values():
-                    role.wait(expected + self.timeout)
-            with _timed(timings, "fetch"):
-                windows = {name: role.fetch() for name, (role, _) in digitizers.items()}
-            for role, _ in awgs.values():
-                role.stop()
+            for stage in Stage:
+                with _timed(timings, stage.value):
+                    if self.on_stage is not None:
+                        self.on_stage(stage)
+                    self._stage(stage, plan, timings, windows)
             with _timed(timings, "snapshot"):
                 snapshot = self.station.snapshot(update=False)
         except BaseException as exc:
-            self._make_safe(program, exc)
-            raise
-        timings["waveforms_uploaded"] = float(uploaded)
-        first = next((dig for _, dig in digitizers.values()), None)
+            raise self._fail(stage, exc) from exc
+        first = next((dig for _, dig in plan.digitizers.values()), None)
         if self.runs_dir is not None:
-            self._record(program, shots, rep_delay, snapshot, timings)
+            self._record(program, shots, rep_delay, snapshot, timings, snapshot_id)
         return RawAcquisitions(
             data=self._by_slot(program, windows),
             meas_level=first.meas_level if first else MeasLevel.KERNELED,
             meas_return=first.meas_return if first else MeasReturn.SINGLE,
-            shots=shots, points=program.points, snapshot=snapshot, timings=timings)
+            shots=shots, points=program.points, snapshot=snapshot, timings=timings, snapshot_id=snapshot_id)
+
+    def _stage(self, stage: Stage, plan: _Plan, timings: dict[str, float],
+               windows: dict[str, list[NDArray[np.complex128]]]) -> None:
+        if stage is Stage.CONFIGURE:
+            for lo, settings in plan.los.values():
+                lo.configure(settings)
+        elif stage is Stage.UPLOAD:
+            timings["waveforms_uploaded"] = float(sum(awg.upload(payload) for awg, payload in plan.awgs.values()))
+        elif stage is Stage.ARM:
+            for digitizer, program in plan.digitizers.values():
+                digitizer.configure(program, plan.shots)
+                digitizer.arm()
+            for awg, payload in plan.awgs.values():
+                awg.arm(payload, plan.period)
+        elif stage is Stage.ACQUIRE:
+            for awg, _ in plan.awgs.values():
+                awg.run()
+            for digitizer, _ in plan.digitizers.values():
+                digitizer.wait(plan.shots * plan.points * plan.period + self.timeout)
+        elif stage is Stage.FETCH:
+            windows.update({name: digitizer.fetch() for name, (digitizer, _) in plan.digitizers.items()})
+        else:  # STOP: the run's tail, every step confirmed by a query
+            for awg, _ in plan.awgs.values():
+                awg.stop()
+                awg.outputs_off()
+            for digitizer, _ in plan.digitizers.values():
+                digitizer.finish()
+            for lo, settings in plan.los.values():
+                lo.confirm(settings)
 
     def _record(self, program: CompiledProgram, shots: int, rep_delay: float, snapshot: Any,
-                timings: dict[str, float]) -> None:
+                timings: dict[str, float], snapshot_id: str | None) -> None:
         assert self.runs_dir is not None
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         now = datetime.datetime.now(datetime.timezone.utc)
         path = self.runs_dir / f"{now:%Y%m%dT%H%M%S.%fZ}_{program.input_hash[:12]}.json"
-        record = {"time": now.isoformat(), "program_hash": program.input_hash, "points": program.points,
-                  "shots": shots, "rep_delay": rep_delay, "timings": timings, "snapshot": snapshot}
+        record = {"time": now.isoformat(), "program_hash": program.input_hash, "snapshot_id": snapshot_id,
+                  "points": program.points, "shots": shots, "rep_delay": rep_delay, "timings": timings,
+                  "snapshot": snapshot}
         path.write_text(json.dumps(record, indent=1, default=str))
 
     def _by_slot(self, program: CompiledProgram, windows: dict[str, list[NDArray[np.complex128]]]
@@ -117,31 +171,52 @@ class Executor:
                 for slot, source in sorted(program.memory_slots.items())}
 
     # -- safety --------------------------------------------------------------------------------------------------
-    def _make_safe(self, program: CompiledProgram, cause: BaseException) -> None:
-        """Stop every AWG and switch every output off; instruments that fail here are reconnected next run."""
-        self._suspect.update(self.roles.all())  # a fault may leave stale bytes on any session
+    def _fail(self, stage: Stage, cause: BaseException) -> BaseException:
+        """Make every instrument safe, then the error to raise: ``cause`` with the stage and whatever could not
+        be made safe in its message (an error that is not ours keeps its type, with a note)."""
+        problems = self.make_safe()
+        unsafe = (f"; the safe-off could not be confirmed on {', '.join(sorted(self._unsafe))}, which may still "
+                  f"be playing: check them by hand ({'; '.join(problems)})") if problems else ""
+        log.error("run stage %r failed: %s%s", stage.value, cause, unsafe)
+        if isinstance(cause, DriverError):
+            kind = InstrumentTimeout if isinstance(cause, InstrumentTimeout) else DriverError
+            return kind(f"run stage {stage.value!r}: {cause}{unsafe}")
+        if unsafe:
+            cause.add_note(f"run stage {stage.value!r}{unsafe}")
+        return cause
+
+    def make_safe(self) -> list[str]:
+        """Try the safe-off on every instrument of the station, AWGs first, each on a fresh connection and
+        confirmed by a query; returns one problem per instrument that could not be made safe (also kept for
+        the next run, which tries them again before anything else)."""
+        everything = self.roles.all()
+        self._suspect.update(everything)
         problems = []
-        for name, awg in self.roles.awgs.items():
-            for step in (awg.stop, awg.outputs_off):
-                try:
-                    step()
-                except QubitlabError as exc:
-                    problems.append(str(exc))
-                    break
-        for name, instrument in {**self.roles.digitizers, **self.roles.los}.items():
+        for name in [*self.roles.awgs, *self.roles.los, *self.roles.digitizers]:
             try:
-                instrument.outputs_off()
+                everything[name].reconnect()
+                everything[name].outputs_off()
             except QubitlabError as exc:
                 problems.append(str(exc))
-        if problems:
-            log.error("after %s, the clean-up could not reach every instrument: %s", cause, "; ".join(problems))
-            if isinstance(cause, QubitlabError):
-                cause.add_note("clean-up: " + "; ".join(problems))
+                self._unsafe.add(name)
+            else:
+                self._unsafe.discard(name)
+                self._suspect.discard(name)
+        return problems
 
-    def _reconnect_suspects(self) -> None:
+    def _recover(self) -> None:
+        """Before a run: instruments left unsafe by the last fault are made safe, every suspect session is
+        reopened; an instrument still unreachable stops the run here."""
         everything = self.roles.all()
+        for name in sorted(self._unsafe):
+            with _stage_errors(Stage.CONFIGURE):
+                everything[name].reconnect()
+                everything[name].outputs_off()
+            self._unsafe.discard(name)
+            self._suspect.discard(name)
         for name in sorted(self._suspect):
-            everything[name].reconnect()
+            with _stage_errors(Stage.CONFIGURE):
+                everything[name].reconnect()
             self._suspect.discard(name)
 
     # -- lookups -------------------------------------------------------------------------------------------------
@@ -170,3 +245,22 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         yield
     finally:
         timings[stage] = time.perf_counter() - start
+
+
+def _check_request(program: CompiledProgram, shots: int, rep_delay: float) -> None:
+    if shots < 1:
+        raise DriverError(f"shots must be at least 1, got {shots}")
+    if not rep_delay >= 0:
+        raise DriverError(f"rep_delay must be >= 0 s, got {rep_delay:g}")
+    if program.shots_layout is not ShotsLayout.POINTS_INNER:
+        raise DriverError(f"shots layout {program.shots_layout.value!r} is not supported by the executor yet; "
+                          "compile with ShotsLayout.POINTS_INNER")
+
+
+@contextmanager
+def _stage_errors(stage: Stage) -> Iterator[None]:
+    try:
+        yield
+    except QubitlabError as exc:
+        kind = InstrumentTimeout if isinstance(exc, InstrumentTimeout) else DriverError
+        raise kind(f"run stage {stage.value!r}: {exc} (left unsafe by the previous run's fault)") from exc

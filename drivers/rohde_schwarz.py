@@ -1,7 +1,8 @@
 """The ``LocalOscillator`` role over QCoDeS' own, unmodified ``RohdeSchwarzSGS100A`` driver.
 
 Frequency, power and RF output state are written only when they differ from the driver's cached values, so
-an unchanged LO costs nothing per run. Ranges are checked by the driver's validators and the lab file's
+an unchanged LO costs one query per run: its RF state, read before the run (a liveness check that also
+notices an LO reset behind the driver's back) and after it (the LO was still there while the data were taken). Ranges are checked by the driver's validators and the lab file's
 limits before anything is sent; a refused value raises, it is never clipped.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from qcodes.instrument_drivers.rohde_schwarz import RohdeSchwarzSGS100A
 
 from qubitlab.drivers.payloads import LoSettings
-from qubitlab.drivers.visa import instrument_errors, reopen
+from qubitlab.drivers.visa import differs, instrument_errors, reopen
 from qubitlab.errors import DriverError
 
 
@@ -29,13 +30,18 @@ class Sgs100a:
             parameter.cache.invalidate()
 
     def configure(self, settings: LoSettings) -> None:
-        """Write what differs from the cache, then read it back: a refused or lost setting is an error, not a
-        run at the wrong frequency."""
+        """Read the RF state (liveness), write what differs from the cache, then read it back: a refused or
+        lost setting is an error, not a run at the wrong frequency."""
         lo = self.instrument
         state = "on" if settings.output else "off"
+        with instrument_errors(self.name, "checking that it answers (:OUTP:STAT?)"):
+            cached = lo.status.cache.get(get_if_invalid=False) if lo.status.cache.valid else None
+            if lo.status.get() != cached:  # reset or changed by hand: trust nothing the cache says
+                lo.frequency.cache.invalidate()
+                lo.power.cache.invalidate()
         wanted = ((lo.frequency, settings.frequency), (lo.power, settings.power), (lo.status, settings.output))
         with instrument_errors(self.name, f"setting {settings.frequency:.9g} Hz, {settings.power:g} dBm, RF {state}"):
-            changed = [(p, v) for p, v in wanted if p.cache.get(get_if_invalid=False) != v]
+            changed = [(p, v) for p, v in wanted if differs(p, v)]
             for parameter, value in changed:
                 parameter(value)
             for parameter, value in changed:
@@ -45,7 +51,18 @@ class Sgs100a:
                     raise DriverError(f"LO {self.name!r} reads back {parameter.name} = {read!r} after being set to "
                                       f"{value!r}; its error queue says: {lo.ask('SYSTem:ERRor?')}")
 
+    def confirm(self, settings: LoSettings) -> None:
+        with instrument_errors(self.name, "confirming its RF state after the run (:OUTP:STAT?)"):
+            live = self.instrument.status.get()
+        if live != settings.output:
+            raise DriverError(f"LO {self.name!r} reads RF {'on' if live else 'off'} after the run, set "
+                              f"{'on' if settings.output else 'off'} before it: the data were not taken as programmed "
+                              "(was it reset?); run again")
+
     def outputs_off(self) -> None:
-        with instrument_errors(self.name, "switching RF off"):
+        """RF off, confirmed by reading ``:OUTP:STAT?`` back."""
+        with instrument_errors(self.name, "switching RF off (confirmed by :OUTP:STAT?)"):
             self.instrument.status(False)
-            self.instrument.ask("*OPC?")
+            live = self.instrument.status.get()
+        if live is not False:
+            raise DriverError(f"LO {self.name!r} reads RF {live!r} after :OUTP:STAT 0; switch it off by hand")

@@ -1,12 +1,14 @@
 """The ``Awg`` role over QCoDeS' own, unmodified ``TektronixAWG5208`` driver.
 
 A program travels as one ``.seqx`` bundle through ``MMEMory:DATA``, its files made by the driver's own
-writers (``makeWFMXFile``, ``_makeSMLFile``). Each waveform is named by its content key (the compiler's hash),
+writers (``makeWFMXFile``, and the private ``_makeSMLFile`` and ``_makeSetupFile``, reached only through
+:func:`_sequence_files`). Each waveform is named by its content key (the compiler's hash),
 so the adapter asks the instrument once per connection which waveforms it holds (``WLISt:LIST?``) and bundles
 only the new ones as ``.wfmx`` beside the sequence (``.sml``), whose steps name waveforms by key: opening the
 bundle adds its waveforms to the list. One transfer and one ``*OPC?`` per program, however many waveforms.
 A sequence already loaded and assigned is not sent again, and settings (sample rate, amplitudes) are written
-only when they change, so a repeated run costs a handful of commands.
+only when they change, so a repeated run costs a handful of commands. Stopping and switching outputs off are confirmed by reading the
+run state and every output's state back.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from collections.abc import Sequence
 
 import numpy as np
 from qcodes.instrument_drivers.tektronix import TektronixAWG5208
 
 from qubitlab.config.instruments import INSTRUMENT_MODELS
-from qubitlab.drivers.payloads import AwgProgram
-from qubitlab.drivers.visa import instrument_errors, reopen
+from qubitlab.drivers.payloads import AwgProgram, SequenceStep
+from qubitlab.drivers.visa import differs, instrument_errors, reopen
 from qubitlab.errors import DriverError
 
 MIN_SAMPLES = INSTRUMENT_MODELS["tektronix_awg5208"].min_waveform_length
@@ -43,6 +46,12 @@ class Awg5208:
             reopen(self.instrument, self.visalib)
         self._held = None  # the instrument may have been restarted: ask again
         self._sequence = None
+        awg = self.instrument
+        awg.sample_rate.cache.invalidate()
+        for number in range(1, awg.num_channels + 1):
+            channel = getattr(awg, f"ch{number}")
+            channel.state.cache.invalidate()  # a write lost in a fault updated the cache all the same
+            channel.awg_amplitude.cache.invalidate()
 
     # -- upload --------------------------------------------------------------------------------------------------
     def upload(self, program: AwgProgram) -> int:
@@ -84,23 +93,13 @@ class Awg5208:
         seqname = f"qubitlab_{digest.hexdigest()}"
         if seqname == self._sequence and not waveforms:
             return
-        count = len(steps)
-        sml = awg._makeSMLFile(
-            trig_waits=[_INTERNAL_TRIGGER if s.wait_trigger else 0 for s in steps],
-            nreps=[s.repeat for s in steps],
-            event_jumps=[0] * count,
-            event_jump_to=[0] * count,
-            go_to=[0] * (count - 1) + [1],
-            elem_names=names,
-            seqname=seqname,
-            chans=len(program.outputs),
-        )
+        sml, setup = _sequence_files(steps, names, seqname, len(program.outputs))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, mode="w") as bundle:
             for key, wfmx in waveforms.items():
                 bundle.writestr(f"Waveforms/{key}.wfmx", wfmx)
             bundle.writestr(f"Sequences/{seqname}.sml", sml)
-            bundle.writestr("setup.xml", awg._makeSetupFile(seqname))
+            bundle.writestr("setup.xml", setup)
             bundle.writestr("userNotes.txt", b"")
         what = f"loading sequence {seqname}.seqx" + (f" with {len(waveforms)} new waveforms" if waveforms else "")
         with instrument_errors(self.name, what):
@@ -108,17 +107,18 @@ class Awg5208:
             awg.loadSEQXFile(f"{seqname}.seqx")
             for track, output in enumerate(program.outputs, start=1):
                 self._channel(output).setSequenceTrack(seqname, track)
+            self._opc()
         self._sequence = seqname
 
     def _settings(self, program: AwgProgram) -> None:
         awg = self.instrument
         with instrument_errors(self.name, "setting the sample rate and output amplitudes"):
-            if awg.sample_rate.cache.get(get_if_invalid=False) != program.sample_rate:
+            if differs(awg.sample_rate, program.sample_rate):
                 awg.sample_rate(program.sample_rate)
             for output in program.outputs:
                 channel = self._channel(output)
                 vpp = float(program.full_scale_vpp[output])
-                if channel.awg_amplitude.cache.get(get_if_invalid=False) != vpp:
+                if differs(channel.awg_amplitude, vpp):
                     channel.awg_amplitude(vpp)
 
     def _channel(self, output: str):  # type: ignore[no-untyped-def]
@@ -136,11 +136,17 @@ class Awg5208:
             for number in range(1, awg.num_channels + 1):
                 state = 1 if str(number) in program.outputs else 0
                 channel = getattr(awg, f"ch{number}")
-                if channel.state.cache.get(get_if_invalid=False) != state:
+                if differs(channel.state, state):
                     channel.state(state)
             # confirmed before any AWG is started: each instrument has its own connection, so without this an
             # AWG could start while another's outputs were still being switched on (and miss the trigger)
-            awg.wait_for_operation_to_complete()
+            self._opc()
+
+    def _opc(self) -> None:
+        """``*OPC?`` must answer 1 (QCoDeS' ``wait_for_operation_to_complete`` accepts any answer)."""
+        reply = self.instrument.ask("*OPC?").strip()
+        if reply != "1":
+            raise DriverError(f"AWG {self.name!r} answered {reply!r} to *OPC?, expected 1")
 
     def run(self) -> None:
         with instrument_errors(self.name, "starting (AWGControl:RUN)"):
@@ -151,12 +157,50 @@ class Awg5208:
                               "error queue (SYSTem:ERRor?)")
 
     def stop(self) -> None:
-        with instrument_errors(self.name, "stopping (AWGControl:STOP)"):
+        """``AWGControl:STOP``, confirmed by ``AWGControl:RSTATe?`` reading "Stopped"."""
+        with instrument_errors(self.name, "stopping (AWGControl:STOP, confirmed by AWGControl:RSTATe?)"):
             self.instrument.stop()
+            state = self.instrument.run_state()
+        if state != "Stopped":
+            raise DriverError(f"AWG {self.name!r} reads run state {state!r} after AWGControl:STOP; it may still be "
+                              "playing: stop it from its front panel")
 
     def outputs_off(self) -> None:
-        """Every output off, confirmed by ``*OPC?`` (so it has happened when this returns)."""
-        with instrument_errors(self.name, "switching outputs off"):
-            for number in range(1, self.instrument.num_channels + 1):
-                getattr(self.instrument, f"ch{number}").state(0)
-            self.instrument.wait_for_operation_to_complete()
+        """Stopped and every output off, confirmed by one compound query reading each output's state and the run
+        state back (so it has happened when this returns, whatever the driver's cache says)."""
+        awg = self.instrument
+        numbers = range(1, awg.num_channels + 1)
+        with instrument_errors(self.name, "stopping and switching every output off (confirmed by OUTPut<n>:STATe?)"):
+            awg.stop()
+            for number in numbers:
+                getattr(awg, f"ch{number}").state(0)
+            reply = awg.ask(";".join(f":OUTPut{n}:STATe?" for n in numbers) + ";:AWGControl:RSTATe?")
+            *states, run_state = (int(value) for value in reply.split(";"))
+        on = [str(n) for n, state in zip(numbers, states) if state != 0]
+        if on or run_state != 0 or len(states) != len(numbers):
+            raise DriverError(f"AWG {self.name!r} reads outputs {on or 'none'} on and run state {run_state} after "
+                              f"being stopped with every output off (reply {reply!r}); switch it off by hand")
+
+
+def _sequence_files(steps: Sequence[SequenceStep], names: list[list[str]], seqname: str, tracks: int
+                    ) -> tuple[str, str]:
+    """The ``.sml`` sequence file and ``setup.xml`` of a ``.seqx`` bundle, by QCoDeS' own writers.
+
+    These two are private static methods of ``TektronixAWG70000Base``, used here and nowhere else on purpose.
+    The public ``makeSEQXFile`` would be the way, but it packs every waveform into the bundle: it cannot refer
+    to waveforms the AWG already holds by name, which is what makes a repeated program cost no waveform
+    transfer. Writing our own XML would duplicate a format QCoDeS already keeps right for the real instrument;
+    if QCoDeS renames them, this function is the one place to change (test_awg5208.py parses what they write).
+    """
+    count = len(steps)
+    sml = TektronixAWG5208._makeSMLFile(
+        trig_waits=[_INTERNAL_TRIGGER if s.wait_trigger else 0 for s in steps],
+        nreps=[s.repeat for s in steps],
+        event_jumps=[0] * count,
+        event_jump_to=[0] * count,
+        go_to=[0] * (count - 1) + [1],
+        elem_names=names,
+        seqname=seqname,
+        chans=tracks,
+    )
+    return sml, TektronixAWG5208._makeSetupFile(seqname)

@@ -17,7 +17,7 @@ from qcodes.instrument import VisaInstrument
 from qcodes.parameters import Parameter, create_on_off_val_mapping
 
 from qubitlab.drivers.payloads import DigitizerProgram, MeasLevel, MeasReturn, content_key
-from qubitlab.drivers.visa import ieee_block, instrument_errors, reopen
+from qubitlab.drivers.visa import differs, ieee_block, instrument_errors, reopen
 from qubitlab.errors import DriverError, InstrumentTimeout
 
 if TYPE_CHECKING:
@@ -79,10 +79,15 @@ class QubitlabVirtualDigitizer(VisaInstrument):
         self.write("ABORt")
 
     def fetch_data(self) -> NDArray[np.complex64]:
-        """Every window's values, one block (``FETCh:DATA?``)."""
+        """Every window's values, one block (``FETCh:DATA?``); a block that is not whole complex64 values is a
+        ``DriverError``."""
         values = self.visa_handle.query_binary_values("FETCh:DATA?", datatype="f", is_big_endian=False,
                                                       container=cast(Any, np.array))
-        return np.asarray(values, dtype="<f4").view(np.complex64)
+        floats = np.asarray(values, dtype="<f4")
+        if floats.shape[0] % 2:
+            raise DriverError(f"digitizer {self.name!r}: FETCh:DATA? returned {floats.shape[0]} float32 values, not "
+                              "whole complex64 (I, Q) pairs: a corrupt data block")
+        return floats.view(np.complex64)
 
     def next_error(self) -> str:
         return str(self.ask("SYSTem:ERRor?"))
@@ -102,7 +107,10 @@ class VirtualDigitizer:
     def reconnect(self) -> None:
         with instrument_errors(self.name, "reconnecting"):
             reopen(self.instrument, self.visalib)
-        self._table_key = None
+        self._table_key = None  # a fault may have lost any write: send the table, weights and settings again
+        self._weights = {}
+        for parameter in self.instrument.parameters.values():
+            parameter.cache.invalidate()
 
     def configure(self, program: DigitizerProgram, shots: int) -> None:
         dig = self.instrument
@@ -116,7 +124,7 @@ class VirtualDigitizer:
             for parameter, value in ((dig.shots, shots), (dig.points, program.points), (dig.trigger_source, "external"),
                                      (dig.meas_level, MeasLevel.RAW if raw else MeasLevel.KERNELED),
                                      (dig.averaging, average)):
-                if parameter.cache.get(get_if_invalid=False) != value:
+                if differs(parameter, value):
                     parameter(value)
             self._load_table(program)
         self._shapes = [((w.length,) if average else (shots, w.length)) if raw else (() if average else (shots,))
@@ -148,32 +156,47 @@ class VirtualDigitizer:
             self.instrument.arm()
             state = self.instrument.state()
         if state not in ("ARMED", "BUSY", "DONE"):
-            raise DriverError(f"digitizer {self.name!r} did not arm (state {state}): {self.instrument.next_error()}")
+            raise DriverError(f"digitizer {self.name!r} did not arm (state {state}): {self._next_error()}")
 
     def wait(self, timeout: float) -> None:
-        deadline = time.perf_counter() + timeout
+        """Poll ``ACQuire:STATe?`` until DONE. A digitizer that stops answering is reported as silent, with the
+        time actually waited (not the acquisition's limit)."""
+        start = time.perf_counter()
         delay = 1e-4
-        with instrument_errors(self.name, "waiting for the acquisition (ACQuire:STATe?)", timeout):
-            while True:
-                state = self.instrument.state()
-                if state == "DONE":
-                    return
-                if state in ("ERR", "IDLE"):
-                    raise DriverError(f"digitizer {self.name!r}: acquisition {'failed' if state == 'ERR' else 'aborted'}"
-                                      f": {self.instrument.next_error()}")
-                if time.perf_counter() > deadline:
-                    raise InstrumentTimeout(f"digitizer {self.name!r}: acquisition not complete after {timeout:g} s "
-                                            f"(state {state}); is the trigger reaching it and the AWG running?")
-                time.sleep(delay)
-                delay = min(delay * 2, 0.02)
+        while True:
+            try:
+                with instrument_errors(self.name, "waiting for the acquisition (ACQuire:STATe?)"):
+                    state = self.instrument.state()
+            except InstrumentTimeout as exc:
+                raise InstrumentTimeout(
+                    f"digitizer {self.name!r} went silent while waiting for the acquisition: no answer to "
+                    f"ACQuire:STATe? within its {self.instrument.timeout.get():g} s VISA timeout, after "
+                    f"{time.perf_counter() - start:.2f} s of waiting in all (the acquisition was given "
+                    f"{timeout:g} s); check that it is on and reachable, then run again") from exc
+            waited = time.perf_counter() - start
+            if state == "DONE":
+                return
+            if state in ("ERR", "IDLE"):
+                raise DriverError(f"digitizer {self.name!r}: acquisition {'failed' if state == 'ERR' else 'aborted'}"
+                                  f" after {waited:.2f} s: {self._next_error()}")
+            if state not in ("ARMED", "BUSY"):
+                raise DriverError(f"digitizer {self.name!r} answered {state!r} to ACQuire:STATe? after {waited:.2f} s "
+                                  "of waiting; expected ARMED, BUSY or DONE")
+            if waited > timeout:
+                raise InstrumentTimeout(f"digitizer {self.name!r}: acquisition not complete after {waited:.2f} s "
+                                        f"(limit {timeout:g} s, state {state}); is the trigger reaching it and the "
+                                        "AWG running?")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
 
     def fetch(self) -> list[NDArray[np.complex128]]:
+        """One ``FETCh:DATA?`` block; a malformed block or a wrong count is a ``DriverError``."""
         with instrument_errors(self.name, "fetching data (FETCh:DATA?)"):
             flat = self.instrument.fetch_data()
         expected = sum(int(np.prod(shape)) for shape in self._shapes)
         if flat.shape[0] != expected:
             raise DriverError(f"digitizer {self.name!r} returned {flat.shape[0]} values for FETCh:DATA?, expected "
-                              f"{expected}; its error queue says: {self.instrument.next_error()}")
+                              f"{expected}; its error queue says: {self._next_error()}")
         out, at = [], 0
         for shape in self._shapes:
             size = int(np.prod(shape))
@@ -181,6 +204,23 @@ class VirtualDigitizer:
             at += size
         return out
 
+    def finish(self) -> None:
+        """After the fetch the acquisition must still read DONE (it answers; nothing re-armed or failed)."""
+        with instrument_errors(self.name, "confirming the acquisition ended (ACQuire:STATe?)"):
+            state = self.instrument.state()
+        if state != "DONE":
+            raise DriverError(f"digitizer {self.name!r} reads state {state} after the fetch, expected DONE: "
+                              f"{self._next_error()}")
+
     def outputs_off(self) -> None:
-        with instrument_errors(self.name, "aborting the acquisition (ABORt)"):
+        """Abort any acquisition, confirmed by the state reading IDLE, DONE or ERR (not armed, not busy)."""
+        with instrument_errors(self.name, "aborting the acquisition (ABORt, confirmed by ACQuire:STATe?)"):
             self.instrument.abort()
+            state = self.instrument.state()
+        if state not in ("IDLE", "DONE", "ERR"):
+            raise DriverError(f"digitizer {self.name!r} reads state {state!r} after ABORt, expected IDLE, DONE or ERR")
+
+    def _next_error(self) -> str:
+        """The head of the error queue, for a message; what went wrong reading it, if it could not be read."""
+        with instrument_errors(self.name, "reading its error queue (SYSTem:ERRor?)"):
+            return self.instrument.next_error()

@@ -3,7 +3,7 @@
 pyvisa-py opens raw sockets with Nagle's algorithm on, so a write followed by another write waits for the
 peer's delayed ACK (~40 ms): a 201-point set/get sweep took 8.9 s instead of 0.08 s. :func:`set_nodelay`
 turns it off on each session's socket after connecting (and again after every reconnect).
-:func:`instrument_errors` turns pyvisa and QCoDeS exceptions into ``InstrumentTimeout``/``DriverError``
+:func:`differs` is the one test of "must this setting be written". :func:`instrument_errors` turns pyvisa and QCoDeS exceptions into ``InstrumentTimeout``/``DriverError``
 messages that say which instrument, which action and what to check.
 """
 
@@ -17,6 +17,7 @@ from typing import Any
 import pyvisa
 from pyvisa import constants
 from qcodes.instrument import VisaInstrument
+from qcodes.parameters import Parameter
 
 from qubitlab.errors import DriverError, InstrumentTimeout, QubitlabError
 
@@ -61,6 +62,13 @@ def reopen(instrument: VisaInstrument, visalib: str | None) -> None:
     instrument.set_terminator(terminator)
     instrument.visa_handle.timeout = timeout
     set_nodelay(instrument)
+
+
+def differs(parameter: Parameter, value: Any) -> bool:
+    """Whether ``parameter`` must be written to hold ``value``: its cache is invalid (after a reconnect or a
+    fault: the write may have been lost) or holds another value. QCoDeS' ``cache.get(get_if_invalid=False)``
+    returns the stale value of an invalidated cache, so the validity is checked first."""
+    return not parameter.cache.valid or parameter.cache.get(get_if_invalid=False) != value
 
 
 def ieee_block(payload: bytes) -> bytes:

@@ -56,6 +56,8 @@ class Awg5208Emulation(ScpiInstrument):
     """The instrument state behind the SCPI commands; ``on_run`` is called when the AWG starts playing."""
 
     idn: str = "TEKTRONIX,AWG5208,B010000,FV:6.4.0242.0"
+    max_block: int = 512 << 20
+    """``.seqx`` bundles travel as one block: up to 512 MiB (the emulation holds files in memory)."""
     on_run: Callable[[], None] | None = None
     files: dict[str, bytes] = field(default_factory=dict)
     waveforms: dict[str, NDArray[np.float32]] = field(default_factory=dict)

@@ -135,11 +135,19 @@ class VirtualLab:
         self.close()
 
     def inject(self, instrument: str, fault: Fault, delay: float = 0.0) -> None:
-        """Make ``instrument`` misbehave (``Fault.NONE`` to heal it)."""
+        """Make ``instrument`` misbehave from its next message on, until healed with ``Fault.NONE``: ``MUTE``
+        (reads, never executes nor answers), ``SLOW`` (executes, answers each query ``delay`` seconds late),
+        ``DROP`` (closes every connection at its next message), ``CORRUPT`` (executes, garbles every answer).
+        Safe to call from any thread while the lab serves (docs/instruments/fault_injection.md)."""
         target = self.instruments.get(instrument)
         if target is None:
             raise DriverError(f"virtual lab has no instrument {instrument!r}; instruments: "
                               f"{', '.join(self.instruments)}")
+        if not isinstance(fault, Fault):
+            raise DriverError(f"inject({instrument!r}, {fault!r}): the fault must be one of "
+                              f"{', '.join(f'Fault.{f.name}' for f in Fault)}")
+        if not 0.0 <= delay <= 3600.0:
+            raise DriverError(f"inject({instrument!r}, {fault}, delay={delay!r}): the delay must be in [0, 3600] s")
         target.fault, target.fault_delay = fault, delay
 
     def drift(self, qubit: int, *, frequency_shift: float = 0.0, amplitude_scale: float = 1.0) -> None:

@@ -9,7 +9,13 @@ command never kills the server: it puts an error in the queue (``-113,"Undefined
 ``SYSTem:ERRor?``. Every server binds 127.0.0.1 only, one TCP port per instrument.
 
 Fault injection (:class:`Fault`) lets tests make an instrument stop answering, answer slowly, drop the
-connection or return a corrupt binary block.
+connection or corrupt its replies; ``VIRTual:FAULt <kind>[,<delay>]`` does the same over the instrument's own
+port (it is obeyed whatever fault is active), so faults can be rehearsed from outside the process
+(docs/instruments/fault_injection.md).
+
+Every connection is bounded: a text message longer than ``max_line`` bytes without a newline, or a block
+declaring more than ``max_block`` bytes, gets ``-223,"Too much data"`` written back and the connection
+closed; the instrument's other connections (and the lab's other instruments) are served as before.
 """
 
 from __future__ import annotations
@@ -32,7 +38,10 @@ Reply = Union[str, bytes, None]
 Handler = Callable[["Call"], Union[Reply, Awaitable[Reply]]]
 
 MAX_ERRORS = 32
-MAX_MESSAGE = 1_000_000_000  # IEEE 488.2: at most 9 digits of block length
+MAX_LINE = 1 << 20
+"""Longest text message (bytes up to a newline or a block) a connection may send by default."""
+MAX_BLOCK = 64 << 20
+"""Largest definite-length block a connection may send by default (instruments holding files allow more)."""
 
 
 class ScpiError(Exception):
@@ -56,6 +65,7 @@ EXECUTION_ERROR = -200
 FILE_NOT_FOUND = -256
 BLOCK_DATA_ERROR = -160
 QUEUE_OVERFLOW = -350
+TOO_MUCH_DATA = -223
 DEVICE_ERROR = -300
 
 
@@ -110,7 +120,16 @@ class Fault(enum.Enum):
     DROP = "drop"
     """Closes the connection on the next command it receives."""
     CORRUPT = "corrupt"
-    """Answers binary-block queries with a malformed block header."""
+    """Executes commands but corrupts every answer: binary blocks get a malformed header and half their data,
+    text answers are replaced by garbage."""
+
+
+CORRUPT_TEXT = b"\x15?GARBLED?"
+"""What a text answer becomes under ``Fault.CORRUPT`` (no number, no enum value, no list parses from it)."""
+
+
+class MessageTooLong(Exception):
+    """A connection sent more than its instrument accepts in one message (``max_line`` / ``max_block``)."""
 
 
 class CommandTable:
@@ -188,9 +207,13 @@ class ScpiInstrument:
     errors: deque[tuple[int, str]] = field(default_factory=deque)
     fault: Fault = Fault.NONE
     fault_delay: float = 0.0
+    max_line: int = MAX_LINE
+    max_block: int = MAX_BLOCK
 
     def __post_init__(self) -> None:
         c = self.commands
+        c.add("VIRTual:FAULt", self._set_fault)
+        c.add("VIRTual:FAULt", lambda call: f"{self.fault.value.upper()},{self.fault_delay!r}", query=True)
         c.add("*IDN", lambda call: self.idn, query=True)
         c.add("*OPC", lambda call: "1", query=True)
         c.add("*OPC", lambda call: None)
@@ -206,6 +229,24 @@ class ScpiInstrument:
 
     def reset(self) -> None:
         """``*RST``: back to the power-on settings (subclasses extend)."""
+
+    def _set_fault(self, call: Call) -> None:
+        """``VIRTual:FAULt NONE|MUTE|SLOW|DROP|CORRUPT[,<delay s>]``: the fault rehearsal back door."""
+        args = call.args()
+        try:
+            fault = Fault(args[0].lower())
+            delay = float(args[1]) if len(args) > 1 else 0.0
+        except (IndexError, ValueError):
+            raise ScpiError(ILLEGAL_PARAMETER, '"VIRTual:FAULt takes NONE, MUTE, SLOW, DROP or CORRUPT and an '
+                                               'optional delay in seconds"') from None
+        if not 0.0 <= delay <= 3600.0:
+            raise ScpiError(DATA_OUT_OF_RANGE, f'"VIRTual:FAULt delay {delay:g} s outside [0, 3600]"')
+        self.fault, self.fault_delay = fault, delay
+
+    def is_fault_command(self, text: str) -> bool:
+        """Whether a message is ``VIRTual:FAULt`` (obeyed whatever fault is active)."""
+        found = self.commands.lookup(text.strip().partition(" ")[0])
+        return found is not None and found[0] == self._set_fault
 
     def push_error(self, code: int, message: str) -> None:
         if len(self.errors) >= MAX_ERRORS - 1:
@@ -278,22 +319,38 @@ class ScpiServer:
             task.add_done_callback(self._tasks.discard)
         self._writers.add(writer)
         try:
-            messages = MessageReader(reader)
+            messages = MessageReader(reader, self.instrument.max_line, self.instrument.max_block)
             while True:
                 message = await messages.next()
                 if message is None:
                     break
                 if not await self._handle(message, writer):
                     break
+        except MessageTooLong as exc:
+            await self._refuse(writer, str(exc))
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             self._writers.discard(writer)
             writer.close()
 
+    async def _refuse(self, writer: asyncio.StreamWriter, reason: str) -> None:
+        """Tell an offending connection why it is closed (if it reads), queue the error, close it."""
+        message = f'"Too much data; {reason}, connection closed"'
+        self.instrument.push_error(TOO_MUCH_DATA, message)
+        log.warning("virtual instrument on port %d: %s", self.port, reason)
+        writer.write(f"{TOO_MUCH_DATA},{message}\n".encode())
+        try:
+            await asyncio.wait_for(writer.drain(), timeout=1.0)
+        except (ConnectionError, asyncio.TimeoutError):
+            pass
+
     async def _handle(self, message: tuple[str, bytes | None], writer: asyncio.StreamWriter) -> bool:
         """Execute one message; False closes the connection."""
         inst = self.instrument
+        if message[1] is None and inst.is_fault_command(message[0]):
+            await inst.execute(message[0], None)
+            return True
         if inst.fault is Fault.DROP:
             return False
         if inst.fault is Fault.MUTE:
@@ -314,7 +371,7 @@ class ScpiServer:
             if isinstance(reply, bytes):
                 replies.append(_corrupt(reply) if inst.fault is Fault.CORRUPT else ieee_block(reply))
             elif reply is not None:
-                replies.append(reply.encode("ascii", "replace"))
+                replies.append(CORRUPT_TEXT if inst.fault is Fault.CORRUPT else reply.encode("ascii", "replace"))
         if replies:
             if inst.fault is Fault.SLOW:
                 await asyncio.sleep(inst.fault_delay)
@@ -329,9 +386,11 @@ class MessageReader:
 
     _DELIMITER = re.compile(rb'"[^"]*"|\'[^\']*\'|[\n#]')
 
-    def __init__(self, reader: asyncio.StreamReader) -> None:
+    def __init__(self, reader: asyncio.StreamReader, max_line: int = MAX_LINE, max_block: int = MAX_BLOCK) -> None:
         self._reader = reader
         self._buffer = bytearray()
+        self.max_line = max_line
+        self.max_block = max_block
 
     async def _more(self) -> bool:
         chunk = await self._reader.read(1 << 20)
@@ -346,12 +405,16 @@ class MessageReader:
                 pos = match.end()
                 match = self._DELIMITER.search(self._buffer, pos)
             if match is None:
+                if len(self._buffer) > self.max_line:
+                    raise MessageTooLong(f"more than {self.max_line} bytes without a newline")
                 pos = max(0, len(self._buffer) - 1) if b'"' not in self._buffer and b"'" not in self._buffer else 0
                 if not await self._more():
                     text = self._buffer.decode("ascii", "replace").strip()
                     self._buffer.clear()
                     return (text, None) if text else None
                 continue
+            if match.start() > self.max_line:
+                raise MessageTooLong(f"a message of {match.start()} bytes, more than {self.max_line}")
             head = self._buffer[: match.start()].decode("ascii", "replace").strip()
             if match.group() == b"\n":
                 del self._buffer[: match.end()]
@@ -374,6 +437,8 @@ class MessageReader:
         if not size_text.isdigit():
             raise asyncio.IncompleteReadError(b"", None)
         begin = at + 2 + n
+        if int(size_text) > self.max_block:
+            raise MessageTooLong(f"a block of {int(size_text)} bytes declared, more than {self.max_block}")
         end = begin + int(size_text)
         while len(self._buffer) < end:
             if not await self._more():

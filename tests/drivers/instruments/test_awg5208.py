@@ -57,13 +57,18 @@ def test_outputs_play_the_fractions_of_full_scale_in_volts(rig: Rig) -> None:
     program = compile(rabi(0.04), rig.lab, FRAMES)
     rig.executor.run(program, shots=10)
     awg = emulation(rig)
-    awg.run_state = "running"   # look at what it plays as if still running
+    payload = program.payloads["awg"]
+    assert isinstance(payload, AwgProgram)
+    # the run ends stopped with every output off: look at what it plays as if still running, outputs on
+    saved = dict(awg.settings)
+    awg.run_state = "running"
+    awg.settings.update({f"OUTPut#:STATe/{output}": "1" for output in payload.outputs})
     try:
         played = awg.played(0)
     finally:
         awg.run_state = "stopped"
-    payload = program.payloads["awg"]
-    assert isinstance(payload, AwgProgram)
+        awg.settings.clear()
+        awg.settings.update(saved)
     for output in payload.outputs:
         expected = payload.played(output, 0).astype(np.float64) * payload.full_scale_vpp[output] / 2
         np.testing.assert_allclose(played[output], expected, rtol=0, atol=1e-7)

@@ -1,91 +1,139 @@
-"""Injected faults: each gives a clear error within the configured timeout, leaves the AWG stopped and its
-outputs off (when the AWG itself can still be reached), and the next run, once the fault is gone, succeeds."""
+"""Faults the fault matrix (test_fault_matrix.py) does not spell out: a digitizer going silent mid-wait is
+reported with the time actually waited, corrupt data blocks are ``DriverError`` (never a raw ``ValueError``),
+an LO that is dead or was reset is noticed even when none of its settings change, the run's tail is confirmed,
+and the run record carries the calibration snapshot id."""
 
 from __future__ import annotations
 
+import json
+import re
+import threading
 import time
-from dataclasses import replace
 
 import numpy as np
 import pytest
+from fault_checks import unsafe
 from instrument_sweeps import FRAMES, rabi
 from virtual_rig import TIMEOUT
 
-from qubitlab.drivers.mock.awg5208 import Awg5208Emulation
+from qubitlab.drivers.executor import Executor, Stage
+from qubitlab.drivers.mock.digitizer import DigitizerEmulation
 from qubitlab.drivers.mock.scpi import Fault
-from qubitlab.drivers.payloads import CompiledProgram, LoSettings
+from qubitlab.drivers.mock.sgs100a import Sgs100aEmulation
+from qubitlab.drivers.payloads import CompiledProgram
+from qubitlab.drivers.virtual_digitizer import VirtualDigitizer
 from qubitlab.errors import DriverError, InstrumentTimeout
 from qubitlab.pulse.compiler import compile
 
-BOUND = 4 * TIMEOUT + 2.0
-"""No fault may take longer than this to be reported (a few VISA timeouts, the clean-up included)."""
+
+def program(rig, amp: float = 0.05) -> CompiledProgram:
+    return compile(rabi(amp), rig.lab, FRAMES)
 
 
-def program(rig, amp: float = 0.05, lo_q0: float | None = None) -> CompiledProgram:
-    compiled = compile(rabi(amp), rig.lab, FRAMES)
-    if lo_q0 is not None:
-        payloads = dict(compiled.payloads)
-        lo = payloads["lo_q0"]
-        assert isinstance(lo, LoSettings)
-        payloads["lo_q0"] = replace(lo, frequency=lo_q0)
-        compiled = replace(compiled, payloads=payloads)
-    return compiled
+def run_faulted_at(rig, stage: Stage, instrument: str, fault: Fault) -> DriverError:
+    rig.executor.on_stage = lambda now: rig.virtual.inject(instrument, fault, 3 * TIMEOUT) if now is stage else None
+    try:
+        with pytest.raises(DriverError) as caught:
+            rig.executor.run(program(rig), shots=20)
+    finally:
+        rig.executor.on_stage = None
+        rig.virtual.inject(instrument, Fault.NONE)
+    return caught.value
 
 
-def awg_state(rig) -> tuple[str, list[bool]]:
-    awg = rig.virtual.instruments["awg"]
-    assert isinstance(awg, Awg5208Emulation)
-    return awg.run_state, [awg.output_on(ch) for ch in range(1, 9)]
-
-
-def run_with_fault(rig, instrument: str, fault: Fault, expected: type[Exception], match: str, **kwargs) -> str:
-    rig.executor.run(program(rig), shots=50)                       # a healthy run: outputs on
-    assert any(awg_state(rig)[1])
-    rig.virtual.inject(instrument, fault, delay=3 * TIMEOUT)
+def test_a_digitizer_that_goes_silent_mid_wait_says_so_with_the_time_it_actually_waited(rig) -> None:
+    digitizer = rig.executor.roles.digitizers["digitizer"]
+    assert isinstance(digitizer, VirtualDigitizer)
+    digitizer.configure(program(rig).digitizer_programs()["digitizer"], 20)
+    digitizer.arm()                                   # external trigger, and no AWG runs: it stays armed
+    silence = threading.Timer(0.5, rig.virtual.inject, ("digitizer", Fault.MUTE))
+    silence.start()
     start = time.perf_counter()
     try:
-        with pytest.raises(expected, match=match) as caught:
-            rig.executor.run(program(rig, **kwargs), shots=50)
-        assert time.perf_counter() - start < BOUND
+        with pytest.raises(InstrumentTimeout, match="went silent") as caught:
+            digitizer.wait(30.0)
+        elapsed = time.perf_counter() - start
     finally:
-        rig.virtual.inject(instrument, Fault.NONE)
-    result = rig.executor.run(program(rig), shots=50)             # healed: reconnects and runs
-    assert result[0].shape == (1, 50) and np.all(np.isfinite(result[0]))
-    return str(caught.value)
-
-
-@pytest.mark.parametrize("fault", [Fault.MUTE, Fault.SLOW])
-def test_a_digitizer_that_does_not_answer_times_out_and_the_awg_is_left_safe(rig, fault: Fault) -> None:
-    message = run_with_fault(rig, "digitizer", fault, InstrumentTimeout, "digitizer")
-    assert "did not answer" in message
-
-
-def test_outputs_are_off_and_the_awg_stopped_after_a_fault(rig) -> None:
-    rig.executor.run(program(rig), shots=50)
-    rig.virtual.inject("digitizer", Fault.MUTE)
-    try:
-        with pytest.raises(InstrumentTimeout):
-            rig.executor.run(program(rig, amp=0.06), shots=50)
-        assert awg_state(rig) == ("stopped", [False] * 8)
-        assert not any(rig.virtual.instruments[lo].output for lo in ("lo_q0", "lo_q1", "lo_ro"))  # type: ignore[attr-defined]
-    finally:
+        silence.join()
         rig.virtual.inject("digitizer", Fault.NONE)
-    rig.executor.run(program(rig), shots=50)
-    assert awg_state(rig)[1] == [True] * 6 + [False] * 2
+        rig.executor.make_safe()
+    message = str(caught.value)
+    waited = float(re.search(r"after ([\d.]+) s of waiting", message).group(1))  # type: ignore[union-attr]
+    assert abs(waited - elapsed) < 0.05                  # the time it waited, by the test's own clock ...
+    assert 0.5 + TIMEOUT - 0.05 < waited < 0.5 + TIMEOUT + 1.0  # ... silence after 0.5 s, one VISA timeout
+    assert f"within its {TIMEOUT:g} s VISA timeout" in message and "given 30 s" in message
 
 
-def test_a_dropped_connection_is_an_error_naming_the_instrument(rig) -> None:
-    run_with_fault(rig, "digitizer", Fault.DROP, DriverError, "digitizer")
+def test_a_corrupt_block_header_is_a_driver_error_naming_the_fetch(rig) -> None:
+    error = run_faulted_at(rig, Stage.FETCH, "digitizer", Fault.CORRUPT)
+    assert "FETCh:DATA?" in str(error) and "run stage 'fetch'" in str(error)
+    assert not isinstance(error, ValueError)
+    assert unsafe(rig.virtual) == {}
+    rig.executor.run(program(rig), shots=20)
 
 
-def test_a_corrupt_data_block_is_an_error_naming_the_command(rig) -> None:
-    run_with_fault(rig, "digitizer", Fault.CORRUPT, DriverError, r"digitizer.*FETCh:DATA\?")
+@pytest.mark.parametrize("payload, why", [(b"\x00" * 12, "not whole complex64"),   # 3 float32: half a pair
+                                          (b"\x00" * 7, "FETCh:DATA")])             # not even whole floats
+def test_a_well_framed_block_of_the_wrong_size_is_a_driver_error(rig, payload: bytes, why: str) -> None:
+    emulation = rig.virtual.instruments["digitizer"]
+    assert isinstance(emulation, DigitizerEmulation)
+    original = emulation.commands.lookup("FETCh:DATA?")
+    assert original is not None
+    emulation.commands.add("FETCh:DATA", lambda call: payload, query=True)
+    try:
+        with pytest.raises(DriverError, match=why) as caught:
+            rig.executor.run(program(rig), shots=20)
+    finally:
+        emulation.commands.add("FETCh:DATA", original[0], query=True)
+    assert "'digitizer'" in str(caught.value) and not isinstance(caught.value, ValueError)
+    rig.executor.run(program(rig), shots=20)
 
 
-def test_an_lo_that_drops_the_connection_is_named(rig) -> None:
-    run_with_fault(rig, "lo_q0", Fault.DROP, DriverError, "lo_q0", lo_q0=4.9001e9)
+def test_a_dead_lo_is_noticed_although_none_of_its_settings_change(rig) -> None:
+    rig.executor.run(program(rig), shots=20)          # every LO set: the next run writes nothing to them
+    rig.virtual.inject("lo_q1", Fault.MUTE)           # lo_q1 is not even used by the program's pulses
+    try:
+        with pytest.raises(InstrumentTimeout, match=r"run stage 'configure': instrument 'lo_q1'.*answers"):
+            rig.executor.run(program(rig), shots=20)
+    finally:
+        rig.virtual.inject("lo_q1", Fault.NONE)
+    rig.executor.run(program(rig), shots=20)
 
 
-def test_an_awg_that_stops_answering_times_out_and_says_the_clean_up_failed(rig) -> None:
-    message = run_with_fault(rig, "awg", Fault.MUTE, InstrumentTimeout, "awg", amp=0.07)
-    assert "awg" in message
+def test_an_lo_reset_behind_the_drivers_back_is_set_again(rig) -> None:
+    rig.executor.run(program(rig), shots=20)
+    lo = rig.virtual.instruments["lo_q0"]
+    assert isinstance(lo, Sgs100aEmulation)
+    lo.reset()                                        # power cycled: RF off, 1 GHz, -30 dBm
+    rig.executor.run(program(rig), shots=20)
+    assert (lo.output, lo.frequency, lo.power) == (True, 4.9e9, 13.0)   # lab_configs/virtual_2q.yaml's q0_drive
+
+
+def test_an_lo_that_switches_off_during_the_acquisition_fails_the_run(rig) -> None:
+    lo = rig.virtual.instruments["lo_q0"]
+    assert isinstance(lo, Sgs100aEmulation)
+    rig.executor.on_stage = lambda now: lo.settings.update({"OUTPut:STATe": "0"}) if now is Stage.FETCH else None
+    try:
+        with pytest.raises(DriverError, match=r"run stage 'stop'.*'lo_q0' reads RF off after the run"):
+            rig.executor.run(program(rig), shots=20)
+    finally:
+        rig.executor.on_stage = None
+    rig.executor.run(program(rig), shots=20)
+
+
+def test_a_healthy_run_ends_with_every_awg_stopped_and_its_outputs_off(rig) -> None:
+    result = rig.executor.run(program(rig, 0.06), shots=20)
+    assert np.all(np.isfinite(result[0]))
+    assert {n: why for n, why in unsafe(rig.virtual).items() if n == "awg"} == {}
+    assert all(rig.virtual.instruments[lo].output for lo in ("lo_q0", "lo_q1", "lo_ro"))  # type: ignore[attr-defined]
+    assert result.timings["stop"] < 0.1               # the confirmed tail: a few queries
+
+
+def test_the_run_record_names_the_calibration_snapshot(rig, tmp_path) -> None:
+    executor = Executor(rig.executor.station, rig.lab, runs_dir=tmp_path)
+    result = executor.run(program(rig), shots=10, snapshot_id="snap-0042")
+    assert result.snapshot_id == "snap-0042"
+    (record,) = tmp_path.glob("*.json")
+    assert json.loads(record.read_text())["snapshot_id"] == "snap-0042"
+    result = executor.run(program(rig), shots=10)
+    assert result.snapshot_id is None
