@@ -35,14 +35,15 @@ def test_submit_and_result_round_trip(lab: Lab) -> None:
 def test_a_pulse_program_returns_iq_per_memory_slot_and_names_its_snapshot(lab: Lab) -> None:
     with lab.service() as service:
         backend = service.backend()
-        job = service.submit("pulse_program", {"schedules": [pulse.dumps(rabi_schedule(a)) for a in (0.0, 0.25)],
+        amplitudes = np.linspace(0.0, 0.5, 6)
+        job = service.submit("pulse_program", {"schedules": [pulse.dumps(rabi_schedule(a)) for a in amplitudes],
                                                "shots": 300})
         result = job.result(timeout=120)
         iq = result["memory"]["0"]
-        assert iq.shape == (2, 300) and iq.dtype == np.complex128
-        # a pi-ish pulse moves the mean IQ point far beyond its shot noise
-        separation = abs(iq[1].mean() - iq[0].mean())
-        assert separation > 5 * np.std(iq[0]) / np.sqrt(300)
+        assert iq.shape == (6, 300) and iq.dtype == np.complex128
+        # driving q0 moves its mean IQ point far beyond the shot noise of the undriven point
+        separation = np.abs(iq.mean(axis=1) - iq[0].mean()).max()
+        assert separation > 10 * np.std(iq[0]) / np.sqrt(300)
         assert job.metrics()["snapshot_id"] == backend["snapshot_id"]
         assert {"compile", "execute_upload", "decode"} <= set(job.metrics()["timings"])
 
