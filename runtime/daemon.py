@@ -32,7 +32,16 @@ from qubitlab.runtime import scheduler
 from qubitlab.runtime.jobs import JOB_KINDS
 from qubitlab.runtime.jobstore import JOBS_FILE, JobRow, JobStatus, JobStore, SessionMode, SessionRow, SessionState
 from qubitlab.runtime.keys import AllowList, Client, server_keys, start_authenticator
-from qubitlab.runtime.protocol import MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Message, MsgType, decode, encode, pack, unpack
+from qubitlab.runtime.protocol import (
+    MAX_MESSAGE_BYTES,
+    PROTOCOL_VERSION,
+    Message,
+    MsgType,
+    Packed,
+    decode,
+    encode,
+    pack,
+)
 from qubitlab.runtime.supervisor import WorkerHandle, worker_env
 
 log = logging.getLogger("qubitlab.runtime.daemon")
@@ -143,6 +152,9 @@ class Daemon:
             MsgType.SESSIONS: self._sessions, MsgType.BACKEND: self._backend,
         }
         self._identity: bytes = b""
+        self._dirty = True
+        """Something the scheduler looks at changed (a job, a session, the worker): decide again."""
+        self._session_deadline: float | None = None
 
     # -- lock file: one daemon per lab ---------------------------------------------------------------------------
     @property
@@ -191,10 +203,11 @@ class Daemon:
 
     def _poll_ms(self) -> int:
         now = time.time()
+        if self._dirty:
+            return 0
         deadlines = [w.deadline for ws in self.waiters.values() for w in ws]
-        upcoming = scheduler.next_deadline(self.store.sessions(live=True), now)
-        if upcoming is not None:
-            deadlines.append(upcoming)
+        if self._session_deadline is not None:
+            deadlines.append(self._session_deadline)
         soonest = min(deadlines, default=now + 0.2)
         return max(1, min(200, int((soonest - now) * 1000) + 1))
 
@@ -266,6 +279,7 @@ class Daemon:
             if not session.state.accepts:
                 raise JobError(f"session {session_id} is {session.state.value} ({session.reason or 'closed'}); "
                                "it accepts no more jobs: open a new one")
+        self._dirty = True
         job = self.store.add(owner=client.name, kind=str(kind), inputs=pack(content.get("inputs", {})),
                              priority=priority, session_id=session_id, max_execution_time=float(limit),
                              version=qubitlab_version())
@@ -295,10 +309,11 @@ class Daemon:
         content: dict[str, Any] = {"job": job.summary()}
         if job.status is JobStatus.DONE:
             blob = self.store.result(job.job_id)
-            content["result"] = unpack(blob) if blob is not None else None
+            content["result"] = Packed(blob) if blob is not None else None
         return request.reply(content)
 
     def _cancel(self, client: Client, request: Message) -> Message:
+        self._dirty = True
         job = self._job(client, request.content.get("job_id"))
         if job.status is JobStatus.QUEUED:
             self.store.fail(job.job_id, "JobError", "cancelled before it ran", status=JobStatus.CANCELLED)
@@ -333,17 +348,20 @@ class Daemon:
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 7 * 86400:
                 raise JobError(f"{name} must be a number of seconds in (0, 604800], got {value!r}")
             values.append(float(value))
+        self._dirty = True
         session = self.store.add_session(owner=client.name, mode=mode, max_time=values[0], interactive_ttl=values[1])
         return request.reply({"session": session.summary()})
 
     def _session_close(self, client: Client, request: Message) -> Message:
         session = self._own_session(client, str(request.content.get("session_id")))
+        self._dirty = True
         if session.state is not SessionState.CLOSED:
             session = self.store.update_session(session.session_id, state=SessionState.CLOSING)
         return request.reply({"session": session.summary()})
 
     def _session_cancel(self, client: Client, request: Message) -> Message:
         session = self._own_session(client, str(request.content.get("session_id")))
+        self._dirty = True
         self._end_session(scheduler.SessionEnd(session.session_id, "cancelled by its client", True))
         if self.running is not None and self.running.job.session_id == session.session_id:
             self._abort_running("its session was cancelled", cancel=True)
@@ -374,6 +392,7 @@ class Daemon:
             kind = message.get("type")
             if kind == "ready":
                 self.worker.ready = True
+                self._dirty = True
             elif kind == "broken":
                 self.worker.broken = message.get("error")
                 log.error("the worker cannot open the lab: %s", self.worker.broken)
@@ -384,6 +403,7 @@ class Daemon:
     def _finished(self, message: dict[str, Any]) -> None:
         assert self.running is not None
         running, self.running = self.running, None
+        self._dirty = True
         job_id = running.job.job_id
         timings = dict(message.get("timings") or {})
         timings["daemon_run"] = time.time() - running.started
@@ -415,9 +435,11 @@ class Daemon:
         self.worker.kill()
         self.store.requeue(self.running.job.job_id, note)
         self.running = None
+        self._dirty = True
 
     def _worker_lost(self, why: str) -> None:
         """The worker died or hung: the job it ran fails with the reason; a new worker starts."""
+        self._dirty = True
         if self.running is not None:
             running, self.running = self.running, None
             status = JobStatus.CANCELLED if running.cancel else JobStatus.ERROR
@@ -445,6 +467,12 @@ class Daemon:
             poller.unregister(old_socket)
         if self.running is not None:
             self._police_running()
+        if self._dirty or (self._session_deadline is not None and now >= self._session_deadline):
+            self._dirty = False
+            self._schedule(now)
+
+    def _schedule(self, now: float) -> None:
+        """End the sessions that are over, then start the next job if the worker is free."""
         sessions = self.store.sessions(live=True)
         queued = self.store.queued()
         counts: dict[str, int] = {}
@@ -457,10 +485,12 @@ class Daemon:
             self._end_session(end)
         if ended:
             sessions, queued = self.store.sessions(live=True), self.store.queued()
+        self._session_deadline = scheduler.next_deadline(sessions, now)
         if self.running is None and self.worker.ready and not self.stopping:
             job = scheduler.pick(queued, {s.session_id: s for s in sessions})
             if job is not None:
                 self._start(job, {s.session_id: s for s in sessions})
+                self._session_deadline = scheduler.next_deadline(self.store.sessions(live=True), now)
 
     def _police_running(self) -> None:
         assert self.running is not None

@@ -134,7 +134,9 @@ def new_job_id() -> JobId:
 
 
 class JobStore:
-    """Jobs and sessions in ``path`` (SQLite, WAL, synchronous=FULL: a commit survives power loss)."""
+    """Jobs and sessions in ``path`` (SQLite in WAL mode with ``synchronous=NORMAL``: a committed job survives
+    the daemon's death, ``kill -9`` included; only a power cut or an OS crash can undo the last commits, the
+    trade SQLite documents for WAL, taken here for a 10x faster acknowledgement)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -143,7 +145,7 @@ class JobStore:
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")   # WAL: a commit survives the process (kill -9)
         with self._transaction() as conn:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():

@@ -39,6 +39,15 @@ ALLOWED_DTYPES = frozenset(np.dtype(t).str for t in (
     "complex64", "complex128")) | frozenset(np.dtype(t).newbyteorder(">").str for t in (
         "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64", "complex64", "complex128"))
 _ND = "__nd__"
+_PACKED = "__packed__"
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A value already in :func:`pack` form (a stored result): sent as its own frame as it is, unpacked by
+    the receiver, so the daemon never decodes and re-encodes what it only passes on."""
+
+    data: bytes
 
 
 class MsgType(enum.Enum):
@@ -105,6 +114,9 @@ def encode(message: Message) -> list[bytes | memoryview]:
 
 
 def _strip(value: Any, buffers: list[memoryview]) -> Any:
+    if isinstance(value, Packed):
+        buffers.append(memoryview(value.data))
+        return {_PACKED: len(buffers) - 1}
     if isinstance(value, np.ndarray):
         array = np.ascontiguousarray(value)
         if array.dtype.str not in ALLOWED_DTYPES:
@@ -180,6 +192,17 @@ def _restore(value: Any, buffers: Sequence[Any], used: set[int]) -> Any:
     if isinstance(value, dict):
         if _ND in value:
             return _array(value, buffers, used)
+        if _PACKED in value:
+            index = value[_PACKED]
+            if not isinstance(index, int) or not 0 <= index < len(buffers) or index in used:
+                raise ProtocolError(f"packed value refers to buffer {index!r}; the message has {len(buffers)}")
+            used.add(index)
+            try:
+                return unpack(buffers[index])
+            except ProtocolError:
+                raise
+            except Exception as exc:
+                raise ProtocolError(f"packed value in buffer {index} is not a valid document: {exc}") from None
         if _ND + "c" in value:
             re_im = value[_ND + "c"]
             if not (isinstance(re_im, list) and len(re_im) == 2 and all(isinstance(x, (int, float)) for x in re_im)):
@@ -218,8 +241,9 @@ def pack(value: Any) -> bytes:
     return msgpack.packb({"value": stripped, "buffers": [bytes(b) for b in buffers]}, use_bin_type=True)
 
 
-def unpack(data: bytes) -> Any:
+def unpack(data: bytes | memoryview) -> Any:
     document = msgpack.unpackb(data, raw=False, ext_hook=_no_ext)
-    buffers = document["buffers"]
+    if not isinstance(document, dict) or not isinstance(document.get("buffers"), list) or "value" not in document:
+        raise ProtocolError("not a packed document: expected a map with 'value' and 'buffers'")
     used: set[int] = set()
-    return _restore(document["value"], buffers, used)
+    return _restore(document["value"], document["buffers"], used)

@@ -76,7 +76,8 @@ def session_ends(sessions: Iterable[SessionRow], queued_by_session: Mapping[str,
 
 
 def next_deadline(sessions: Iterable[SessionRow], now: float) -> float | None:
-    """The earliest time at which :func:`session_ends` may say something new (for the daemon's poll timeout)."""
+    """The earliest future time at which :func:`session_ends` may say something new without any job or session
+    changing (the daemon re-evaluates on every change anyway); None when there is none."""
     times = []
     for s in sessions:
         if s.state is SessionState.CLOSED:
@@ -86,4 +87,4 @@ def next_deadline(sessions: Iterable[SessionRow], now: float) -> float | None:
         if s.state is SessionState.ACTIVE and s.interactive_ttl > 0:
             times.append((s.last_activity or s.started or s.created) + s.interactive_ttl)
     future = [t for t in times if t > now]
-    return min(future) if future else (now if times else None)
+    return min(future) if future else None
