@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from physics_lab import device, lab_with, lifted_gaussian, lo_states, outputs, params, pi_volts, tone
 
-from qubitlab.drivers.mock.physics.device import DeviceConfig, QubitParams
+from qubitlab.config.device import DeviceConfig, QubitParams
 from qubitlab.drivers.mock.physics.engine import Acquisition
 from qubitlab.drivers.mock.physics.readout import sample_levels, steady_response
 
