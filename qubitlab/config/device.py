@@ -12,7 +12,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from qubitlab.config.quantities import CoherenceTime, Frequency, Phase, QubitIndex, SignedFrequency
+from qubitlab.config.quantities import (
+    Anharmonicity,
+    CoherenceTime,
+    Coupling,
+    Frequency,
+    Linewidth,
+    NoiseVoltage,
+    Phase,
+    QubitIndex,
+    RabiPerVolt,
+    Ratio,
+    SignedFrequency,
+    VoltageGain,
+)
 
 
 class _Model(BaseModel):
@@ -23,22 +36,17 @@ class QubitParams(_Model):
     """One transmon and its readout resonator."""
 
     frequency: Frequency = Field(description="0-1 transition frequency, Hz.")
-    anharmonicity: float = Field(ge=-10.0e9, lt=0, description="f12 - f01, Hz (negative for a transmon), "
-                                                               "in [-10 GHz, 0).")
+    anharmonicity: Anharmonicity = Field(description="f12 - f01, Hz (negative for a transmon).")
     t1: CoherenceTime = Field(description="Energy relaxation time, s.")
     t2: CoherenceTime = Field(description="Ramsey dephasing time T2*, s (at most 2 T1).")
-    rabi_per_volt: float = Field(gt=0, le=1.0e12, description="Rabi frequency, Hz, for 1 V of resonant drive at the "
-                                                              "line's input into the fridge (after the line's "
-                                                              "gain_db), in (0, 1e12].")
+    rabi_per_volt: RabiPerVolt = Field(description="Rabi frequency, Hz, for 1 V of resonant drive at the line's "
+                                                   "input into the fridge (after the line's gain_db).")
     resonator_frequency: Frequency = Field(description="Readout resonator frequency with the qubit in |0>, Hz.")
     dispersive_shift: SignedFrequency = Field(description="Shift of the resonator frequency per qubit excitation, Hz "
                                                           "(f_r(n) = resonator_frequency + n * dispersive_shift).")
-    resonator_linewidth: float = Field(gt=0, le=1.0e9, description="Resonator energy decay rate kappa / 2 pi, Hz, "
-                                                                   "in (0, 1 GHz].")
-    readout_gain: float = Field(gt=0, le=1.0e6, description="Amplitude at the digitizer per volt of resonant probe, "
-                                                            "V/V, in (0, 1e6].")
-    readout_noise: float = Field(ge=0, le=1.0e3, description="Noise per quadrature per digitizer sample at the "
-                                                             "digitizer, V, in [0, 1000].")
+    resonator_linewidth: Linewidth = Field(description="Resonator energy decay rate kappa / 2 pi, Hz.")
+    readout_gain: VoltageGain = Field(description="Amplitude at the digitizer per volt of resonant probe, V/V.")
+    readout_noise: NoiseVoltage = Field(description="Noise per quadrature per digitizer sample at the digitizer, V.")
 
     @model_validator(mode="after")
     def _t2_at_most_twice_t1(self) -> QubitParams:
@@ -51,7 +59,7 @@ class CouplingParams(_Model):
     """Exchange coupling ``J (a^dag b + a b^dag)`` between two transmons (static ZZ and cross-resonance)."""
 
     qubits: tuple[QubitIndex, QubitIndex]
-    j: float = Field(ge=-1.0e9, le=1.0e9, description="Coupling strength J / 2 pi, Hz, in [-1 GHz, 1 GHz].")
+    j: Coupling = Field(description="Coupling strength J / 2 pi, Hz.")
 
 
 class CrosstalkParams(_Model):
@@ -64,7 +72,7 @@ class CrosstalkParams(_Model):
 
     line: QubitIndex
     reaches: QubitIndex
-    amplitude: float = Field(ge=0, le=10.0, description="Relative drive amplitude at ``reaches``, in [0, 10].")
+    amplitude: Ratio = Field(description="Relative drive amplitude at ``reaches``.")
     phase: Phase = Field(0.0, description="Relative phase, rad.")
 
 
@@ -74,9 +82,9 @@ class DeviceConfig(_Model):
     qubits: dict[QubitIndex, QubitParams]
     couplings: list[CouplingParams] = Field(default_factory=list)
     crosstalk: list[CrosstalkParams] = Field(default_factory=list)
-    levels: int = Field(3, ge=2, le=5, description="Levels kept per transmon, in [2, 5].")
+    levels: int = Field(3, ge=2, le=5, description="Levels kept per transmon, 2 to 5.")
     seed: int = Field(1234, ge=0, lt=2**63, description="Seed of every random draw (shots, noise): equal seeds, "
-                                                        "equal shots; in [0, 2^63).")
+                                                        "equal shots; 0 to 2^63 - 1.")
 
     @field_validator("qubits", mode="before")
     @classmethod

@@ -7,6 +7,7 @@ given and what would be valid (for an unknown key: the keys allowed there). The 
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from pathlib import Path
@@ -20,6 +21,8 @@ from qubitlab.errors import ConfigError
 
 _SHOWN = 80
 """Characters of a given value quoted in a message (a long value is cut, so a message stays short)."""
+_RELATIVE = re.compile(r"^(?P<key>[a-z_]+(\[\d+\])*): ")
+"""A model-level check's message that starts with the key it is about, relative to the model."""
 
 
 def load_lab(path: str | Path) -> LabConfig:
@@ -46,6 +49,9 @@ def _describe(path: Path, exc: ValidationError) -> str:
         loc = error["loc"]
         key = dotted(loc)
         message = str(error["msg"]).removeprefix("Value error, ")
+        relative = _RELATIVE.match(message)
+        if key and relative:
+            key, message = f"{key}.{relative['key']}", message[relative.end():]
         if error["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc[:-1])
             message = f"unknown key {_shown(loc[-1])}" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
@@ -68,13 +74,13 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     """The field names of the model found at ``loc`` (walking fields, dict values and list items)."""
     annotation: Any = LabConfig
     for part in loc:
+        annotation = _unwrap(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             field = annotation.model_fields.get(str(part))
             if field is None:
                 return []
             annotation = field.annotation
             continue
-        annotation = _unwrap(annotation)
         args = typing.get_args(annotation)
         if not args:
             return []

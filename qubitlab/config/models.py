@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from qubitlab.config.device import DeviceConfig, distinct_int_keys
 from qubitlab.config.instruments import INSTRUMENT_MODELS, InstrumentModel, Role
 from qubitlab.config.quantities import (
+    Anharmonicity,
     Delay,
     Fraction,
     Frequency,
@@ -167,8 +168,7 @@ class QubitGuess(_Model):
 
     resonator_range: tuple[Frequency, Frequency] = Field(description="Readout resonator search range, Hz.")
     qubit_range: tuple[Frequency, Frequency] = Field(description="Qubit (0-1) frequency search range, Hz.")
-    anharmonicity: float = Field(-3.0e8, ge=-10.0e9, lt=0, description="Rough anharmonicity, Hz (for DRAG's first "
-                                                                       "guess), in [-10 GHz, 0).")
+    anharmonicity: Anharmonicity = Field(-3.0e8, description="Rough anharmonicity, Hz (for DRAG's first guess).")
 
     @model_validator(mode="after")
     def _ordered(self) -> QubitGuess:

@@ -10,23 +10,47 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator
 
 MAX_FREQUENCY = 100.0e9
 """Hz: microwave electronics and transmons stay well below this."""
 
-Frequency = Annotated[float, Field(gt=0, le=MAX_FREQUENCY, description="Hz, in (0, 100 GHz].")]
-SignedFrequency = Annotated[float, Field(ge=-10.0e9, le=10.0e9, description="Hz, in [-10 GHz, 10 GHz].")]
-SampleRate = Annotated[float, Field(gt=0, le=1.0e12, description="S/s, in (0, 1e12].")]
-Power = Annotated[float, Field(ge=-150.0, le=40.0, description="dBm, in [-150, 40].")]
-GainDb = Annotated[float, Field(ge=-150.0, le=60.0, description="dB, in [-150, 60].")]
-Voltage = Annotated[float, Field(gt=0, le=50.0, description="V, in (0, 50].")]
-Fraction = Annotated[float, Field(gt=0, le=1, description="Fraction of full scale, in (0, 1].")]
-SamplePeriod = Annotated[float, Field(ge=1.0e-12, le=1.0e-6, description="s, in [1 ps, 1 us].")]
-PulseDuration = Annotated[float, Field(gt=0, le=1.0e-3, description="s, in (0, 1 ms].")]
-Delay = Annotated[float, Field(ge=0, le=10.0, description="s, in [0, 10 s].")]
-CoherenceTime = Annotated[float, Field(gt=0, le=3600.0, description="s, in (0, 3600 s].")]
-Seconds = Annotated[float, Field(gt=0, le=10 * 365.25 * 86400, description="s, in (0, 10 years].")]
-Samples = Annotated[int, Field(ge=1, le=1 << 32, description="Samples, in [1, 2^32].")]
-QubitIndex = Annotated[int, Field(ge=0, lt=1024, description="Qubit index, in [0, 1024).")]
-Phase = Annotated[float, Field(ge=-6.2832, le=6.2832, description="rad, in [-2 pi, 2 pi].")]
+
+def _within(low: float, high: float, unit: str, shown: str, *, open_low: bool = False,
+            open_high: bool = False) -> AfterValidator:
+    """A check that ``low <= value <= high`` (or strict), refusing with the whole valid range ``shown``."""
+
+    def check(value: float) -> float:
+        below = value <= low if open_low else value < low
+        above = value >= high if open_high else value > high
+        if below or above:
+            given = f"{value:g}" if isinstance(value, float) else str(value) if abs(value) < 10**30 else "a huge number"
+            raise ValueError(f"{given}{' ' + unit if unit else ''} is outside the valid range {shown}")
+        return value
+
+    check.__name__ = f"within_{unit or 'number'}"
+    return AfterValidator(check)
+
+
+Frequency = Annotated[float, _within(0, MAX_FREQUENCY, "Hz", "(0, 100e9] Hz", open_low=True)]
+SignedFrequency = Annotated[float, _within(-10e9, 10e9, "Hz", "[-10e9, 10e9] Hz")]
+Anharmonicity = Annotated[float, _within(-10e9, 0, "Hz", "[-10e9, 0) Hz (negative for a transmon)", open_high=True)]
+Linewidth = Annotated[float, _within(0, 1e9, "Hz", "(0, 1e9] Hz", open_low=True)]
+Coupling = Annotated[float, _within(-1e9, 1e9, "Hz", "[-1e9, 1e9] Hz")]
+RabiPerVolt = Annotated[float, _within(0, 1e12, "Hz/V", "(0, 1e12] Hz/V", open_low=True)]
+SampleRate = Annotated[float, _within(0, 1e12, "S/s", "(0, 1e12] S/s", open_low=True)]
+Power = Annotated[float, _within(-150, 40, "dBm", "[-150, 40] dBm")]
+GainDb = Annotated[float, _within(-150, 60, "dB", "[-150, 60] dB")]
+Voltage = Annotated[float, _within(0, 50, "V", "(0, 50] V", open_low=True)]
+NoiseVoltage = Annotated[float, _within(0, 1e3, "V", "[0, 1000] V")]
+VoltageGain = Annotated[float, _within(0, 1e6, "V/V", "(0, 1e6] V/V", open_low=True)]
+Fraction = Annotated[float, _within(0, 1, "", "(0, 1] (a fraction of full scale)", open_low=True)]
+Ratio = Annotated[float, _within(0, 10, "", "[0, 10]")]
+SamplePeriod = Annotated[float, _within(1e-12, 1e-6, "s", "[1e-12, 1e-6] s")]
+PulseDuration = Annotated[float, _within(0, 1e-3, "s", "(0, 1e-3] s", open_low=True)]
+Delay = Annotated[float, _within(0, 10, "s", "[0, 10] s")]
+CoherenceTime = Annotated[float, _within(0, 3600, "s", "(0, 3600] s", open_low=True)]
+Seconds = Annotated[float, _within(0, 3.2e8, "s", "(0, 3.2e8] s (ten years)", open_low=True)]
+Phase = Annotated[float, _within(-6.2832, 6.2832, "rad", "[-2 pi, 2 pi] rad")]
+Samples = Annotated[int, _within(1, 1 << 32, "samples", "[1, 2^32] samples")]
+QubitIndex = Annotated[int, _within(0, 1023, "", "[0, 1023] (a qubit index)")]
