@@ -22,8 +22,9 @@ from qubitlab.errors import ConfigError
 
 MAX_BYTES = 1 << 20
 """A lab file is at most 1 MiB (a 100-qubit lab is about 50 kB)."""
-MAX_NODES = 50_000
-"""YAML nodes (scalars, lists, mappings) per lab file."""
+MAX_NODES = 20_000
+"""YAML nodes (keys, scalars, lists, mappings) per lab file: virtual_5q.yaml has 634, so this allows a
+lab of some 150 qubits while composing stays below about 15 MB."""
 MAX_DEPTH = 32
 """Nesting depth of lists and mappings."""
 _MERGE = "tag:yaml.org,2002:merge"
@@ -58,7 +59,11 @@ def read_text(path: Path) -> str:
 
 def parse(path: Path, text: str) -> Any:
     """The data of the single YAML document in ``text``; every problem a ``ConfigError`` naming ``path``."""
-    loader = _LabLoader(text, path)
+    try:
+        loader = _LabLoader(text, path)
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError(f"lab file {path} holds the control character U+{exc.character:04X} at character "
+                          f"{exc.position}; a lab file is printable text") from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -69,6 +74,9 @@ def parse(path: Path, text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise ConfigError(f"lab file {path} is not valid YAML{where}: {exc.problem or exc}") from None
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError(f"lab file {path} holds the control character U+{exc.character:04X} at character "
+                          f"{exc.position}; a lab file is printable text") from None
     except (yaml.YAMLError, ValueError, OverflowError) as exc:  # e.g. an integer of more than 4300 digits
         raise ConfigError(f"lab file {path} is not valid YAML: {exc}") from None
     finally:
