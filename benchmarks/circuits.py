@@ -38,14 +38,12 @@ def gate_map(lab: Any) -> Any:
             pulse.play(pulse.GaussianSquare(2000, 0.1, 64, width=1744), pulse.MeasureChannel(q))
             pulse.acquire(2000, pulse.AcquireChannel(q), pulse.MemorySlot(q))
         gm.add("measure", (q,), meas)
-    for name, ch in lab.wiring.channels.items():
-        if name.startswith("u"):
-            with pulse.build(name=f"ecr{ch.control}{ch.target}", default_alignment="sequential") as ecr:
-                pulse.play(pulse.GaussianSquare(400, 0.1, 32, width=272), pulse.ControlChannel(int(name[1:])))
-                pulse.play(pulse.Drag(160, 0.2, 40, 0.5), pulse.DriveChannel(ch.control))
-                pulse.play(pulse.GaussianSquare(400, 0.1, 32, width=272, angle=np.pi),
-                           pulse.ControlChannel(int(name[1:])))
-            gm.add("ecr", (ch.control, ch.target), ecr)
+    for index, (control, target) in lab.control_channels().items():
+        with pulse.build(name=f"ecr{control}{target}", default_alignment="sequential") as ecr:
+            pulse.play(pulse.GaussianSquare(400, 0.1, 32, width=272), pulse.ControlChannel(index))
+            pulse.play(pulse.Drag(160, 0.2, 40, 0.5), pulse.DriveChannel(control))
+            pulse.play(pulse.GaussianSquare(400, 0.1, 32, width=272, angle=np.pi), pulse.ControlChannel(index))
+        gm.add("ecr", (control, target), ecr)
     return gm
 
 

@@ -20,7 +20,7 @@ from benchmarks._harness import Row, measure
 from benchmarks.sim import lifted_gaussian
 from qubitlab import load_lab
 from qubitlab.config.models import LabConfig
-from qubitlab.drivers.mock.physics.device import DeviceConfig
+from qubitlab.config.device import DeviceConfig
 from qubitlab.drivers.mock.physics.drive import LoState
 from qubitlab.drivers.mock.physics.engine import Acquisition, VirtualDevice
 

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.linalg as sl
 
 from benchmarks._harness import Row, Timing, measure
-from qubitlab.drivers.mock.physics.device import DeviceConfig, QubitParams
+from qubitlab.config.device import DeviceConfig, QubitParams
 from qubitlab.drivers.mock.physics.evolve import Group
 from qubitlab.drivers.mock.physics.propagate import expm_batched, liouvillian, time_ordered_product, unitaries
 from qubitlab.drivers.mock.physics.transmon import drive_operators, driven_hamiltonians, lowering, static_hamiltonian

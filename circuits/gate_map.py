@@ -54,10 +54,7 @@ class GateEntry:
 def frame_channels_from_lab(lab: LabConfig) -> dict[int, tuple[PulseChannel, ...]]:
     """Per qubit: its drive channel ``d<q>`` and every control channel ``u<k>`` whose ``target`` is q."""
     out: dict[int, list[PulseChannel]] = {q: [DriveChannel(q)] for q in lab.topology.qubits}
-    controls = sorted((int(name[1:]), ch.target) for name, ch in lab.wiring.channels.items()
-                      if name.startswith("u") and name[1:].isdigit() and ch.target is not None)
-    for index, target in controls:
-        assert target is not None
+    for index, (_, target) in lab.control_channels().items():
         out.setdefault(target, [DriveChannel(target)]).append(ControlChannel(index))
     return {q: tuple(chs) for q, chs in out.items()}
 

@@ -69,8 +69,7 @@ class Target:
         if gate_map is not None:
             directions = [qubits for name, qubits in gate_map.calibrated() if name == "ecr" and len(qubits) == 2]
         else:
-            directions = [(ch.control, ch.target) for name, ch in lab.wiring.channels.items()
-                          if name.startswith("u") and ch.control is not None and ch.target is not None]
+            directions = list(lab.control_channels().values())
         return cls.make(lab.topology.native_gates, lab.topology.couplings, directions)
 
     def coupled(self, a: int, b: int) -> bool:

@@ -11,7 +11,7 @@ import numpy as np
 
 from qubitlab import load_lab
 from qubitlab.config.models import LabConfig
-from qubitlab.drivers.mock.physics.device import DeviceConfig
+from qubitlab.config.device import DeviceConfig
 from qubitlab.drivers.mock.physics.drive import LoState
 from qubitlab.drivers.mock.physics.engine import VirtualDevice
 
@@ -23,10 +23,11 @@ GAIN = {"q0_drive": 10 ** (-30 / 20), "q1_drive": 10 ** (-30 / 20), "readout": 1
 
 def lab_with(qubits: Mapping[int, Mapping[str, Any]] | None = None, **device: Any) -> LabConfig:
     """``virtual_2q`` with some device parameters replaced."""
-    section = dict(LAB.device or {})
+    assert LAB.device is not None
+    section = LAB.device.model_dump()
     section["qubits"] = {q: {**p, **dict((qubits or {}).get(q, {}))} for q, p in section["qubits"].items()}
     section.update(device)
-    return LAB.model_copy(update={"device": section})
+    return LAB.model_copy(update={"device": DeviceConfig.model_validate(section)})
 
 
 def quiet(**extra: Any) -> LabConfig:
@@ -81,8 +82,9 @@ def pi_volts(lab: LabConfig, qubit: int, envelope: np.ndarray) -> float:
 
 
 def params(lab: LabConfig) -> DeviceConfig:
-    """The lab's device section, validated (SI floats)."""
-    return DeviceConfig.model_validate(lab.device)
+    """The lab's device section (typed, validated at load)."""
+    assert lab.device is not None
+    return lab.device
 
 
 def device(lab: LabConfig, seed: int | None = None) -> VirtualDevice:

@@ -23,7 +23,7 @@ def quick_context(rig: object, out_dir: Path, shots: int = 1000) -> Context:
     discriminators for every qubit."""
     lab = rig.lab  # type: ignore[attr-defined]
     ctx = Context(lab, rig.executor, out_dir=out_dir, shots=shots)  # type: ignore[attr-defined]
-    device = lab.device or {}
+    device = lab.device.model_dump() if lab.device else {}
     qubits = sorted(lab.topology.qubits)
     for q in qubits:
         params = device["qubits"][q]

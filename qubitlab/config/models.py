@@ -9,20 +9,36 @@ at different IFs. Every cross-reference is checked here, with the key path and t
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from qubitlab.config.device import DeviceConfig, distinct_int_keys
 from qubitlab.config.instruments import INSTRUMENT_MODELS, InstrumentModel, Role
+from qubitlab.config.quantities import (
+    Anharmonicity,
+    Delay,
+    Fraction,
+    Frequency,
+    GainDb,
+    Power,
+    PulseDuration,
+    QubitIndex,
+    SampleRate,
+    SamplePeriod,
+    Samples,
+    Seconds,
+    Voltage,
+)
+from qubitlab.errors import ConfigError
 
-_CHANNEL = re.compile(r"^(?P<kind>[dmua])(?P<index>\d+)$")
+_CHANNEL = re.compile(r"^(?P<kind>[dmua])(?P<index>0|[1-9][0-9]{0,3})$")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Instrument(_Model):
@@ -45,16 +61,26 @@ class Instrument(_Model):
 
 
 class Topology(_Model):
-    qubits: list[int] = Field(description="Qubit indices.")
-    couplings: list[tuple[int, int]] = Field(default_factory=list, description="Coupled pairs (either order).")
+    qubits: list[QubitIndex] = Field(description="Qubit indices.")
+    couplings: list[tuple[QubitIndex, QubitIndex]] = Field(default_factory=list,
+                                                           description="Coupled pairs (either order).")
     native_gates: list[str] = Field(default_factory=lambda: ["rz", "sx", "x", "ecr"],
                                     description="The device's native gate basis.")
 
     @model_validator(mode="after")
     def _pairs_of_known_qubits(self) -> Topology:
-        for a, b in self.couplings:
-            if a not in self.qubits or b not in self.qubits or a == b:
-                raise ValueError(f"coupling ({a}, {b}) must join two different qubits of {self.qubits}")
+        qubits: set[int] = set()
+        for i, q in enumerate(self.qubits):
+            if q in qubits:
+                raise ValueError(f"qubits[{i}]: qubit {q} is listed twice in {self.qubits}; list each qubit once")
+            qubits.add(q)
+        pairs: set[frozenset[int]] = set()
+        for i, (a, b) in enumerate(self.couplings):
+            if a not in qubits or b not in qubits or a == b:
+                raise ValueError(f"couplings[{i}]: ({a}, {b}) must join two different qubits of {self.qubits}")
+            if frozenset((a, b)) in pairs:
+                raise ValueError(f"couplings[{i}]: qubits {a} and {b} are coupled twice; list each pair once")
+            pairs.add(frozenset((a, b)))
         return self
 
 
@@ -65,9 +91,9 @@ class Line(_Model):
     awg: str = Field(description="Name of the AWG instrument.")
     outputs: tuple[str, str] = Field(description="The AWG outputs carrying I and Q, e.g. ['1', '2'].")
     lo: str = Field(description="Name of the LO instrument that up-converts this line.")
-    lo_frequency: float = Field(gt=0, description="LO frequency, Hz.")
-    lo_power: float = Field(description="LO power, dBm.")
-    gain_db: float = Field(0.0, description="Gain from the AWG output to the device (negative: attenuation), dB.")
+    lo_frequency: Frequency = Field(description="LO frequency, Hz.")
+    lo_power: Power = Field(description="LO power, dBm.")
+    gain_db: GainDb = Field(0.0, description="Gain from the AWG output to the device (negative: attenuation), dB.")
 
     @field_validator("outputs", mode="before")
     @classmethod
@@ -79,8 +105,8 @@ class Channel(_Model):
     """A logical channel: ``d<q>``/``u<n>``/``m<q>`` on a line, or ``a<q>`` on a digitizer input."""
 
     line: str | None = Field(None, description="Line name (d, u, m channels).")
-    control: int | None = Field(None, description="Control qubit (u channels).")
-    target: int | None = Field(None, description="Target qubit whose frequency the u channel drives at.")
+    control: QubitIndex | None = Field(None, description="Control qubit (u channels).")
+    target: QubitIndex | None = Field(None, description="Target qubit whose frequency the u channel drives at.")
     digitizer: str | None = Field(None, description="Digitizer instrument (a channels).")
     input: str | None = Field(None, description="Digitizer input (a channels).")
 
@@ -96,8 +122,8 @@ class Wiring(_Model):
 
 
 class OutputLimit(_Model):
-    full_scale_vpp: float = Field(gt=0, description="Peak-to-peak voltage at full scale, V.")
-    max_amplitude: float = Field(gt=0, le=1, description="Largest fraction of full scale the compiler may use.")
+    full_scale_vpp: Voltage = Field(description="Peak-to-peak voltage at full scale, V.")
+    max_amplitude: Fraction = Field(description="Largest fraction of full scale the compiler may use.")
 
 
 class AwgLimits(OutputLimit):
@@ -107,8 +133,8 @@ class AwgLimits(OutputLimit):
 
 
 class LoLimits(_Model):
-    frequency_range: tuple[float, float] = Field(description="Allowed frequencies, Hz.")
-    power_range: tuple[float, float] = Field(description="Allowed powers, dBm.")
+    frequency_range: tuple[Frequency, Frequency] = Field(description="Allowed frequencies, Hz.")
+    power_range: tuple[Power, Power] = Field(description="Allowed powers, dBm.")
 
 
 class Limits(_Model):
@@ -117,18 +143,18 @@ class Limits(_Model):
 
 
 class AwgTiming(_Model):
-    sample_rate: float = Field(gt=0, description="Samples per second; a whole multiple of 1/dt.")
-    granularity: int = Field(1, ge=1, description="Waveform lengths must be multiples of this.")
-    min_length: int = Field(1, ge=1, description="Shortest waveform, samples.")
-    max_if_bandwidth: float = Field(gt=0, description="Largest |IF| the compiler may modulate at, Hz.")
+    sample_rate: SampleRate = Field(description="Samples per second; a whole multiple of 1/dt.")
+    granularity: Samples = Field(1, description="Waveform lengths must be multiples of this.")
+    min_length: Samples = Field(1, description="Shortest waveform, samples.")
+    max_if_bandwidth: Frequency = Field(description="Largest |IF| the compiler may modulate at, Hz.")
 
 
 class DigitizerTiming(_Model):
-    sample_rate: float = Field(gt=0, description="Samples per second.")
+    sample_rate: SampleRate = Field(description="Samples per second.")
 
 
 class Timing(_Model):
-    dt: float = Field(gt=0, description="Sample period of pulse programs, s.")
+    dt: SamplePeriod = Field(description="Sample period of pulse programs, s.")
     awgs: dict[str, AwgTiming]
     digitizers: dict[str, DigitizerTiming]
 
@@ -140,9 +166,9 @@ class Store(_Model):
 class QubitGuess(_Model):
     """Where the bring-up starts looking for one qubit: ranges and rough guesses, never calibrated values."""
 
-    resonator_range: tuple[float, float] = Field(description="Readout resonator search range, Hz.")
-    qubit_range: tuple[float, float] = Field(description="Qubit (0-1) frequency search range, Hz.")
-    anharmonicity: float = Field(-3.0e8, lt=0, description="Rough anharmonicity, Hz (for DRAG's first guess).")
+    resonator_range: tuple[Frequency, Frequency] = Field(description="Readout resonator search range, Hz.")
+    qubit_range: tuple[Frequency, Frequency] = Field(description="Qubit (0-1) frequency search range, Hz.")
+    anharmonicity: Anharmonicity = Field(-3.0e8, description="Rough anharmonicity, Hz (for DRAG's first guess).")
 
     @model_validator(mode="after")
     def _ordered(self) -> QubitGuess:
@@ -156,14 +182,19 @@ class QubitGuess(_Model):
 class BringUp(_Model):
     """Search ranges, starting points and staleness limits for ``qubitlab calibrate``."""
 
-    qubits: dict[int, QubitGuess]
-    readout_amp: float = Field(0.1, gt=0, le=1, description="Readout tone amplitude, fraction of full scale.")
-    readout_duration: float = Field(2.0e-6, gt=0, description="Readout tone and window, s.")
-    pulse_duration: float = Field(4.0e-8, gt=0, description="Single-qubit gate duration, s.")
-    pulse_sigma: float = Field(1.0e-8, gt=0, description="Gaussian sigma of single-qubit gates, s.")
-    rep_delay: float = Field(3.0e-4, ge=0, description="Wait between shots, s (several T1).")
-    staleness: dict[str, float] = Field(default_factory=dict,
-                                        description="Node name -> seconds after which its values are stale.")
+    qubits: dict[QubitIndex, QubitGuess]
+    readout_amp: Fraction = Field(0.1, description="Readout tone amplitude, fraction of full scale.")
+    readout_duration: PulseDuration = Field(2.0e-6, description="Readout tone and window, s.")
+    pulse_duration: PulseDuration = Field(4.0e-8, description="Single-qubit gate duration, s.")
+    pulse_sigma: PulseDuration = Field(1.0e-8, description="Gaussian sigma of single-qubit gates, s.")
+    rep_delay: Delay = Field(3.0e-4, description="Wait between shots, s (several T1).")
+    staleness: dict[str, Seconds] = Field(default_factory=dict,
+                                          description="Node name -> seconds after which its values are stale.")
+
+    @field_validator("qubits", mode="before")
+    @classmethod
+    def _distinct_qubits(cls, value: Any) -> Any:
+        return distinct_int_keys(value)
 
 
 class LabConfig(_Model):
@@ -178,14 +209,15 @@ class LabConfig(_Model):
     limits: Limits
     timing: Timing
     store: Store = Field(default_factory=Store)
-    device: dict[str, Any] | None = Field(None, description="The virtual lab's device (physics) parameters.")
+    device: DeviceConfig | None = Field(None, description="The virtual lab's device (physics) parameters.")
     bringup: BringUp | None = Field(None, description="Search ranges and rough guesses for the bring-up.")
     _source: Path | None = PrivateAttr(None)
 
     # -- cross-references ---------------------------------------------------------------------------------------
     @model_validator(mode="after")
     def _cross_check(self) -> LabConfig:
-        for check in (_check_instruments, _check_lines, _check_channels, _check_limits, _check_timing, _check_bringup):
+        for check in (_check_instruments, _check_lines, _check_channels, _check_limits, _check_timing, _check_bringup,
+                      _check_device):
             check(self)
         return self
 
@@ -226,11 +258,31 @@ class LabConfig(_Model):
             raise KeyError(f"{self.name}: channel {channel!r} is not on a line")
         return self.wiring.lines[line]
 
+    def control_channels(self) -> dict[int, tuple[int, int]]:
+        """Every control channel: ``u`` index -> (control qubit, target qubit), in index order.
+
+        The one place that reads ``u<k>`` channel names; the loader guarantees at most one channel per
+        (control, target) direction."""
+        out: dict[int, tuple[int, int]] = {}
+        for name, ch in self.wiring.channels.items():
+            if name.startswith("u") and ch.control is not None and ch.target is not None:
+                out[int(name[1:])] = (ch.control, ch.target)
+        return dict(sorted(out.items()))
+
+    def control_channel_for(self, control: int, target: int) -> int:
+        """The index ``k`` of the channel ``u<k>`` that drives ``control`` at ``target``'s frequency."""
+        for index, pair in self.control_channels().items():
+            if pair == (control, target):
+                return index
+        have = ", ".join(f"u{k} ({c}->{t})" for k, (c, t) in self.control_channels().items()) or "none"
+        raise ConfigError(f"lab {self.name!r}: no control channel drives qubit {control} at qubit {target}'s "
+                          f"frequency; control channels: {have}")
+
     def control_channel(self, qubits: tuple[int, int] | list[int]) -> list[int]:
-        """Indices of the control channels driving ``qubits[0]`` at ``qubits[1]``'s frequency."""
+        """Qiskit's ``backend.control_channel(qubits)``: the indices of the channels driving ``qubits[0]`` at
+        ``qubits[1]``'s frequency (zero or one here)."""
         control, target = qubits
-        return [int(name[1:]) for name, ch in self.wiring.channels.items()
-                if name.startswith("u") and ch.control == control and ch.target == target]
+        return [k for k, pair in self.control_channels().items() if pair == (control, target)]
 
     def output_limits(self, awg: str, output: str) -> OutputLimit:
         limits = self.limits.awgs[awg]
@@ -267,6 +319,7 @@ def _check_instruments(lab: LabConfig) -> None:
 
 def _check_lines(lab: LabConfig) -> None:
     used: dict[tuple[str, str], str] = {}
+    pumped: dict[str, tuple[str, Line]] = {}
     for name, line in lab.wiring.lines.items():
         key = f"wiring.lines.{name}"
         model = _role(lab, line.awg, Role.AWG, f"{key}.awg")
@@ -274,6 +327,9 @@ def _check_lines(lab: LabConfig) -> None:
             if output not in model.channels:
                 raise ValueError(f"{key}.outputs[{i}]: {line.awg} ({model.key}) has no output {output!r}; "
                                  f"its outputs: {', '.join(model.channels)}")
+            if i == 1 and output == line.outputs[0]:
+                raise ValueError(f"{key}.outputs[1]: output {line.awg}.{output} is already this line's I output; "
+                                 "I and Q need two different outputs")
             other = used.setdefault((line.awg, output), name)
             if other != name:
                 raise ValueError(f"{key}.outputs[{i}]: output {line.awg}.{output} is already wired to line {other!r}; "
@@ -283,16 +339,30 @@ def _check_lines(lab: LabConfig) -> None:
         if not low <= line.lo_frequency <= high:
             raise ValueError(f"{key}.lo_frequency: {line.lo_frequency:g} Hz is outside {lo.key}'s range "
                              f"{low:g} .. {high:g} Hz")
+        _check_shared_lo(name, line, pumped.setdefault(line.lo, (name, line)))
+
+
+def _check_shared_lo(name: str, line: Line, first_line: tuple[str, Line]) -> None:
+    """An LO has one frequency and one power: every line it pumps must ask for the same ones."""
+    first, ref = first_line
+    for what, unit in (("lo_frequency", "Hz"), ("lo_power", "dBm")):
+        if getattr(line, what) != getattr(ref, what):
+            raise ValueError(f"wiring.lines.{name}.{what}: LO {line.lo!r} also pumps line {first!r} at "
+                             f"{getattr(ref, what):g} {unit}; one LO has one setting, so give both lines "
+                             f"{getattr(ref, what):g} {unit} or wire a second LO")
 
 
 def _check_channels(lab: LabConfig) -> None:
     couplings = {frozenset(c) for c in lab.topology.couplings}
+    qubits = set(lab.topology.qubits)
+    directions: dict[tuple[int, int], str] = {}
     present = set()
     for name, ch in lab.wiring.channels.items():
         key = f"wiring.channels.{name}"
         match = _CHANNEL.match(name)
         if match is None:
-            raise ValueError(f"{key}: channel names are d<qubit>, u<index>, m<qubit> or a<qubit>, got {name!r}")
+            raise ValueError(f"{key}: channel names are d<qubit>, u<index>, m<qubit> or a<qubit> (a number without "
+                             f"leading zeros, below 10000), got {name!r}")
         kind, index = match["kind"], int(match["index"])
         if kind == "a":
             if ch.digitizer is None or ch.input is None or ch.line is not None:
@@ -320,9 +390,13 @@ def _check_channels(lab: LabConfig) -> None:
             if drive is not None and drive.line != ch.line:
                 raise ValueError(f"{key}.line: a control channel plays on its control qubit's drive line "
                                  f"{drive.line!r}, not {ch.line!r}")
+            other = directions.setdefault((ch.control, ch.target), name)
+            if other != name:
+                raise ValueError(f"{key}: {other} already drives qubit {ch.control} at qubit {ch.target}'s frequency; "
+                                 "one control channel per direction")
         elif ch.control is not None or ch.target is not None:
             raise ValueError(f"{key}: only control (u) channels take 'control' and 'target'")
-        elif index not in lab.topology.qubits:
+        elif index not in qubits:
             raise ValueError(f"{key}: qubit {index} is not in topology.qubits {lab.topology.qubits}")
         present.add(name)
     for q in lab.topology.qubits:
@@ -396,8 +470,6 @@ def _check_timing(lab: LabConfig) -> None:
         if digitizer.sample_rate > model.max_sample_rate:
             raise ValueError(f"timing.digitizers.{name}.sample_rate: {digitizer.sample_rate:g} exceeds "
                              f"{model.key}'s {model.max_sample_rate:g}")
-    if not math.isfinite(dt):
-        raise ValueError("timing.dt must be finite")
 
 
 def _check_bringup(lab: LabConfig) -> None:
@@ -406,3 +478,18 @@ def _check_bringup(lab: LabConfig) -> None:
     for q in lab.bringup.qubits:
         if q not in lab.topology.qubits:
             raise ValueError(f"bringup.qubits.{q}: no qubit {q} in topology.qubits {lab.topology.qubits}")
+
+
+def _check_device(lab: LabConfig) -> None:
+    """The virtual device simulates exactly the topology's qubits and couplings."""
+    device = lab.device
+    if device is None:
+        return
+    if sorted(device.qubits) != sorted(lab.topology.qubits):
+        raise ValueError(f"device.qubits {sorted(device.qubits)} must be the topology's qubits "
+                         f"{sorted(lab.topology.qubits)}")
+    pairs = {frozenset(c.qubits) for c in device.couplings}
+    wired = {frozenset(c) for c in lab.topology.couplings}
+    if pairs != wired:
+        raise ValueError(f"device.couplings {sorted(map(sorted, pairs))} must be the topology's couplings "
+                         f"{sorted(map(sorted, wired))}")

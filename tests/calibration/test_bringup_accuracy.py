@@ -90,7 +90,7 @@ def test_a_bell_state_through_the_calibrated_ecr(calibrated) -> None:  # type: i
 
 def test_frequencies_and_coherence_match_the_device(calibrated) -> None:  # type: ignore[no-untyped-def]
     values, _, lab = calibrated
-    for q, p in lab.device["qubits"].items():
+    for q, p in lab.device.model_dump()["qubits"].items():
         assert abs(values[f"q{q}.frequency"] - float(p["frequency"])) < 50e3
         assert abs(values[f"q{q}.resonator_frequency"] - float(p["resonator_frequency"])) < 200e3
         assert values[f"q{q}.t1"] == pytest.approx(float(p["t1"]), rel=0.15)
@@ -100,20 +100,20 @@ def test_frequencies_and_coherence_match_the_device(calibrated) -> None:  # type
 
 def test_rb_error_per_clifford_is_within_1_5x_the_coherence_limit(calibrated) -> None:  # type: ignore[no-untyped-def]
     values, _, lab = calibrated
-    for q, p in lab.device["qubits"].items():
+    for q, p in lab.device.model_dump()["qubits"].items():
         limit = coherence_limit(float(p["t1"]), float(p["t2"]), lab.bringup.pulse_duration)
         assert 0 < values[f"q{q}.epc_1q"] <= 1.5 * limit, (q, values[f"q{q}.epc_1q"], limit)
 
 
 def test_the_calibrated_pi_pulse_has_x_gate_error_below_1e_3(calibrated) -> None:  # type: ignore[no-untyped-def]
     values, _, lab = calibrated
-    for q in lab.device["qubits"]:
-        error = x_gate_error(values, q, lab.device, lab)
+    for q in lab.device.model_dump()["qubits"]:
+        error = x_gate_error(values, q, lab.device.model_dump(), lab)
         assert error < 1e-3
         # the simulation is sensitive: 3 % too much amplitude is well above the bound, and the calibrated
         # DRAG beta does better than none
-        assert x_gate_error({**values, f"q{q}.x_amp": 1.03 * values[f"q{q}.x_amp"]}, q, lab.device, lab) > 1e-3
-        assert x_gate_error({**values, f"q{q}.drag_beta": 0.0}, q, lab.device, lab) > error
+        assert x_gate_error({**values, f"q{q}.x_amp": 1.03 * values[f"q{q}.x_amp"]}, q, lab.device.model_dump(), lab) > 1e-3
+        assert x_gate_error({**values, f"q{q}.drag_beta": 0.0}, q, lab.device.model_dump(), lab) > error
 
 
 def test_readout_fidelity_is_within_1_percent_of_what_the_noise_and_t1_allow(calibrated) -> None:  # type: ignore[no-untyped-def]
@@ -124,7 +124,7 @@ def test_readout_fidelity_is_within_1_percent_of_what_the_noise_and_t1_allow(cal
     rate = lab.timing.digitizers["digitizer"].sample_rate
     window = values.get("q0.readout_duration", lab.bringup.readout_duration)
     samples = int(round(window * rate))
-    for q, p in lab.device["qubits"].items():
+    for q, p in lab.device.model_dump()["qubits"].items():
         d = abs(complex(values[f"q{q}.iq1_re"], values[f"q{q}.iq1_im"]) -
                 complex(values[f"q{q}.iq0_re"], values[f"q{q}.iq0_im"]))
         sigma = float(p["readout_noise"]) / math.sqrt(samples)

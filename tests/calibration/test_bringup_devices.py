@@ -47,7 +47,7 @@ def test_virtual_5q(tmp_path: Path) -> None:
     values, failed = bring_up(tmp_path / "virtual_5q.yaml")
     assert not failed, failed
     lab = load_lab(tmp_path / "virtual_5q.yaml")
-    assert_recovered(values, lab.device or {}, lab.couplings, lab)
+    assert_recovered(values, lab.device.model_dump() if lab.device else {}, lab.couplings, lab)
 
 
 def random_device(seed: int) -> dict:  # type: ignore[type-arg]

@@ -44,7 +44,7 @@ def pulses_per_clifford(ctx: Context) -> float:
 def test_rb_epc_is_near_the_coherence_limit(ctx: Context) -> None:
     per_clifford = pulses_per_clifford(ctx)
     assert per_clifford == pytest.approx(PULSES_PER_CLIFFORD)
-    device = ctx.lab.device["qubits"][0]  # type: ignore[index]
+    device = ctx.lab.device.model_dump()["qubits"][0]  # type: ignore[union-attr]
     limit = coherence_limit(float(device["t1"]), float(device["t2"]), ctx.pulse_shape(0)[0] * ctx.lab.dt)
     outcome = rb.run(ctx, 0)
     assert outcome.passed, outcome.summary()

@@ -31,7 +31,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
 
 
 def test_rb_on_the_negative_if_qubit_is_near_its_coherence_limit(ctx: Context) -> None:
-    device = ctx.lab.device["qubits"][1]  # type: ignore[index]
+    device = ctx.lab.device.model_dump()["qubits"][1]  # type: ignore[union-attr]
     line = ctx.lab.wiring.lines[ctx.lab.wiring.channels["d1"].line]
     assert ctx.value("q1.frequency") < line.lo_frequency  # the case under test: LO above the qubit
     limit = coherence_limit(float(device["t1"]), float(device["t2"]), ctx.pulse_shape(1)[0] * ctx.lab.dt)

@@ -31,7 +31,7 @@ DRAG_BETA = {3: -0.274e-9, 4: -0.087e-9}
 def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
     with started_rig(load_lab(ROOT / "lab_configs" / "virtual_5q.yaml")) as rig:
         context = Context(rig.lab, rig.executor, out_dir=tmp_path_factory.mktemp("virtual_5q"), shots=1000)
-        device = rig.lab.device or {}
+        device = rig.lab.device.model_dump() if rig.lab.device else {}
         for q in sorted(rig.lab.topology.qubits):
             context.update({f"q{q}.frequency": float(device["qubits"][q]["frequency"]),
                             f"q{q}.readout_frequency": float(device["qubits"][q]["resonator_frequency"]),

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qubitlab.config.models import LabConfig
-from qubitlab.drivers.mock.physics.device import DeviceConfig
+from qubitlab.config.device import DeviceConfig
 from qubitlab.drivers.mock.physics.drive import LineSignal, LoState, Reach, line_drives, resonant_angle, substeps
 from qubitlab.drivers.mock.physics.evolve import Group
 from qubitlab.drivers.mock.physics.readout import Resonator, Window, kerneled, sample_levels, traces
@@ -60,7 +60,7 @@ class VirtualDevice:
         if lab.device is None:
             raise DriverError(f"lab {lab.name!r} has no 'device' section: only a virtual lab can be simulated")
         self.lab = lab
-        self.device = DeviceConfig.model_validate(lab.device)
+        self.device: DeviceConfig = lab.device
         rates = {awg: t.sample_rate for awg, t in lab.timing.awgs.items()}
         self.rate = max(rates.values())
         for awg, rate in rates.items():

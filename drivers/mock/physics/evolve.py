@@ -30,7 +30,7 @@ import numpy as np
 import scipy.linalg as sl
 from numpy.typing import NDArray
 
-from qubitlab.drivers.mock.physics.device import DeviceConfig, QubitParams
+from qubitlab.config.device import DeviceConfig, QubitParams
 from qubitlab.drivers.mock.physics.propagate import liouvillian, time_ordered_product, unitaries
 from qubitlab.drivers.mock.physics.transmon import drive_operators, embed, lowering, static_hamiltonian
 

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.signal
 from numpy.typing import NDArray
 
-from qubitlab.drivers.mock.physics.device import QubitParams
+from qubitlab.config.device import QubitParams
 
 ComplexArray = NDArray[np.complex128]
 TWO_PI = 2 * math.pi

@@ -12,7 +12,7 @@ from physics_lab import (LAB, device, lab_with, lifted_gaussian, lo_states, outp
                          tone, volts_for)
 from scipy.optimize import curve_fit
 
-from qubitlab.drivers.mock.physics.device import CouplingParams, DeviceConfig, QubitParams
+from qubitlab.config.device import CouplingParams, DeviceConfig, QubitParams
 from qubitlab.drivers.mock.physics.drive import LineSignal, LoState, Reach, line_drives, substeps
 from qubitlab.drivers.mock.physics.engine import Acquisition
 from qubitlab.drivers.mock.physics.evolve import Group

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from physics_lab import device, lab_with, lifted_gaussian, lo_states, outputs, params, pi_volts, tone
 
-from qubitlab.drivers.mock.physics.device import DeviceConfig, QubitParams
+from qubitlab.config.device import DeviceConfig, QubitParams
 from qubitlab.drivers.mock.physics.engine import Acquisition
 from qubitlab.drivers.mock.physics.readout import sample_levels, steady_response
 
@@ -173,6 +173,6 @@ def test_device_schema_refuses_impossible_values() -> None:
         QubitParams.model_validate(q.model_dump() | {"t2": 1.0})
     with pytest.raises(ValueError, match="must join two different qubits"):
         DeviceConfig.model_validate({"qubits": {0: q.model_dump()}, "couplings": [{"qubits": [0, 1], "j": 3e6}]})
-    with pytest.raises(ValueError, match="crosstalk from line 0 to 5"):
+    with pytest.raises(ValueError, match=r"crosstalk\[0\]: from line 0 to 5"):
         DeviceConfig.model_validate({"qubits": {0: q.model_dump()}, "crosstalk": [{"line": 0, "reaches": 5,
                                                                                    "amplitude": 0.1}]})
