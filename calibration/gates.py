@@ -37,7 +37,7 @@ from qubitlab.calibration.values import CalibratedValues, ValueReader
 from qubitlab.circuits import GateMap
 from qubitlab.circuits.gate_map import frame_channels_from_lab
 from qubitlab.config.models import LabConfig
-from qubitlab.errors import CalibrationError
+from qubitlab.errors import CalibrationError, ConfigError
 from qubitlab.pulse.channels import PulseChannel
 
 PAIR_KEYS = ("cr_amp", "cr_duration", "cr_phase", "cancel_amp", "cancel_phase")
@@ -53,23 +53,14 @@ SAMPLE_MULTIPLE = 8
 
 def control_channel(lab: LabConfig, control: int, target: int) -> int:
     """Index k of the ``u<k>`` channel driving ``control``'s line at ``target``'s frequency."""
-    found = lab.control_channel((control, target))
-    if found:
-        return found[0]
-    have = [f"u{k} ({c}->{t})" for k, (c, t) in sorted(control_pairs(lab).items())]
-    raise CalibrationError(f"lab {lab.name!r} has no control channel with control {control} and target "
-                           f"{target} (control channels: {', '.join(have) or 'none'}); add a u<k> channel to the "
-                           "wiring")
-
-
-def control_pairs(lab: LabConfig) -> dict[int, tuple[int, int]]:
-    """``k -> (control, target)`` of every wired control channel ``u<k>``."""
-    return {k: pair for pair in _wired_pairs(lab) for k in lab.control_channel(pair)}
+    try:
+        return lab.control_channel_for(control, target)
+    except ConfigError as exc:
+        raise CalibrationError(f"{exc}; add a u<k> channel to the wiring") from None
 
 
 def _wired_pairs(lab: LabConfig) -> list[tuple[int, int]]:
-    return sorted({(ch.control, ch.target) for ch in lab.wiring.channels.values()
-                   if ch.control is not None and ch.target is not None})
+    return sorted(lab.control_channels().values())
 
 
 def cr_shape(ctx: ValueReader, control: int, target: int, duration: float | None = None) -> tuple[int, float, int]:
