@@ -9,8 +9,9 @@ writes anything. Writing goes to a temporary file renamed into place, so a faile
 from __future__ import annotations
 
 import json
+import math
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ from qubitlab.errors import CalibrationError
 
 FORMAT = "qubitlab-calibration-snapshot"
 FORMAT_VERSION = 1
+MAX_BYTES = 16 * 2**20
+"""Largest file read: an export holds ~400 bytes per value, so 16 MiB is ~40000 values (100 qubits hold ~4000)."""
+MAX_DEPTH = 8
+"""Deepest nesting of objects and arrays read; the format needs 4 (document, entries, an entry, its fit_quality)."""
 
 
 @dataclass(frozen=True)
@@ -57,25 +62,36 @@ def write(path: Path, snapshot: Snapshot, records: list[Record], source: str) ->
     text = json.dumps(document, indent=2, allow_nan=False) + "\n"
     if not path.parent.is_dir():
         raise CalibrationError(f"cannot export to {path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    _write_atomically(path, text)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """``text`` into ``path`` through a temporary file in the same folder, renamed into place. The temporary
+    file is created with mode 0o666 so the kernel applies the umask (``mkstemp`` would force 0o600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL          # O_EXCL: never through an existing file or link
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise CalibrationError(f"cannot export to {path}: no free temporary name in {path.parent}")
     try:
-        with os.fdopen(fd, "w") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.chmod(tmp, 0o644)                                # mkstemp's 0600 would hide the file from colleagues
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
 def read(path: Path) -> Document:
     """The items of an exported file; raises naming the file and the first malformed part."""
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise CalibrationError(f"calibration file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CalibrationError(f"calibration file {path} is not readable JSON: {exc}") from None
+    data = _load(path)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CalibrationError(f"{path} is not a qubitlab calibration export (no \"format\": \"{FORMAT}\")")
     version = data.get("format_version")
@@ -88,8 +104,93 @@ def read(path: Path) -> Document:
     return Document(str(data.get("snapshot_id", "?")), [_item(path, key, raw) for key, raw in entries.items()])
 
 
+def _load(path: Path) -> Any:
+    """The parsed JSON of ``path``, after the size and depth limits; duplicate keys and non-JSON numbers refused."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise CalibrationError(f"calibration file {path} does not exist") from None
+    except OSError as exc:
+        raise CalibrationError(f"calibration file {path} cannot be read: {exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise CalibrationError(f"calibration file {path} is larger than {MAX_BYTES // 2**20} MiB; an export of a "
+                               "whole lab is far smaller: is it the right file?")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CalibrationError(f"calibration file {path} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+                               ) from None
+    too_deep = CalibrationError(f"calibration file {path} nests objects or arrays deeper than {MAX_DEPTH} "
+                                f"levels; an export needs 4")
+    try:
+        data = json.loads(text, object_pairs_hook=_Object, parse_constant=_refuse_constant)
+    except RecursionError:                                  # far deeper than MAX_DEPTH: the parser's own guard
+        raise too_deep from None
+    except ValueError as exc:                               # JSONDecodeError, NaN, ints beyond the digit limit
+        raise CalibrationError(f"calibration file {path} is not readable JSON: {exc}") from None
+    if _depth(data) > MAX_DEPTH:
+        raise too_deep
+    _check_duplicates(path, data, "")
+    return data
+
+
+def _refuse_constant(name: str) -> Any:
+    """``NaN``, ``Infinity`` and ``-Infinity``, which Python's json reads but JSON does not have."""
+    raise ValueError(f"{name} is not a JSON number (every value must be finite)")
+
+
+class _Object(dict[str, Any]):
+    """A JSON object that remembers the keys its text repeated (``json`` keeps only the last value)."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__(pairs)
+        seen: set[str] = set()
+        self.repeated: list[str] = []
+        for key, _ in pairs:
+            if key in seen:
+                self.repeated.append(key)
+            seen.add(key)
+
+
+def _depth(value: Any) -> int:
+    """How deeply objects and arrays nest in ``value`` (a number or string is 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level + 1)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _check_duplicates(path: Path, value: Any, where: str) -> None:
+    """Refuse the first object (depth first, in file order) that repeats a key, naming the key and where."""
+    if isinstance(value, _Object):
+        if value.repeated:
+            place = f"in {where}" if where else "at the top level"
+            raise CalibrationError(f"calibration file {path}: key {value.repeated[0]!r} appears more than once "
+                                   f"{place}; each key may appear once (remove the duplicate)")
+        for key, item in value.items():
+            _check_duplicates(path, item, f"{where}.{key}" if where else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_duplicates(path, item, f"{where}[{index}]")
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _float(where: str, value: Any, what: str) -> float:
+    """A JSON number as a finite float; an integer too large for a float is refused, not an OverflowError."""
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise CalibrationError(f"{where} must be a finite {what}, got {str(value)[:40]}")
+    return number
 
 
 def _item(path: Path, key: str, raw: Any) -> Item:
@@ -105,10 +206,12 @@ def _item(path: Path, key: str, raw: Any) -> Item:
     if stderr is not None and not _number(stderr):
         raise CalibrationError(f"{where}.stderr must be a number or null, got {stderr!r}")
     quality = raw.get("fit_quality") or {}
-    if not isinstance(quality, dict):
+    if not isinstance(quality, dict) or not all(_number(v) for v in quality.values()):
         raise CalibrationError(f"{where}.fit_quality must be an object of numbers, got {quality!r}")
     dataset = raw.get("dataset_id")
     provenance = (f"imported from {path.name}: run {raw.get('run_id', '?')} ({raw.get('experiment', '?')}) "
                   f"at {raw.get('time', '?')}" + (f"; {raw['reason']}" if raw.get("reason") else ""))
-    return Item(key, float(raw["value"]), unit, None if stderr is None else float(stderr), quality,
+    return Item(key, _float(f"{where}.value", raw["value"], "number"), unit,
+                None if stderr is None else _float(f"{where}.stderr", stderr, "number or null"),
+                {name: _float(f"{where}.fit_quality.{name}", v, "number") for name, v in quality.items()},
                 None if dataset is None else str(dataset), provenance)
