@@ -218,7 +218,11 @@ def rollback(lab_file: Path, snapshot: str, reason: str) -> None:
 @lab_option
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def export(lab_file: Path, file: Path) -> None:
-    """Write the current snapshot, with units, errors and provenance, to FILE (JSON)."""
+    """Write the current snapshot, with units, errors and provenance, to FILE (JSON).
+
+    FILE is replaced atomically (a failed export leaves no half file) and gets the mode your umask gives a new
+    file (0o644 under the usual umask 022).
+    """
     _, store = _open(lab_file)
     with store:
         snapshot = store.export_json(file)
@@ -229,7 +233,11 @@ def export(lab_file: Path, file: Path) -> None:
 @lab_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(lab_file: Path, file: Path) -> None:
-    """Make the values in FILE (from 'cal export') current; everything is checked before anything is written."""
+    """Make the values in FILE (from 'cal export') current; everything is checked before anything is written.
+
+    FILE must be UTF-8 JSON of at most 16 MiB, nested at most 8 levels, with no key repeated within an object
+    and no NaN or Infinity; every key, unit and value is then checked against the lab and the parameter bounds.
+    """
     from qubitlab.calibration import exchange
 
     exchange.read(file)                                     # a malformed file is refused before the store opens

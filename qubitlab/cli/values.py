@@ -34,14 +34,14 @@ def _radix_name(text: str) -> str | None:
     match = _RADIX.match(text)
     if match is None:
         return None
-    return {"x": "hexadecimal", "o": "octal", "b": "binary"}[match["kind"].lower()]
+    return {"x": "a hexadecimal", "o": "an octal", "b": "a binary"}[match["kind"].lower()]
 
 
 def decimal(text: str, what: str) -> float:
     """``text`` as a float, refused unless it is a plain decimal number; ``what`` names it in the message."""
     radix = _radix_name(text)
     if radix is not None:
-        raise CalibrationError(f"{what}: {text!r} is a {radix} number; write it in decimal ({DECIMAL_HELP})")
+        raise CalibrationError(f"{what}: {text!r} is {radix} number; write it in decimal ({DECIMAL_HELP})")
     if not _DECIMAL.match(text.strip()):
         raise CalibrationError(f"{what}: {text!r} is not a number; valid: {DECIMAL_HELP}")
     return float(text)
@@ -51,7 +51,7 @@ def valid_units(key: ParamKey) -> str:
     """What may follow a number for ``key``, for messages."""
     unit = key.spec.unit
     if not unit:
-        return f"no unit: {key.spec.name} is dimensionless (e.g. 0.31)"
+        return f"no unit ({key.spec.name} is dimensionless, e.g. 0.31)"
     return f"nothing (the number is in {unit}) or one of " + ", ".join(_UNITS.get(unit, (unit,)))
 
 
@@ -62,7 +62,7 @@ def quantity(text: str, key: ParamKey) -> tuple[float, str | None]:
 
     radix = _radix_name(text)
     if radix is not None:
-        raise CalibrationError(f"{key}: value {text!r} is a {radix} number; write it in decimal "
+        raise CalibrationError(f"{key}: value {text!r} is {radix} number; write it in decimal "
                                f"({DECIMAL_HELP}), followed by {valid_units(key)}")
     match = _QUANTITY.match(text)
     if match is None:
