@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 _NUMBER = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:nan|infinity|inf)"
 _DECIMAL = re.compile(rf"^(?:{_NUMBER})$", re.IGNORECASE)
-_QUANTITY = re.compile(rf"^\s*(?P<number>{_NUMBER})(?P<space>\s*)(?P<suffix>\S.*?)?\s*$", re.IGNORECASE)
+_QUANTITY = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<suffix>\S.*?)?\s*$", re.IGNORECASE)
 _RADIX = re.compile(r"^\s*[-+]?0(?P<kind>[xXoObB])")
 _UNITS = {"Hz": ("Hz", "kHz", "MHz", "GHz"), "s": ("s", "ms", "us", "ns")}
 """The units suggested in messages for each SI base unit the store knows (any SI prefix is accepted)."""
