@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from qubitlab.calibration.records import Record
 from qubitlab.calibration.snapshot import Snapshot
@@ -22,10 +25,16 @@ from qubitlab.errors import CalibrationError
 
 FORMAT = "qubitlab-calibration-snapshot"
 FORMAT_VERSION = 1
-MAX_BYTES = 16 * 2**20
-"""Largest file read: an export holds ~400 bytes per value, so 16 MiB is ~40000 values (100 qubits hold ~4000)."""
+MAX_BYTES = 4 * 2**20
+"""Largest file read: an export takes ~400 bytes per value, so 4 MiB is ~10000 values (50 qubits hold ~1500)."""
 MAX_DEPTH = 8
 """Deepest nesting of objects and arrays read; the format needs 4 (document, entries, an entry, its fit_quality)."""
+MAX_CONTAINERS = 50_000
+"""Most objects and arrays in one file; an export has two per value (the entry and its fit_quality) and two more."""
+_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\Z)', re.DOTALL)
+"""A JSON string (or an unterminated one, to the end); possessive, so a scan is linear in the file's length."""
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_CHUNK = 2**18
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,7 @@ def read(path: Path) -> Document:
 
 
 def _load(path: Path) -> Any:
-    """The parsed JSON of ``path``, after the size and depth limits; duplicate keys and non-JSON numbers refused."""
+    """The parsed JSON of ``path`` within the limits; duplicate keys and non-JSON numbers refused."""
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
@@ -121,18 +130,40 @@ def _load(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise CalibrationError(f"calibration file {path} is not UTF-8 text ({exc.reason} at byte {exc.start})"
                                ) from None
-    too_deep = CalibrationError(f"calibration file {path} nests objects or arrays deeper than {MAX_DEPTH} "
-                                f"levels; an export needs 4")
+    _check_shape(path, text)
+    repeated: list[tuple[dict[str, Any], str]] = []
     try:
-        data = json.loads(text, object_pairs_hook=_Object, parse_constant=_refuse_constant)
-    except RecursionError:                                  # far deeper than MAX_DEPTH: the parser's own guard
-        raise too_deep from None
+        data = json.loads(text, object_pairs_hook=lambda pairs: _object(pairs, repeated),
+                          parse_constant=_refuse_constant)
+    except RecursionError:                                  # only for broken JSON the shape check misjudged
+        raise CalibrationError(f"calibration file {path} nests objects or arrays deeper than {MAX_DEPTH} levels"
+                               ) from None
     except ValueError as exc:                               # JSONDecodeError, NaN, ints beyond the digit limit
         raise CalibrationError(f"calibration file {path} is not readable JSON: {exc}") from None
-    if _depth(data) > MAX_DEPTH:
-        raise too_deep
-    _check_duplicates(path, data, "")
+    if repeated:
+        obj, key = repeated[0]
+        where = _where(data, obj)
+        place = f"in {where}" if where else "at the top level"
+        raise CalibrationError(f"calibration file {path}: key {key!r} appears more than once {place}; each key may "
+                               "appear once (remove the duplicate)")
     return data
+
+
+def _check_shape(path: Path, text: str) -> None:
+    """Refuse too deeply nested or too many objects and arrays, from the brackets outside strings (linear time)."""
+    brackets = np.frombuffer(_NOT_BRACKET.sub("", _STRING.sub("", text)).encode("ascii"), dtype=np.uint8)
+    opens = (brackets == ord("[")) | (brackets == ord("{"))
+    depth = 0
+    for start in range(0, opens.size, _CHUNK):             # the running depth, a chunk at a time (bounded memory)
+        running = np.cumsum(opens[start:start + _CHUNK].astype(np.int32) * 2 - 1) + depth
+        if int(running.max()) > MAX_DEPTH:
+            raise CalibrationError(f"calibration file {path} nests objects or arrays deeper than {MAX_DEPTH} "
+                                   "levels; an export needs 4")
+        depth = int(running[-1])
+    opened = int(opens.sum())
+    if opened > MAX_CONTAINERS:
+        raise CalibrationError(f"calibration file {path} holds {opened} objects and arrays; at most "
+                               f"{MAX_CONTAINERS} are read (an export has two per value)")
 
 
 def _refuse_constant(name: str) -> Any:
@@ -140,42 +171,33 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number (every value must be finite)")
 
 
-class _Object(dict[str, Any]):
-    """A JSON object that remembers the keys its text repeated (``json`` keeps only the last value)."""
-
-    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
-        super().__init__(pairs)
+def _object(pairs: list[tuple[str, Any]], repeated: list[tuple[dict[str, Any], str]]) -> dict[str, Any]:
+    """A JSON object; one that repeats a key (``json`` would keep the last value silently) is noted in ``repeated``."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
         seen: set[str] = set()
-        self.repeated: list[str] = []
         for key, _ in pairs:
             if key in seen:
-                self.repeated.append(key)
+                repeated.append((obj, key))
+                break
             seen.add(key)
+    return obj
 
 
-def _depth(value: Any) -> int:
-    """How deeply objects and arrays nest in ``value`` (a number or string is 0), without recursion."""
-    deepest, stack = 0, [(value, 0)]
+def _where(data: Any, target: dict[str, Any]) -> str:
+    """The dotted path of the object ``target`` inside ``data`` ("" for ``data`` itself); at most MAX_CONTAINERS
+    objects and arrays are visited, without recursion."""
+    stack: list[tuple[Any, str]] = [(data, "")]
     while stack:
-        item, level = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, level + 1)
-            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
-
-
-def _check_duplicates(path: Path, value: Any, where: str) -> None:
-    """Refuse the first object (depth first, in file order) that repeats a key, naming the key and where."""
-    if isinstance(value, _Object):
-        if value.repeated:
-            place = f"in {where}" if where else "at the top level"
-            raise CalibrationError(f"calibration file {path}: key {value.repeated[0]!r} appears more than once "
-                                   f"{place}; each key may appear once (remove the duplicate)")
-        for key, item in value.items():
-            _check_duplicates(path, item, f"{where}.{key}" if where else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_duplicates(path, item, f"{where}[{index}]")
+        value, where = stack.pop()
+        if value is target:
+            return where
+        if isinstance(value, dict):
+            stack.extend((item, f"{where}.{key}" if where else key) for key, item in value.items()
+                         if isinstance(item, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{k}]") for k, item in enumerate(value) if isinstance(item, (dict, list)))
+    return "?"
 
 
 def _number(value: Any) -> bool:

@@ -235,8 +235,9 @@ def export(lab_file: Path, file: Path) -> None:
 def import_(lab_file: Path, file: Path) -> None:
     """Make the values in FILE (from 'cal export') current; everything is checked before anything is written.
 
-    FILE must be UTF-8 JSON of at most 16 MiB, nested at most 8 levels, with no key repeated within an object
-    and no NaN or Infinity; every key, unit and value is then checked against the lab and the parameter bounds.
+    FILE must be UTF-8 JSON of at most 4 MiB, nested at most 8 levels, with at most 50000 objects and arrays,
+    no key repeated within an object and no NaN or Infinity; every key, unit and value is then checked against
+    the lab and the parameter bounds.
     """
     from qubitlab.calibration import exchange
 

@@ -1,9 +1,9 @@
 """Input ``qubitlab cal set|import|export`` must refuse, each through the real command in its own interpreter on
 a real SQLite store: hex numbers and stray suffixes (never read as a unit), duplicate JSON keys, NaN, absurd
-nesting and size in an imported file; and the mode of an exported file (the umask's, like any new file).
+nesting, size and object count in an imported file; and the mode of an exported file (the umask's).
 
 Every refusal is asserted on its one-line message and on the store's file being byte-for-byte unchanged.
-The limits are the documented ones (16 MiB, 8 levels), written here by hand.
+The limits are the documented ones (4 MiB, 8 levels, 50000 objects and arrays), written here by hand.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,8 +21,9 @@ import pytest
 from cli_run import LAB, QUBITLAB
 
 Cal = Callable[..., subprocess.CompletedProcess[str]]
-LIMIT_BYTES = 16 * 2**20
+LIMIT_BYTES = 4 * 2**20
 LIMIT_DEPTH = 8
+LIMIT_CONTAINERS = 50_000
 
 
 @pytest.fixture
@@ -178,15 +180,71 @@ def test_import_limits_nesting_to_8_levels(cal: Cal, lab_file: Path, tmp_path: P
     assert current(lab_file) == seeded
 
 
-def test_import_limits_the_file_to_16_mib(cal: Cal, lab_file: Path, tmp_path: Path,
+def test_import_limits_the_file_to_4_mib(cal: Cal, lab_file: Path, tmp_path: Path,
                                           seeded: dict[str, float]) -> None:
     text = json.dumps(exported(cal, tmp_path))
     at_limit = write_import(tmp_path, text + " " * (LIMIT_BYTES - len(text)), "at_limit.json")
     assert at_limit.stat().st_size == LIMIT_BYTES
     assert cal("import", str(at_limit)).returncode == 0
     over = write_import(tmp_path, text + " " * (LIMIT_BYTES + 1 - len(text)), "over.json")
-    refused(cal, lab_file, ("import", str(over)), f"calibration file {over} is larger than 16 MiB")
+    refused(cal, lab_file, ("import", str(over)), f"calibration file {over} is larger than 4 MiB")
     assert current(lab_file) == seeded
+
+
+def containers(value: object) -> int:
+    """How many objects and arrays ``value`` holds, itself included."""
+    if isinstance(value, dict):
+        return 1 + sum(containers(v) for v in value.values())
+    if isinstance(value, list):
+        return 1 + sum(containers(v) for v in value)
+    return 0
+
+
+def test_import_limits_the_objects_and_arrays_to_50000(cal: Cal, lab_file: Path, tmp_path: Path,
+                                                       seeded: dict[str, float]) -> None:
+    document = exported(cal, tmp_path)
+    room = LIMIT_CONTAINERS - containers(document) - 1     # the "notes" array itself is one more
+    at_limit = write_import(tmp_path, json.dumps({**document, "notes": [[]] * room}), "at_limit.json")
+    assert containers(json.loads(at_limit.read_text())) == LIMIT_CONTAINERS
+    assert cal("import", str(at_limit)).returncode == 0
+    over = write_import(tmp_path, json.dumps({**document, "notes": [{}] * (room + 1)}), "over.json")
+    refused(cal, lab_file, ("import", str(over)), f"calibration file {over} holds 50001 objects and arrays; at most "
+                                                  "50000 are read")
+    assert current(lab_file) == seeded
+
+
+PEAK = ("import resource, sys, time\nfrom qubitlab.cli import main\nstart = time.perf_counter()\ntry:\n"
+        "    main(sys.argv[1:])\nexcept SystemExit as exit:\n    code = exit.code\n"
+        "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - start)")
+
+
+def peak(lab_file: Path, file: Path) -> tuple[int, float, float]:
+    """``qubitlab cal import`` of ``file`` in a child: exit code, peak resident memory (MiB), seconds."""
+    done = subprocess.run([sys.executable, "-c", PEAK, "cal", "import", "--lab", str(lab_file), str(file)],
+                          capture_output=True, text=True, timeout=120)
+    code, kib, seconds = done.stdout.split()[-3:]
+    return int(code), int(kib) / 1024, float(seconds)
+
+
+def test_a_hostile_file_costs_no_more_memory_or_time_than_a_normal_import(
+        cal: Cal, lab_file: Path, tmp_path: Path, seeded: dict[str, float]) -> None:
+    normal = tmp_path / "normal.json"
+    assert cal("export", str(normal)).returncode == 0
+    code, reference_mib, reference_s = peak(lab_file, normal)          # the reference, measured in this run
+    assert code == 0
+    head = normal.read_text().rstrip()[:-1]
+    budget = LIMIT_BYTES - len(head) - 20
+    hostile = {"objects": head + ', "n": [' + ",".join(['{"a":0}'] * (budget // 8)) + "]}",
+               "deep": head + ', "n": ' + "[" * budget + "}",
+               "strings": head + ', "n": "' + "\\\"" * (budget // 2) + "}"}
+    for name, text in hostile.items():
+        file = write_import(tmp_path, text, f"{name}.json")
+        assert file.stat().st_size <= LIMIT_BYTES
+        code, mib, seconds = peak(lab_file, file)
+        assert code == 2, name
+        # bounded by the 4 MiB cap (16 x the file at most); without the checks a 4 MiB file of objects took ~400 MiB
+        assert mib < reference_mib + 64, f"{name}: {mib:.0f} MiB, a normal import {reference_mib:.0f} MiB"
+        assert seconds < reference_s + 3.0, f"{name}: {seconds:.2f} s, a normal import {reference_s:.2f} s"
 
 
 @pytest.mark.parametrize(("replace", "message"), [
