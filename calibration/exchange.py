@@ -3,7 +3,11 @@
 It holds, per key, the value in SI with its unit and standard error, when it was written, and where it came
 from (run id, experiment, run kind, dataset, fit quality, reason). Reading checks the file's structure and
 names the first problem; the store then checks every key and value against the parameter schema before it
-writes anything. Writing goes to a temporary file renamed into place, so a failed export leaves no half file.
+writes anything. A file from elsewhere is untrusted: before it is parsed, its size (``MAX_BYTES``), nesting
+(``MAX_DEPTH``) and number of objects and arrays (``MAX_CONTAINERS``) are checked on the text, so a hostile
+file costs neither gigabytes nor minutes; an object repeating a key (``json`` would keep the last value
+silently) and ``NaN``/``Infinity`` (not JSON) are refused. Writing goes to a temporary file renamed into place,
+so a failed export leaves no half file; the file gets the mode ``0o666 & ~umask``, like any new file.
 """
 
 from __future__ import annotations
