@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = ROOT / "lab_configs" / "virtual_2q.yaml"
-QUBITLAB = [sys.executable, "-m", "qubitlab.cli"]
+QUBITLAB = [sys.executable, "-m", "qubitlab"]
 
 
 def qubitlab(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

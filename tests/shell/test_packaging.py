@@ -19,3 +19,13 @@ def test_every_package_folder_is_declared() -> None:
             on_disk.add(".".join([name, *rel.parts]))
     missing = sorted(on_disk - declared)
     assert not missing, f"add these packages to [tool.setuptools] packages in pyproject.toml: {missing}"
+
+
+def test_the_console_script_points_at_the_cli_package() -> None:
+    import importlib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"qubitlab": "qubitlab.cli:main"}
+    module, _, name = scripts["qubitlab"].partition(":")
+    assert (ROOT / "qubitlab" / "cli" / "__init__.py").exists()
+    assert callable(getattr(importlib.import_module(module), name))

@@ -1,22 +1,33 @@
-"""``qubitlab calibrate all|check|report|<experiment>``: the bring-up and its upkeep from the command line.
+"""``qubitlab calibrate all|check|report``: the bring-up and its upkeep from the command line.
 
 ``all`` plans the graph (skipping nodes whose values are fresh unless ``--force``), runs it with a progress
 display, stores what passed its quality gates, and writes the HTML report; ``check`` runs the quick checks and
-recalibrates only what drifted; ``report`` writes the report of the latest runs; ``run`` runs one experiment.
-Exit status 1 when any experiment failed a gate (nothing of it was stored).
+recalibrates only what drifted; ``report`` writes the report of the runs recorded since a time. ``all`` and
+``check`` exit with status 1 when any experiment failed a gate (nothing of it was stored).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from qubitlab.calibration.bringup import Progress, Step
+    from qubitlab.calibration.experiment import Outcome
+    from qubitlab.calibration.session import LabSession
+    from qubitlab.calibration.snapshot import Snapshot
+
+T = TypeVar("T")
 
 LAB_OPTION = click.option("--lab", "lab_file", required=True,
                           type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The lab file.")
+SHOTS_OPTION = click.option("--shots", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+                            help="Shots per experiment point.")
 
 
 @click.group("calibrate")
@@ -25,6 +36,7 @@ def calibrate_group() -> None:
 
 
 def _qubits(text: str | None, lab_qubits: list[int]) -> list[int]:
+    """``--qubits 0,1`` as a list, checked against the lab's qubits."""
     if text is None:
         return lab_qubits
     try:
@@ -41,11 +53,12 @@ def _qubits(text: str | None, lab_qubits: list[int]) -> list[int]:
 @LAB_OPTION
 @click.option("--force", is_flag=True, help="Run every node, fresh or not.")
 @click.option("--qubits", default=None, help="Only these qubits (and the pairs among them), e.g. 0,1.")
-@click.option("--shots", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@SHOTS_OPTION
 def calibrate_all(lab_file: Path, force: bool, qubits: str | None, shots: int) -> None:
     """Take the device from the lab file's guesses to a calibrated gate set."""
+    from rich.console import Console
+
     from qubitlab.calibration import bringup
-    from qubitlab.calibration.report import write_report
     from qubitlab.calibration.session import open_calibration
 
     console = Console()
@@ -57,18 +70,19 @@ def calibrate_all(lab_file: Path, force: bool, qubits: str | None, shots: int) -
         console.print(f"{len(steps)} experiment runs planned" + ("" if steps else ": everything is fresh"))
         outcomes = _run_with_progress(console, len(steps), lambda progress: bringup.calibrate(
             session.ctx, session.ledger, steps, bringup.default_runner, progress))
-        report = _report(session, outcomes, before, write_report, f"Bring-up of {session.lab.name}")
+        report = _report(session, outcomes, before, f"Bring-up of {session.lab.name}")
     _finish(console, outcomes, report)
 
 
 @calibrate_group.command("check")
 @LAB_OPTION
 @click.option("--qubits", default=None, help="Only these qubits, e.g. 0,1.")
-@click.option("--shots", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@SHOTS_OPTION
 def calibrate_check(lab_file: Path, qubits: str | None, shots: int) -> None:
     """Quick checks (Ramsey, fine amplitude, readout); recalibrate only what drifted."""
+    from rich.console import Console
+
     from qubitlab.calibration import bringup
-    from qubitlab.calibration.report import write_report
     from qubitlab.calibration.session import open_calibration
 
     console = Console()
@@ -83,7 +97,7 @@ def calibrate_check(lab_file: Path, qubits: str | None, shots: int) -> None:
         if not any(r.drifted for r in results):
             console.print("no drift beyond tolerance: nothing changed")
         outcomes = [r.outcome for r in results]
-        report = _report(session, outcomes, before, write_report, f"Drift check of {session.lab.name}")
+        report = _report(session, outcomes, before, f"Drift check of {session.lab.name}")
     _finish(console, outcomes, report)
 
 
@@ -91,14 +105,16 @@ def calibrate_check(lab_file: Path, qubits: str | None, shots: int) -> None:
 @LAB_OPTION
 @click.option("--since", default=None, help="Runs finished after this ISO time (default: the last 24 hours).")
 def calibrate_report(lab_file: Path, since: str | None) -> None:
-    """Write the HTML report of the recorded runs and the current values."""
+    """Write the HTML report of the runs recorded since --since and the current values; print its path."""
     import datetime
 
-    from qubitlab.cal_cli import parse_time
+    from rich.console import Console
+
     from qubitlab.calibration.report import outcomes_from_store, write_report
-    from qubitlab.errors import CalibrationError
     from qubitlab.calibration.store import CalibrationStore
+    from qubitlab.cli.cal import parse_time
     from qubitlab.config.loader import load_lab
+    from qubitlab.errors import CalibrationError
 
     lab = load_lab(lab_file)
     try:
@@ -117,39 +133,45 @@ def calibrate_report(lab_file: Path, since: str | None) -> None:
     Console().print(f"{len(outcomes)} runs since {start.isoformat()}; report: {path.resolve()}")
 
 
-def _run_with_progress(console: Console, total: int, work):  # type: ignore[no-untyped-def]
+def _run_with_progress(console: Console, total: int, work: Callable[[Progress], T]) -> T:
+    """``work(progress)`` with a progress bar of ``total`` steps; each finished step prints its summary."""
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("calibrating", total=total)
+    with Bar(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("calibrating", total=total)
 
-        def step(step, outcome) -> None:  # type: ignore[no-untyped-def]
+        def step(step: Step, outcome: Outcome | None) -> None:
             who = "-".join(f"q{q}" for q in step.target)
-            progress.advance(task)
+            bar.advance(task)
             if outcome is None:
-                progress.console.print(f"[yellow]skipped[/] {step.node.name} {who}: a dependency failed")
+                bar.console.print(f"[yellow]skipped[/] {step.node.name} {who}: a dependency failed")
             else:
                 colour = "green" if outcome.passed else "red"
-                progress.console.print(f"[{colour}]{outcome.summary()}[/]")
+                bar.console.print(f"[{colour}]{outcome.summary()}[/]")
 
         return work(step)
 
 
-def _report(session: Any, outcomes: Any, before: Any, write_report: Any, title: str) -> Path:
-    snapshot = session.store.snapshot()
-    values, units = _values_units(snapshot)
-    path: Path = write_report(session.ctx.out_dir / "report.html", title, outcomes, values, before, units)
-    return path
+def _report(session: LabSession, outcomes: Sequence[Outcome], before: Mapping[str, float], title: str) -> Path:
+    """The HTML report of this command's runs, in the session's output folder."""
+    from qubitlab.calibration.report import write_report
+
+    values, units = _values_units(session.store.snapshot())
+    return write_report(session.ctx.out_dir / "report.html", title, outcomes, values, before, units)
 
 
-def _values_units(snapshot: Any) -> tuple[dict[str, tuple[float, float | None]], dict[str, str]]:
+def _values_units(snapshot: Snapshot) -> tuple[dict[str, tuple[float, float | None]], dict[str, str]]:
     """A snapshot as the report wants it: key -> (value, stderr), and parameter name -> unit."""
     values = {key: (entry.value, entry.stderr) for key, entry in snapshot.items()}
     units = {key.split(".", 1)[-1]: entry.unit for key, entry in snapshot.items()}
     return values, units
 
 
-def _finish(console: Console, outcomes, report: Path) -> None:  # type: ignore[no-untyped-def]
+def _finish(console: Console, outcomes: Sequence[Outcome], report: Path) -> None:
+    """Print the report's path; exit status 1 when any run failed its gates."""
     failed = [o for o in outcomes if not o.passed]
     console.print(f"report: {report.resolve()}")
     if failed:

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
+from qubitlab.cli.values import decimal, quantity
 from qubitlab.errors import CalibrationError
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from qubitlab.calibration import CalibrationStore, Snapshot
     from qubitlab.config.models import LabConfig
 
@@ -80,7 +81,18 @@ def _age(timestamp: float) -> str:
     return f"{seconds:.0f} s"
 
 
+def _table(title: str, *columns: str) -> Table:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
 def _print(table: Table) -> None:
+    from rich.console import Console
+
     Console(width=_WIDTH).print(table)
 
 
@@ -96,10 +108,8 @@ def show(lab_file: Path, at: str | None) -> None:
     if not snapshot:
         click.echo(f"no calibrated values in {store.path}" + (f" at {when.isoformat()}" if when else ""))
         return
-    table = Table(title=f"{lab.name}: snapshot {snapshot.id}, {len(snapshot)} values at "
-                        f"{snapshot.taken_at.isoformat(timespec='seconds')}")
-    for column in ("key", "value", "stderr", "age", "experiment"):
-        table.add_column(column)
+    table = _table(f"{lab.name}: snapshot {snapshot.id}, {len(snapshot)} values at "
+                   f"{snapshot.taken_at.isoformat(timespec='seconds')}", "key", "value", "stderr", "age", "experiment")
     for key, entry in snapshot.items():
         table.add_row(key, _quantity(entry.value, entry.unit), _quantity(entry.stderr, entry.unit),
                       _age(entry.timestamp), entry.experiment)
@@ -117,9 +127,8 @@ def history(lab_file: Path, key: str) -> None:
     if not records:
         click.echo(f"{key} was never set in {store.path}")
         return
-    table = Table(title=f"{lab.name}: history of {key}")
-    for column in ("time (UTC)", "value", "stderr", "state", "run", "experiment", "reason"):
-        table.add_column(column)
+    table = _table(f"{lab.name}: history of {key}", "time (UTC)", "value", "stderr", "state", "run", "experiment",
+                   "reason")
     for r in records:
         state = "removed" if r.removed else ("current" if r.current else "superseded")
         table.add_row(r.time.isoformat(timespec="seconds"), _quantity(r.value, r.unit), _quantity(r.stderr, r.unit),
@@ -131,21 +140,29 @@ def history(lab_file: Path, key: str) -> None:
 @lab_option
 @click.argument("key")
 @click.argument("value")
-@click.option("--unit", default=None, help="Unit of VALUE and --stderr, e.g. GHz, MHz, ns (default: SI).")
-@click.option("--stderr", type=float, default=None, help="Standard error, in the same unit as VALUE.")
+@click.option("--unit", default=None, help="Unit of VALUE and --stderr: Hz, kHz, MHz, GHz for frequencies; s, ms, "
+                                           "us, ns for times (default: SI, i.e. Hz or s).")
+@click.option("--stderr", "stderr_text", default=None, metavar="NUMBER",
+              help="Standard error, a decimal number in the same unit as VALUE.")
 @click.option("--reason", required=True, help="Why the value is set by hand (kept in the history).")
-def set_value(lab_file: Path, key: str, value: str, unit: str | None, stderr: float | None, reason: str) -> None:
-    """Set KEY to VALUE by hand: 'cal set q0.frequency 5.0012e9', '... 5.0012 --unit GHz' or '... "5.0012 GHz"'."""
-    from qubitlab.calibration.parameters import check_value, parse_key, parse_quantity
+def set_value(lab_file: Path, key: str, value: str, unit: str | None, stderr_text: str | None, reason: str) -> None:
+    """Set KEY to VALUE by hand: 'cal set q0.frequency 5.0012e9', '... 5.0012 --unit GHz' or '... "5.0012 GHz"'.
+
+    VALUE is a decimal number (no hexadecimal, no digit separators), optionally followed by a unit of KEY;
+    anything else after the number is refused.
+    """
+    from qubitlab.calibration.parameters import check_stderr, check_value, parse_key
     from qubitlab.config.loader import load_lab
 
-    number, inline_unit = parse_quantity(value)
+    lab = load_lab(lab_file)
+    parsed = parse_key(key, lab)
+    number, inline_unit = quantity(value, parsed)
     if inline_unit is not None and unit is not None:
         raise CalibrationError(f"value {value!r} carries a unit and --unit {unit} is given too; give one")
     unit = unit if unit is not None else inline_unit
-    lab = load_lab(lab_file)
-    parsed = parse_key(key, lab)
+    stderr = None if stderr_text is None else decimal(stderr_text, f"{parsed}: --stderr")
     check_value(parsed, number, unit)                       # refuse before the store is opened
+    check_stderr(parsed, stderr, unit)
     _, store = _open(lab)
     with store:
         before = store.current(parsed.text)
@@ -173,9 +190,7 @@ def diff(lab_file: Path, a: str, b: str) -> None:
     if not changes:
         click.echo(f"no differences between {old.id} and {new.id}")
         return
-    table = Table(title=f"{old.id} -> {new.id}: {len(changes)} changes")
-    for column in ("key", "change", "old", "new"):
-        table.add_column(column)
+    table = _table(f"{old.id} -> {new.id}: {len(changes)} changes", "key", "change", "old", "new")
     for c in changes:
         table.add_row(c.key, c.kind.value, _quantity(c.old.value, c.old.unit) if c.old else "-",
                       _quantity(c.new.value, c.new.unit) if c.new else "-")
@@ -203,7 +218,11 @@ def rollback(lab_file: Path, snapshot: str, reason: str) -> None:
 @lab_option
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def export(lab_file: Path, file: Path) -> None:
-    """Write the current snapshot, with units, errors and provenance, to FILE (JSON)."""
+    """Write the current snapshot, with units, errors and provenance, to FILE (JSON).
+
+    FILE is replaced atomically (a failed export leaves no half file) and gets the mode your umask gives a new
+    file (0o644 under the usual umask 022).
+    """
     _, store = _open(lab_file)
     with store:
         snapshot = store.export_json(file)
@@ -214,7 +233,12 @@ def export(lab_file: Path, file: Path) -> None:
 @lab_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(lab_file: Path, file: Path) -> None:
-    """Make the values in FILE (from 'cal export') current; everything is checked before anything is written."""
+    """Make the values in FILE (from 'cal export') current; everything is checked before anything is written.
+
+    FILE must be UTF-8 JSON of at most 4 MiB, nested at most 8 levels, with at most 50000 objects and arrays,
+    no key repeated within an object and no NaN or Infinity; every key, unit and value is then checked against
+    the lab and the parameter bounds.
+    """
     from qubitlab.calibration import exchange
 
     exchange.read(file)                                     # a malformed file is refused before the store opens

@@ -1,30 +1,30 @@
-"""``qubitlab lab start|check``: run a virtual lab in the foreground, or check that a lab's instruments answer.
+"""``qubitlab lab start|check|drift``: run a virtual lab in the foreground, check that a lab's instruments answer,
+or make a running virtual lab's device drift.
 
 ``lab start`` serves every instrument of a virtual lab on 127.0.0.1, prints their VISA addresses, and can write
 a copy of the lab file with those addresses filled in (``--write-lab``) for other processes to connect to. It
 runs until Ctrl-C, SIGTERM, or ``--timeout`` seconds. ``lab check`` connects to every instrument of a lab file
 -- starting the virtual lab in-process first when the file is virtual and has no addresses -- and prints one
-row per instrument; it exits with status 1 when any instrument fails.
+row per instrument; it exits with status 1 when any instrument fails. ``lab drift`` sends a frequency shift
+and a drive scale for one qubit to a running virtual lab (to rehearse ``qubitlab calibrate check``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import yaml
-from rich.console import Console
-from rich.table import Table
 
-from qubitlab.config.loader import load_lab
-from qubitlab.config.models import LabConfig
+from qubitlab.cli.values import strict_float
+
+if TYPE_CHECKING:
+    from qubitlab.config.models import LabConfig
 
 
 @click.group("lab")
 def lab_group() -> None:
-    """Run a virtual lab, or check a lab's instruments."""
+    """Run a virtual lab, check a lab's instruments, or make a running virtual lab's device drift."""
 
 
 @lab_group.command("start")
@@ -33,12 +33,15 @@ def lab_group() -> None:
               help="Serve instrument k on port BASE + k (lab file order); default: ephemeral ports.")
 @click.option("--write-lab", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a copy of the lab file with the instruments' addresses filled in.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--timeout", callback=strict_float(0, low_open=True), default=None, metavar="SECONDS",
               help="Stop after this many seconds (default: run until Ctrl-C or SIGTERM).")
 @click.option("--seed", type=int, default=None, help="Seed of the physics device's noise (default: the lab file's).")
 def start(lab_file: Path, port_base: int | None, write_lab: Path | None, timeout: float | None,
           seed: int | None) -> None:
     """Serve the virtual lab LAB_FILE on 127.0.0.1 in the foreground."""
+    import asyncio
+
+    from qubitlab.config.loader import load_lab
     from qubitlab.drivers.mock.lab import VirtualLab
 
     lab = load_lab(lab_file)
@@ -48,6 +51,12 @@ def start(lab_file: Path, port_base: int | None, write_lab: Path | None, timeout
 
 
 async def _serve(virtual: object, write_lab: Path | None, timeout: float | None) -> None:
+    import asyncio
+    import signal
+
+    from rich.console import Console
+    from rich.table import Table
+
     from qubitlab.drivers.mock.lab import VirtualLab
 
     assert isinstance(virtual, VirtualLab)
@@ -78,6 +87,8 @@ async def _serve(virtual: object, write_lab: Path | None, timeout: float | None)
 
 def write_lab_file(lab: LabConfig, path: Path) -> None:
     """``lab`` as a lab file (what ``load_lab`` reads back)."""
+    import yaml
+
     data = lab.model_dump(mode="json", exclude_none=True)
     path.write_text(f"# written by qubitlab lab start for lab {lab.name!r}\n" + yaml.safe_dump(data, sort_keys=False))
 
@@ -85,14 +96,16 @@ def write_lab_file(lab: LabConfig, path: Path) -> None:
 @lab_group.command("drift")
 @click.argument("lab_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--qubit", type=int, required=True, help="Which qubit drifts.")
-@click.option("--frequency-shift", type=float, default=0.0, show_default=True, help="Hz added to its frequency.")
-@click.option("--amplitude-scale", type=float, default=1.0, show_default=True,
+@click.option("--frequency-shift", callback=strict_float(), default="0", show_default=True, metavar="HZ",
+              help="Hz added to its frequency.")
+@click.option("--amplitude-scale", callback=strict_float(), default="1", show_default=True, metavar="FACTOR",
               help="Factor on the drive it feels per volt.")
 def drift(lab_file: Path, qubit: int, frequency_shift: float, amplitude_scale: float) -> None:
     """Make a running virtual lab's device drift (for tests and demos of `qubitlab calibrate check`).
 
     LAB_FILE is the file `qubitlab lab start --write-lab` wrote; the command goes to its virtual digitizer.
     """
+    from qubitlab.config.loader import load_lab
     from qubitlab.drivers.station import DEFAULT_VISALIB, open_resource
     from qubitlab.drivers.visa import instrument_errors
 
@@ -119,7 +132,14 @@ def drift(lab_file: Path, qubit: int, frequency_shift: float, amplitude_scale: f
 @lab_group.command("check")
 @click.argument("lab_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def check(lab_file: Path) -> None:
-    """Connect to every instrument of LAB_FILE, ask *IDN? and time the round trip."""
+    """Connect to every instrument of LAB_FILE, ask *IDN? and time the round trip; exit status 1 if any fails.
+
+    A virtual lab file without addresses is started in this process first.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from qubitlab.config.loader import load_lab
     from qubitlab.drivers.check import check_lab
     from qubitlab.drivers.mock.lab import VirtualLab
 
