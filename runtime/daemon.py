@@ -487,9 +487,9 @@ class Daemon:
             sessions, queued = self.store.sessions(live=True), self.store.queued()
         self._session_deadline = scheduler.next_deadline(sessions, now)
         if self.running is None and self.worker.ready and not self.stopping:
-            job = scheduler.pick(queued, {s.session_id: s for s in sessions})
-            if job is not None:
-                self._start(job, {s.session_id: s for s in sessions})
+            chosen = scheduler.pick(queued, {s.session_id: s for s in sessions})
+            if chosen is not None:
+                self._start(chosen, {s.session_id: s for s in sessions})
                 self._session_deadline = scheduler.next_deadline(self.store.sessions(live=True), now)
 
     def _police_running(self) -> None:

@@ -19,6 +19,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import zmq
 import zmq.auth
@@ -152,7 +153,7 @@ def server_keys(folder: Path) -> KeyPair:
     return load(secret)
 
 
-def start_authenticator(context: zmq.Context, allow_list: AllowList) -> ThreadAuthenticator:
+def start_authenticator(context: zmq.Context[Any], allow_list: AllowList) -> ThreadAuthenticator:
     """A ZAP handler in a thread: CURVE clients are let in only when their key is on ``allow_list``."""
     authenticator = ThreadAuthenticator(context)
     authenticator.start()

@@ -110,7 +110,8 @@ def encode(message: Message) -> list[bytes | memoryview]:
     header = {"protocol_version": message.protocol_version, "msg_id": message.msg_id,
               "msg_type": message.msg_type.value, "session": message.session, "sent_at": message.sent_at,
               "parent_id": message.parent_id, "content": _strip(message.content, buffers)}
-    return [msgpack.packb(header, use_bin_type=True), *buffers]
+    head: bytes = msgpack.packb(header, use_bin_type=True)
+    return [head, *buffers]
 
 
 def _strip(value: Any, buffers: list[memoryview]) -> Any:
@@ -121,7 +122,7 @@ def _strip(value: Any, buffers: list[memoryview]) -> Any:
         array = np.ascontiguousarray(value)
         if array.dtype.str not in ALLOWED_DTYPES:
             raise ProtocolError(f"cannot send an array of dtype {array.dtype}; numbers and booleans only")
-        buffers.append(memoryview(array).cast("B") if array.size else memoryview(b""))
+        buffers.append(array.data.cast("B") if array.size else memoryview(b""))
         return {_ND: len(buffers) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
     if isinstance(value, Mapping):
         return {str(k): _strip(v, buffers) for k, v in value.items()}
@@ -238,7 +239,8 @@ def pack(value: Any) -> bytes:
     job store keeps. The inverse is :func:`unpack`."""
     buffers: list[memoryview] = []
     stripped = _strip(value, buffers)
-    return msgpack.packb({"value": stripped, "buffers": [bytes(b) for b in buffers]}, use_bin_type=True)
+    packed: bytes = msgpack.packb({"value": stripped, "buffers": [bytes(b) for b in buffers]}, use_bin_type=True)
+    return packed
 
 
 def unpack(data: bytes | memoryview) -> Any:

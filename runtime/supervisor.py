@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import zmq
 
@@ -25,7 +25,7 @@ log = logging.getLogger("qubitlab.runtime.supervisor")
 class WorkerHandle:
     """One worker process and its socket; :meth:`start` again after it died."""
 
-    def __init__(self, context: zmq.Context, lab_file: Path, *, env: dict[str, str] | None = None,
+    def __init__(self, context: zmq.Context[Any], lab_file: Path, *, env: dict[str, str] | None = None,
                  log_file: Path | None = None) -> None:
         self.context = context
         self.lab_file = lab_file
@@ -50,12 +50,13 @@ class WorkerHandle:
         port = self.socket.bind_to_random_port("tcp://127.0.0.1")
         command = [sys.executable, "-m", "qubitlab.runtime.worker", "--lab", str(self.lab_file),
                    "--endpoint", f"tcp://127.0.0.1:{port}"]
-        output = open(self.log_file, "ab") if self.log_file is not None else subprocess.DEVNULL  # noqa: SIM115
+        output: IO[bytes] | None = open(self.log_file, "ab") if self.log_file is not None else None  # noqa: SIM115
         try:
-            self.process = subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL, stdout=output,
+            self.process = subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL,
+                                            stdout=output if output is not None else subprocess.DEVNULL,
                                             stderr=subprocess.STDOUT)
         finally:
-            if output is not subprocess.DEVNULL:
+            if output is not None:
                 output.close()
         self.ready = False
         self.broken = None
