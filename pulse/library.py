@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from qubitlab.errors import PulseError
 import qubitlab.pulse.shapes as shapes
+from qubitlab.pulse.cache import DEFAULT_CACHE, CompileCache, cache_or_default
 from qubitlab.pulse.parameters import Parameter, ParameterExpression, is_number, resolve
 
 if TYPE_CHECKING:
@@ -24,27 +25,22 @@ if TYPE_CHECKING:
 
 ComplexArray = NDArray[np.complex128]
 
-_ENVELOPE_CACHE: dict[tuple[Any, ...], tuple[ComplexArray, float]] = {}
-_ENVELOPE_CACHE_LIMIT = 16384
-_CHECK_MEMO: dict[tuple[Any, ...], str | None] = {}
 
+def _cached_envelope(cache: CompileCache | None, key: tuple[Any, ...], sample: Any, duration: int,
+                     params: dict[str, Any]) -> ComplexArray:
+    """The samples of a shape, sampled once per distinct content (read-only; kept in ``cache``)."""
 
-def _cached_envelope(key: tuple[Any, ...], sample: Any, duration: int, params: dict[str, Any]) -> tuple[ComplexArray, float]:
-    """(samples, max |sample|) of a shape, sampled once per distinct content."""
-    found = _ENVELOPE_CACHE.get(key)
-    if found is None:
+    def make() -> ComplexArray:
         samples = np.asarray(sample(duration, **params), dtype=np.complex128)
         samples.setflags(write=False)
-        peak = float(np.max(np.abs(samples))) if samples.size else 0.0
-        if len(_ENVELOPE_CACHE) >= _ENVELOPE_CACHE_LIMIT:
-            _ENVELOPE_CACHE.clear()
-        found = _ENVELOPE_CACHE[key] = (samples, peak)
-    return found
+        return samples
+
+    return cache_or_default(cache).get("envelope", key, make)
 
 
 def clear_sample_cache() -> None:
-    """Forget every cached envelope (for benchmarks that measure cold sampling)."""
-    _ENVELOPE_CACHE.clear()
+    """Forget every envelope in the default cache (for benchmarks that measure cold sampling)."""
+    DEFAULT_CACHE.clear("envelope")
 
 
 def _duration_value(duration: object, owner: str) -> int | ParameterExpression:
@@ -94,8 +90,10 @@ class Pulse:
         """Pulses with equal keys sample alike (identity for pulses without a cheaper key)."""
         return ("pulse", id(self))
 
-    def envelope(self, table: Mapping[Parameter, Any]) -> tuple[ComplexArray, complex]:
-        """``(unit_samples, coefficient)`` with parameters taken from ``table``; samples = coefficient * unit."""
+    def envelope(self, table: Mapping[Parameter, Any], cache: CompileCache | None = None
+                 ) -> tuple[ComplexArray, complex]:
+        """``(unit_samples, coefficient)`` with parameters taken from ``table``; samples = coefficient * unit.
+        Sampled shapes are kept in ``cache`` (the default cache when None)."""
         raise NotImplementedError
 
     def draw(self) -> Figure:
@@ -157,7 +155,8 @@ class Waveform(Pulse):
     def get_waveform(self) -> Waveform:
         return self
 
-    def envelope(self, table: Mapping[Parameter, Any]) -> tuple[ComplexArray, complex]:
+    def envelope(self, table: Mapping[Parameter, Any], cache: CompileCache | None = None
+                 ) -> tuple[ComplexArray, complex]:
         return self._samples, 1.0 + 0j
 
     def __eq__(self, other: object) -> bool:
@@ -243,18 +242,17 @@ class SymbolicPulse(Pulse):
         if not self._parameterized:
             self._check(self._duration, self._params)  # type: ignore[arg-type]
 
-    def _check(self, duration: int, params: dict[str, Any]) -> None:
+    def _check(self, duration: int, params: dict[str, Any], cache: CompileCache | None = None) -> None:
         key = (self.pulse_type, self._limit_amplitude, duration, *params.values())
-        try:
-            message = _CHECK_MEMO[key]
-        except KeyError:
+
+        def verdict() -> str | None:
             spec = shapes.SHAPES[self.pulse_type]
             message = spec.check_constraints(duration, **params)
             if message is None and self._limit_amplitude:
                 message = spec.check_amplitude(duration, **params)
-            if len(_CHECK_MEMO) >= _ENVELOPE_CACHE_LIMIT:
-                _CHECK_MEMO.clear()
-            _CHECK_MEMO[key] = message
+            return message
+
+        message = cache_or_default(cache).get("check", key, verdict)
         if message is not None:
             raise PulseError(f"{self._describe(duration, params)}: {message}")
 
@@ -288,24 +286,26 @@ class SymbolicPulse(Pulse):
         assert isinstance(checked, int)
         return checked, {k: float(v) if type(v) is int else v for k, v in params.items()}
 
-    def envelope(self, table: Mapping[Parameter, Any]) -> tuple[ComplexArray, complex]:
+    def envelope(self, table: Mapping[Parameter, Any], cache: CompileCache | None = None
+                 ) -> tuple[ComplexArray, complex]:
         if not self._parameterized:
-            return self._envelope_of(self._duration, self._params)  # type: ignore[arg-type]
+            return self._envelope_of(self._duration, self._params, cache)  # type: ignore[arg-type]
         duration, params = self.resolved(table)
-        self._check(duration, params)
-        return self._envelope_of(duration, params)
+        self._check(duration, params, cache)
+        return self._envelope_of(duration, params, cache)
 
-    def _envelope_of(self, duration: int, params: dict[str, Any]) -> tuple[ComplexArray, complex]:
+    def _envelope_of(self, duration: int, params: dict[str, Any], cache: CompileCache | None = None
+                     ) -> tuple[ComplexArray, complex]:
         spec = shapes.SHAPES[self.pulse_type]
         if self._scalable:
             amp, angle = params["amp"], params["angle"]
             rest = {k: v for k, v in params.items() if k not in ("amp", "angle")}
             key = (self.pulse_type, duration, *rest.values())
-            unit, _ = _cached_envelope(key, spec.sample, duration, {**rest, "amp": 1.0, "angle": 0.0})
+            unit = _cached_envelope(cache, key, spec.sample, duration, {**rest, "amp": 1.0, "angle": 0.0})
             coefficient = complex(amp) if angle == 0 else complex(amp * np.exp(1j * angle))
             return unit, coefficient
         key = (self.pulse_type, duration, *params.values())
-        samples, _ = _cached_envelope(key, spec.sample, duration, params)
+        samples = _cached_envelope(cache, key, spec.sample, duration, params)
         return samples, 1.0 + 0j
 
     def get_waveform(self) -> Waveform:
