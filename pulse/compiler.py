@@ -23,12 +23,12 @@ from qubitlab.drivers.payloads import (
     ShotsLayout,
     content_key,
 )
-from qubitlab.errors import CompilationError
-from qubitlab.pulse.channels import Channel
+from qubitlab.errors import CompilationError, PulseError
+from qubitlab.pulse.channels import Channel, PulseChannel
 from qubitlab.pulse.parameters import Parameter
 from qubitlab.pulse.block import ScheduleBlock, _has_structural
 from qubitlab.pulse.cache import CompileCache, cache_or_default
-from qubitlab.pulse.channels import PulseChannel
+from qubitlab.pulse.instructions import Instruction
 from qubitlab.pulse.passes import (
     Contribution,
     FramedPlays,
@@ -136,7 +136,13 @@ def _points(schedule: Program | Sequence[Program], values: Sequence[Mapping[Para
         if values is None:
             return [schedule]
         if isinstance(schedule, ScheduleBlock) and _has_structural(schedule):
-            return [schedule.assign_parameters(v, inplace=False) for v in values]  # times depend on values
+            points: list[Point] = []
+            for index, v in enumerate(values):  # times depend on values
+                try:
+                    points.append(schedule.assign_parameters(v, inplace=False))
+                except PulseError as exc:
+                    raise _binding_error(schedule, index, v, exc) from exc
+            return points
         return [(schedule, v) for v in values]  # one timing, a table per point
     if values is not None:
         raise CompilationError("give either a list of schedules or one schedule with values, not both",
@@ -145,6 +151,29 @@ def _points(schedule: Program | Sequence[Program], values: Sequence[Mapping[Para
     if not programs:
         raise CompilationError("nothing to compile: the list of schedules is empty", pass_name="flatten")
     return programs
+
+
+def _binding_error(program: Program, index: int, values: Mapping[Parameter, Any], exc: PulseError
+                   ) -> CompilationError:
+    """A refused binding, naming the instructions (and their channels) that use a value that is not finite."""
+    bad = {p for p, v in values.items() if isinstance(v, (int, float)) and not math.isfinite(v)}
+    users = [inst for inst in _instructions(program) if bad & set(inst.parameters)] if bad else []
+    where = users[0] if users else None
+    return CompilationError(
+        f"point {index}: {exc}" + (f" (value {', '.join(f'{p.name}={values[p]}' for p in bad)} is not finite)"
+                                    if bad else ""),
+        pass_name="flatten", channel=None if where is None else where.channels[0].name,
+        instruction=None if where is None else repr(where))
+
+
+def _instructions(program: Any) -> list[Instruction]:
+    """Every instruction of a block or schedule, depth first (only used to name one in an error)."""
+    children = program._tree.blocks if isinstance(program, ScheduleBlock) else [c for _, c in program._children]
+    out: list[Instruction] = []
+    for child in children:
+        out.extend([child] if isinstance(child, Instruction) else _instructions(child) if isinstance(child, Program)
+                   else [])
+    return out
 
 
 def _input_hash(payloads: Mapping[str, Payload], slots: Mapping[int, Any], frames: Mapping[str, float],

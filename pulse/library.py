@@ -118,6 +118,11 @@ class Waveform(Pulse):
         array = np.array(samples, dtype=np.complex128, copy=True).reshape(-1)
         super().__init__(array.size, name, limit_amplitude)
         self.epsilon = epsilon
+        finite = np.isfinite(array)
+        if not finite.all():
+            bad = int(np.argmin(finite))
+            raise PulseError(f"Waveform{'' if name is None else ' ' + repr(name)}: sample {bad} is {array[bad]}, "
+                             "not a finite number; give finite samples")
         if self._limit_amplitude:
             array = self._clip(array, epsilon)
         array.setflags(write=False)
@@ -246,6 +251,9 @@ class SymbolicPulse(Pulse):
         key = (self.pulse_type, self._limit_amplitude, duration, *params.values())
 
         def verdict() -> str | None:
+            for name, value in params.items():
+                if not np.isfinite(value):
+                    return f"{name}={value} is not a finite number; give a finite {name}"
             spec = shapes.SHAPES[self.pulse_type]
             message = spec.check_constraints(duration, **params)
             if message is None and self._limit_amplitude:
