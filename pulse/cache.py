@@ -29,9 +29,9 @@ from qubitlab.errors import PulseError
 
 T = TypeVar("T")
 
-KINDS = ("envelope", "check", "carrier", "waveform", "weights")
-"""What is cached: sampled unit envelopes, parameter-check verdicts, envelopes on a carrier, checked waveform
-pairs (float32 I and Q), default integration weights."""
+KINDS = ("envelope", "carrier", "waveform", "weights")
+"""What is cached: sampled unit envelopes, envelopes on a carrier, checked waveform pairs (float32 I and Q),
+default integration weights."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +74,15 @@ class CompileCache:
     def get(self, kind: str, key: Hashable, make: Callable[[], T]) -> T:
         """The entry under ``(kind, key)``, made by ``make()`` (and stored) on a miss."""
         full = (kind, key)
-        with self._lock:
-            found = self._entries.get(full)
-            if found is not None:
+        found = self._entries.get(full)  # the hit path takes no lock: each step is atomic under the GIL
+        if found is not None:
+            try:
                 self._entries.move_to_end(full)
-                self._hits[kind] += 1
-                return found[0]  # type: ignore[no-any-return]
-            self._misses[kind] += 1
+            except KeyError:  # evicted by another thread meanwhile: still a valid result
+                pass
+            self._hits[kind] += 1
+            return found[0]  # type: ignore[no-any-return]
+        self._misses[kind] += 1
         value = make()
         self._put(full, value)
         return value

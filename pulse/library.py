@@ -38,6 +38,24 @@ def _cached_envelope(cache: CompileCache | None, key: tuple[Any, ...], sample: A
     return cache_or_default(cache).get("envelope", key, make)
 
 
+_CHECK_MEMO: dict[tuple[Any, ...], str | None] = {}
+"""Verdicts of the parameter checks by content (pulse type, duration, values): a pulse built 1000 times in a
+schedule is checked once. Content-keyed, so never wrong; bounded by clearing (the verdict is cheap to redo)."""
+_CHECK_MEMO_LIMIT = 16384
+
+
+def _verdict(pulse_type: str, limit_amplitude: bool, duration: int, params: dict[str, Any]) -> str | None:
+    """Why these parameter values are refused, or None: finite numbers, then the shape's own constraints."""
+    for name, value in params.items():
+        if not np.isfinite(value):
+            return f"{name}={value} is not a finite number; give a finite {name}"
+    spec = shapes.SHAPES[pulse_type]
+    message = spec.check_constraints(duration, **params)
+    if message is None and limit_amplitude:
+        message = spec.check_amplitude(duration, **params)
+    return message
+
+
 def clear_sample_cache() -> None:
     """Forget every envelope in the default cache (for benchmarks that measure cold sampling)."""
     DEFAULT_CACHE.clear("envelope")
@@ -247,20 +265,15 @@ class SymbolicPulse(Pulse):
         if not self._parameterized:
             self._check(self._duration, self._params)  # type: ignore[arg-type]
 
-    def _check(self, duration: int, params: dict[str, Any], cache: CompileCache | None = None) -> None:
+    def _check(self, duration: int, params: dict[str, Any]) -> None:
         key = (self.pulse_type, self._limit_amplitude, duration, *params.values())
-
-        def verdict() -> str | None:
-            for name, value in params.items():
-                if not np.isfinite(value):
-                    return f"{name}={value} is not a finite number; give a finite {name}"
-            spec = shapes.SHAPES[self.pulse_type]
-            message = spec.check_constraints(duration, **params)
-            if message is None and self._limit_amplitude:
-                message = spec.check_amplitude(duration, **params)
-            return message
-
-        message = cache_or_default(cache).get("check", key, verdict)
+        try:
+            message = _CHECK_MEMO[key]
+        except KeyError:
+            message = _verdict(self.pulse_type, self._limit_amplitude, duration, params)
+            if len(_CHECK_MEMO) >= _CHECK_MEMO_LIMIT:
+                _CHECK_MEMO.clear()
+            _CHECK_MEMO[key] = message
         if message is not None:
             raise PulseError(f"{self._describe(duration, params)}: {message}")
 
@@ -299,7 +312,7 @@ class SymbolicPulse(Pulse):
         if not self._parameterized:
             return self._envelope_of(self._duration, self._params, cache)  # type: ignore[arg-type]
         duration, params = self.resolved(table)
-        self._check(duration, params, cache)
+        self._check(duration, params)
         return self._envelope_of(duration, params, cache)
 
     def _envelope_of(self, duration: int, params: dict[str, Any], cache: CompileCache | None = None

@@ -70,10 +70,10 @@ def test_size_never_exceeds_the_limits() -> None:
         assert len(cache) <= 3 and cache.nbytes <= 3 * 800
     small = CompileCache(max_entries=4)
     for i in range(100):
-        small.get("check", i, lambda: None)
+        small.get("weights", i, lambda: None)
         assert len(small) <= 4
     nothing = CompileCache(max_entries=0)
-    assert nothing.get("check", 1, lambda: "x") == "x" and len(nothing) == 0
+    assert nothing.get("weights", 1, lambda: "x") == "x" and len(nothing) == 0
     with pytest.raises(QubitlabError, match="max_entries"):
         CompileCache(max_entries=-1)
 
@@ -85,12 +85,12 @@ def test_repeated_compiles_hit_and_make_nothing_new() -> None:
     first = cache.stats()
     # by hand: two shapes (the Gaussian's unit envelope, the Constant's), two carriers (d0 at 100 MHz, m0 at
     # 50 MHz), two waveform pairs (drive step at 0, readout step at 64), one boxcar of 64 digitizer samples
-    assert {k: (s.hits, s.misses) for k, s in first.items() if k != "check"} == {
+    assert {k: (s.hits, s.misses) for k, s in first.items()} == {
         "envelope": (0, 2), "carrier": (0, 2), "waveform": (0, 2), "weights": (0, 1)}
     compile(prog, hardware(), FRAMES, cache=cache)
     compile(rabi_point(0.3), hardware(), FRAMES, cache=cache)  # equal content, new objects: hits as well
     again = cache.stats()
-    assert {k: (s.hits, s.misses) for k, s in again.items() if k != "check"} == {
+    assert {k: (s.hits, s.misses) for k, s in again.items()} == {
         "envelope": (4, 2), "carrier": (4, 2), "waveform": (4, 2), "weights": (2, 1)}
     compile(rabi_point(0.2), hardware(), FRAMES, cache=cache)  # new amplitude: same unit envelope and carrier
     last = cache.stats()
