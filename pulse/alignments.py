@@ -29,13 +29,15 @@ class Timed:
     first use; ``duration`` is the largest ``time + duration`` of any item (as ``Schedule.duration``).
     """
 
-    __slots__ = ("items", "first", "last", "duration")
+    __slots__ = ("items", "first", "last", "duration", "plan")
 
     def __init__(self) -> None:
         self.items: list[tuple[int, Instruction]] = []
         self.first: dict[Channel, int] = {}
         self.last: dict[Channel, int] = {}
         self.duration = 0
+        self.plan: Any = None
+        """The items grouped per pulse channel (``rendering._plan``), made once: it lives with this object."""
 
     @classmethod
     def of_instruction(cls, inst: Instruction, duration: int, time: int = 0) -> Timed:

@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from qubitlab.errors import PulseError
 import qubitlab.pulse.shapes as shapes
+from qubitlab.pulse.cache import DEFAULT_CACHE, CompileCache, cache_or_default
 from qubitlab.pulse.parameters import Parameter, ParameterExpression, is_number, resolve
 
 if TYPE_CHECKING:
@@ -24,27 +25,40 @@ if TYPE_CHECKING:
 
 ComplexArray = NDArray[np.complex128]
 
-_ENVELOPE_CACHE: dict[tuple[Any, ...], tuple[ComplexArray, float]] = {}
-_ENVELOPE_CACHE_LIMIT = 16384
-_CHECK_MEMO: dict[tuple[Any, ...], str | None] = {}
 
+def _cached_envelope(cache: CompileCache | None, key: tuple[Any, ...], sample: Any, duration: int,
+                     params: dict[str, Any]) -> ComplexArray:
+    """The samples of a shape, sampled once per distinct content (read-only; kept in ``cache``)."""
 
-def _cached_envelope(key: tuple[Any, ...], sample: Any, duration: int, params: dict[str, Any]) -> tuple[ComplexArray, float]:
-    """(samples, max |sample|) of a shape, sampled once per distinct content."""
-    found = _ENVELOPE_CACHE.get(key)
-    if found is None:
+    def make() -> ComplexArray:
         samples = np.asarray(sample(duration, **params), dtype=np.complex128)
         samples.setflags(write=False)
-        peak = float(np.max(np.abs(samples))) if samples.size else 0.0
-        if len(_ENVELOPE_CACHE) >= _ENVELOPE_CACHE_LIMIT:
-            _ENVELOPE_CACHE.clear()
-        found = _ENVELOPE_CACHE[key] = (samples, peak)
-    return found
+        return samples
+
+    return cache_or_default(cache).get("envelope", key, make)
+
+
+_CHECK_MEMO: dict[tuple[Any, ...], str | None] = {}
+"""Verdicts of the parameter checks by content (pulse type, duration, values): a pulse built 1000 times in a
+schedule is checked once. Content-keyed, so never wrong; bounded by clearing (the verdict is cheap to redo)."""
+_CHECK_MEMO_LIMIT = 16384
+
+
+def _verdict(pulse_type: str, limit_amplitude: bool, duration: int, params: dict[str, Any]) -> str | None:
+    """Why these parameter values are refused, or None: finite numbers, then the shape's own constraints."""
+    for name, value in params.items():
+        if not np.isfinite(value):
+            return f"{name}={value} is not a finite number; give a finite {name}"
+    spec = shapes.SHAPES[pulse_type]
+    message = spec.check_constraints(duration, **params)
+    if message is None and limit_amplitude:
+        message = spec.check_amplitude(duration, **params)
+    return message
 
 
 def clear_sample_cache() -> None:
-    """Forget every cached envelope (for benchmarks that measure cold sampling)."""
-    _ENVELOPE_CACHE.clear()
+    """Forget every envelope in the default cache (for benchmarks that measure cold sampling)."""
+    DEFAULT_CACHE.clear("envelope")
 
 
 def _duration_value(duration: object, owner: str) -> int | ParameterExpression:
@@ -94,8 +108,10 @@ class Pulse:
         """Pulses with equal keys sample alike (identity for pulses without a cheaper key)."""
         return ("pulse", id(self))
 
-    def envelope(self, table: Mapping[Parameter, Any]) -> tuple[ComplexArray, complex]:
-        """``(unit_samples, coefficient)`` with parameters taken from ``table``; samples = coefficient * unit."""
+    def envelope(self, table: Mapping[Parameter, Any], cache: CompileCache | None = None
+                 ) -> tuple[ComplexArray, complex]:
+        """``(unit_samples, coefficient)`` with parameters taken from ``table``; samples = coefficient * unit.
+        Sampled shapes are kept in ``cache`` (the default cache when None)."""
         raise NotImplementedError
 
     def draw(self) -> Figure:
@@ -120,6 +136,11 @@ class Waveform(Pulse):
         array = np.array(samples, dtype=np.complex128, copy=True).reshape(-1)
         super().__init__(array.size, name, limit_amplitude)
         self.epsilon = epsilon
+        finite = np.isfinite(array)
+        if not finite.all():
+            bad = int(np.argmin(finite))
+            raise PulseError(f"Waveform{'' if name is None else ' ' + repr(name)}: sample {bad} is {array[bad]}, "
+                             "not a finite number; give finite samples")
         if self._limit_amplitude:
             array = self._clip(array, epsilon)
         array.setflags(write=False)
@@ -157,7 +178,8 @@ class Waveform(Pulse):
     def get_waveform(self) -> Waveform:
         return self
 
-    def envelope(self, table: Mapping[Parameter, Any]) -> tuple[ComplexArray, complex]:
+    def envelope(self, table: Mapping[Parameter, Any], cache: CompileCache | None = None
+                 ) -> tuple[ComplexArray, complex]:
         return self._samples, 1.0 + 0j
 
     def __eq__(self, other: object) -> bool:
@@ -248,11 +270,8 @@ class SymbolicPulse(Pulse):
         try:
             message = _CHECK_MEMO[key]
         except KeyError:
-            spec = shapes.SHAPES[self.pulse_type]
-            message = spec.check_constraints(duration, **params)
-            if message is None and self._limit_amplitude:
-                message = spec.check_amplitude(duration, **params)
-            if len(_CHECK_MEMO) >= _ENVELOPE_CACHE_LIMIT:
+            message = _verdict(self.pulse_type, self._limit_amplitude, duration, params)
+            if len(_CHECK_MEMO) >= _CHECK_MEMO_LIMIT:
                 _CHECK_MEMO.clear()
             _CHECK_MEMO[key] = message
         if message is not None:
@@ -288,24 +307,26 @@ class SymbolicPulse(Pulse):
         assert isinstance(checked, int)
         return checked, {k: float(v) if type(v) is int else v for k, v in params.items()}
 
-    def envelope(self, table: Mapping[Parameter, Any]) -> tuple[ComplexArray, complex]:
+    def envelope(self, table: Mapping[Parameter, Any], cache: CompileCache | None = None
+                 ) -> tuple[ComplexArray, complex]:
         if not self._parameterized:
-            return self._envelope_of(self._duration, self._params)  # type: ignore[arg-type]
+            return self._envelope_of(self._duration, self._params, cache)  # type: ignore[arg-type]
         duration, params = self.resolved(table)
         self._check(duration, params)
-        return self._envelope_of(duration, params)
+        return self._envelope_of(duration, params, cache)
 
-    def _envelope_of(self, duration: int, params: dict[str, Any]) -> tuple[ComplexArray, complex]:
+    def _envelope_of(self, duration: int, params: dict[str, Any], cache: CompileCache | None = None
+                     ) -> tuple[ComplexArray, complex]:
         spec = shapes.SHAPES[self.pulse_type]
         if self._scalable:
             amp, angle = params["amp"], params["angle"]
             rest = {k: v for k, v in params.items() if k not in ("amp", "angle")}
             key = (self.pulse_type, duration, *rest.values())
-            unit, _ = _cached_envelope(key, spec.sample, duration, {**rest, "amp": 1.0, "angle": 0.0})
+            unit = _cached_envelope(cache, key, spec.sample, duration, {**rest, "amp": 1.0, "angle": 0.0})
             coefficient = complex(amp) if angle == 0 else complex(amp * np.exp(1j * angle))
             return unit, coefficient
         key = (self.pulse_type, duration, *params.values())
-        samples, _ = _cached_envelope(key, spec.sample, duration, params)
+        samples = _cached_envelope(cache, key, spec.sample, duration, params)
         return samples, 1.0 + 0j
 
     def get_waveform(self) -> Waveform:

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from qubitlab.errors import PulseError
 from qubitlab.pulse.alignments import Timed
+from qubitlab.pulse.cache import CompileCache
 from qubitlab.pulse.channels import Channel, PulseChannel
 from qubitlab.pulse.instructions import Instruction, Play, SetFrequency, SetPhase, ShiftFrequency, ShiftPhase
 from qubitlab.pulse.parameters import Parameter, ParameterExpression, resolve
@@ -28,14 +29,12 @@ from qubitlab.pulse.program import Program
 ComplexArray = NDArray[np.complex128]
 Plan = dict[PulseChannel, list[tuple[int, Instruction]]]
 
-_PLANS: dict[int, tuple[Timed, Plan]] = {}
-
 
 def _plan(timed: Timed) -> Plan:
-    """Instructions grouped per pulse channel in execution order; cached per timing result."""
-    found = _PLANS.get(id(timed))
-    if found is not None and found[0] is timed:
-        return found[1]
+    """Instructions grouped per pulse channel in execution order; kept on the timing result itself (a
+    ``Timed`` is never changed once made), so it lives and dies with it."""
+    if timed.plan is not None:
+        return timed.plan  # type: ignore[no-any-return]
     plan: Plan = {}
     for t, inst in timed.items:
         for ch in inst.channels:
@@ -45,9 +44,7 @@ def _plan(timed: Timed) -> Plan:
         if not _in_order(events):
             events.sort(key=_event_order)
     plan = dict(sorted(plan.items()))
-    if len(_PLANS) > 256:
-        _PLANS.clear()
-    _PLANS[id(timed)] = (timed, plan)
+    timed.plan = plan
     return plan
 
 
@@ -124,8 +121,10 @@ class PlayRecord(NamedTuple):
 
 def channel_plays(ch: PulseChannel, events: list[tuple[int, Instruction]], table: Mapping[Parameter, Any],
                   dt: float | None, frequencies: Mapping[Channel, float] | None,
-                  envelopes: dict[Any, tuple[ComplexArray, complex]] | None = None) -> list[PlayRecord]:
-    """Walk one channel's instructions in order, tracking its frame, and return its plays."""
+                  envelopes: dict[Any, tuple[ComplexArray, complex]] | None = None,
+                  cache: CompileCache | None = None) -> list[PlayRecord]:
+    """Walk one channel's instructions in order, tracking its frame, and return its plays (``envelopes``:
+    this call's pulses already sampled; ``cache``: where sampled shapes are kept, the default when None)."""
     envelopes = {} if envelopes is None else envelopes
     phi, omega, t_ref, shift = 0.0, 0.0, 0, 0.0  # phase at t_ref; its advance per sample; Hz off the base
     plays: list[PlayRecord] = []
@@ -138,7 +137,7 @@ def channel_plays(ch: PulseChannel, events: list[tuple[int, Instruction]], table
                 key = pulse.content_key
                 env = envelopes.get(key)
                 if env is None:
-                    env = envelopes[key] = pulse.envelope(table)
+                    env = envelopes[key] = pulse.envelope(table, cache)
                 envelopes[id(pulse)] = env
             unit, coefficient = env
             if omega == 0.0:
@@ -155,18 +154,37 @@ def channel_plays(ch: PulseChannel, events: list[tuple[int, Instruction]], table
             if dt is None:
                 raise PulseError(f"cannot render {inst!r} at t={t}: pass render(..., dt=...) to turn Hz into phase")
             phi, t_ref = phi + omega * (t - t_ref), t
-            value = _value(inst, table)
-            if kind is ShiftFrequency:
-                shift += value
-            else:
-                if frequencies is None or ch not in frequencies:
-                    raise PulseError(
-                        f"cannot render {inst!r} at t={t}: SetFrequency needs the base frequency of {ch.name}; "
-                        "pass render(..., frequencies={channel: Hz})"
-                    )
-                shift = value - frequencies[ch]
+            shift = _shifted(ch, t, inst, table, shift, frequencies)
             omega = 2 * math.pi * shift * dt
     return plays
+
+
+def _shifted(ch: PulseChannel, t: int, inst: Instruction, table: Mapping[Parameter, Any], shift: float,
+             frequencies: Mapping[Channel, float] | None) -> float:
+    """The frame's offset from its base frequency (Hz) after ``inst``, a ShiftFrequency or SetFrequency."""
+    value = _value(inst, table)
+    if type(inst) is ShiftFrequency:
+        return shift + value
+    if frequencies is None or ch not in frequencies:
+        raise PulseError(
+            f"cannot render {inst!r} at t={t}: SetFrequency needs the base frequency of {ch.name}; "
+            "pass render(..., frequencies={channel: Hz})"
+        )
+    return value - frequencies[ch]
+
+
+def frequency_at(ch: PulseChannel, events: list[tuple[int, Instruction]], table: Mapping[Parameter, Any], t: int,
+                 base: float) -> float:
+    """The frame frequency (Hz) of ``ch`` in force at sample ``t``: ``base`` with every ShiftFrequency and
+    SetFrequency up to and including ``t`` applied -- the same frame walk as :func:`channel_plays` (changes at
+    the same time as an instruction apply to it), for what is not a play (an acquisition's demodulation)."""
+    shift = 0.0
+    for when, inst in events:
+        if when > t:
+            break
+        if type(inst) is ShiftFrequency or type(inst) is SetFrequency:
+            shift = _shifted(ch, when, inst, table, shift, {ch: base})
+    return base + shift
 
 
 def _render_channel(buffer: ComplexArray, ch: PulseChannel, events: list[tuple[int, Instruction]],

@@ -8,7 +8,8 @@ channel, the time in samples and the instruction it refused. They are importable
 3. ``modulate``         IF modulation at frame - LO, continuous phase, bandwidth check
 4. ``map_to_outputs``   lines -> AWG I/Q outputs
 5. ``segment``          granularity, minimum length, idle time as sequence waits
-6. ``check_limits``     amplitude and LO limits: refuse, never clip
+6. ``check_limits``     amplitude and LO limits, ``check_program_limits`` sequencer steps and waveform memory:
+                        refuse, never clip
 7.-8. ``emit_*``        waveform de-duplication by content hash, payload emission
 """
 
@@ -18,7 +19,7 @@ from qubitlab.pulse.passes.emit import WaveformTable, emit_awg, emit_digitizers,
 from qubitlab.pulse.passes.flatten import FlatPoint, flatten_points
 from qubitlab.pulse.passes.frames import FramedPlays, track_frames
 from qubitlab.pulse.passes.hardware import AcquisitionView, AwgView, HardwareView, LineView, LoView, OutputView
-from qubitlab.pulse.passes.limits import check_limits, check_lo_limits
+from qubitlab.pulse.passes.limits import check_limits, check_lo_limits, check_program_limits
 from qubitlab.pulse.passes.modulate import Contribution, lo_settings, modulate
 from qubitlab.pulse.passes.outputs import OutputContribution, map_to_outputs
 from qubitlab.pulse.passes.segment import Busy, Idle, segment
@@ -39,6 +40,7 @@ __all__ = [
     "WaveformTable",
     "check_limits",
     "check_lo_limits",
+    "check_program_limits",
     "emit_awg",
     "emit_digitizers",
     "emit_los",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -24,10 +24,11 @@ from qubitlab.drivers.payloads import (
     Payload,
     SequenceStep,
 )
-from qubitlab.errors import CompilationError
+from qubitlab.errors import CompilationError, PulseError
+from qubitlab.pulse.cache import CompileCache, cache_or_default
 from qubitlab.pulse.channels import MeasureChannel
-from qubitlab.pulse.instructions import SetFrequency, ShiftFrequency
-from qubitlab.pulse.parameters import resolve
+from qubitlab.pulse.instructions import Acquire
+from qubitlab.pulse.rendering import frequency_at
 from qubitlab.pulse.passes.flatten import FlatPoint
 from qubitlab.pulse.passes.hardware import AwgView, HardwareView
 from qubitlab.pulse.passes.segment import Busy, Idle
@@ -39,34 +40,38 @@ class WaveformTable:
     A busy step's waveforms are keyed by its recipe -- the content keys of the envelopes summed into it with
     their coefficients, carrier phases and offsets -- which determines its samples exactly; so de-duplication
     hashes no sample, a repeated step is computed and checked once, and equal keys across runs mean equal
-    waveforms (what a driver needs to skip an upload). Zero waveforms are keyed by their length.
+    waveforms (what a driver needs to skip an upload). Zero waveforms are keyed by their length. Checked
+    pairs are kept in ``cache`` (the default when None) under the recipe and the outputs' limits, so a warm
+    cache neither recomputes nor re-checks a waveform another compilation already made.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cache: CompileCache | None = None) -> None:
         self.waveforms: dict[str, np.ndarray] = {}
         self._pairs: dict[tuple[object, ...], tuple[str, str]] = {}
+        self._cache = cache_or_default(cache)
 
     def has_pair(self, recipe: tuple[object, ...]) -> bool:
         return recipe in self._pairs
 
-    def add_pair(self, recipe: tuple[object, ...], values: np.ndarray) -> tuple[str, str]:
-        """Store a checked pair's I (real) and Q (imaginary) samples; returns their keys."""
-        digest = hashlib.blake2b(repr(recipe).encode(), digest_size=12).hexdigest()
-        keys = (self._store(f"i{digest}", values.real), self._store(f"q{digest}", values.imag))
-        self._pairs[recipe] = keys
-        return keys
+    def add_pair(self, recipe: tuple[object, ...], limits: tuple[float, float],
+                 checked: Callable[[], np.ndarray]) -> tuple[str, str]:
+        """Store a pair's I (real) and Q (imaginary) samples, made (and checked against ``limits``, the two
+        outputs' allowed fractions) by ``checked()`` unless the cache has them; returns their keys."""
+        found = self._pairs.get(recipe)
+        if found is not None:
+            return found
+        entry = self._cache.get("waveform", (recipe, limits), lambda: _pair_entry(recipe, checked()))
+        i_key, q_key, i_samples, q_samples = entry
+        for key, samples in ((i_key, i_samples), (q_key, q_samples)):
+            if samples is None:
+                self.zeros(int(key[5:]))
+            else:
+                self.waveforms.setdefault(key, samples)
+        self._pairs[recipe] = (i_key, q_key)
+        return i_key, q_key
 
     def pair_keys(self, recipe: tuple[object, ...]) -> tuple[str, str]:
         return self._pairs[recipe]
-
-    def _store(self, key: str, samples: np.ndarray) -> str:
-        if not samples.any():
-            return self.zeros(samples.shape[0])
-        if key not in self.waveforms:
-            values = np.asarray(samples, dtype=np.float32)
-            values.setflags(write=False)
-            self.waveforms[key] = values
-        return key
 
     def zeros(self, length: int) -> str:
         key = f"zeros{length}"
@@ -75,6 +80,26 @@ class WaveformTable:
             values.setflags(write=False)
             self.waveforms[key] = values
         return key
+
+
+PairEntry = tuple[str, str, "np.ndarray | None", "np.ndarray | None"]
+
+
+def _pair_entry(recipe: tuple[object, ...], values: np.ndarray) -> PairEntry:
+    """Keys and float32 samples of a checked pair (None for an all-zero output, keyed ``zeros<length>``)."""
+    digest = hashlib.blake2b(repr(recipe).encode(), digest_size=12).hexdigest()
+    out: list[object] = []
+    samples: list[np.ndarray | None] = []
+    for prefix, part in (("i", values.real), ("q", values.imag)):
+        if not part.any():
+            out.append(f"zeros{part.shape[0]}")
+            samples.append(None)
+        else:
+            array = np.asarray(part, dtype=np.float32)
+            array.setflags(write=False)
+            out.append(f"{prefix}{digest}")
+            samples.append(array)
+    return str(out[0]), str(out[1]), samples[0], samples[1]
 
 
 def emit_awg(name: str, awg: AwgView, steps_per_point: Sequence[list[Busy | Idle]], outputs: tuple[str, ...],
@@ -103,9 +128,10 @@ def emit_awg(name: str, awg: AwgView, steps_per_point: Sequence[list[Busy | Idle
 
 
 def emit_digitizers(points: Sequence[FlatPoint], hw: HardwareView, frames: Mapping[str, float],
-                    meas_level: MeasLevel, meas_return: MeasReturn
+                    meas_level: MeasLevel, meas_return: MeasReturn, cache: CompileCache | None = None
                     ) -> tuple[dict[str, DigitizerProgram], dict[int, MemorySlotSource]]:
     """Acquisition windows per digitizer (in its samples), and which window feeds each memory slot."""
+    cache = cache_or_default(cache)
     windows: dict[str, list[AcquisitionWindow]] = {}
     slot_windows: dict[int, list[tuple[str, int]]] = {}
     for point in points:
@@ -130,10 +156,10 @@ def emit_digitizers(points: Sequence[FlatPoint], hw: HardwareView, frames: Mappi
             # on a digitizer slower than dt), so its start rounds up; its length rounds to nearest
             start = int(math.ceil(t * per_sample - 1e-9))
             length = int(round(int(acquire.duration) * per_sample))
-            weights = _boxcar(length)
+            weights = _boxcar(length, cache)
             bucket = windows.setdefault(view.digitizer, [])
             slot = int(acquire.mem_slot.index)
-            demod = _frame_frequency(point, MeasureChannel(acquire.channel.index), t, frames[measure])
+            demod = _demod_frequency(point, MeasureChannel(acquire.channel.index), t, frames[measure], acquire)
             bucket.append(AcquisitionWindow(view.input, slot, start, length, demod - line.lo_frequency,
                                             weights, point=point.index))
             slot_windows.setdefault(slot, []).append((view.digitizer, len(bucket) - 1))
@@ -151,32 +177,30 @@ def emit_digitizers(points: Sequence[FlatPoint], hw: HardwareView, frames: Mappi
     return programs, slots
 
 
-def _frame_frequency(point: FlatPoint, channel: MeasureChannel, t: int, base: float) -> float:
-    """The frame frequency of ``channel`` in force at sample ``t``: the base frame with every ShiftFrequency
-    and SetFrequency before ``t`` applied, so an acquisition demodulates where its readout tone plays (a
-    resonator spectroscopy sweeping ``shift_frequency`` on the measure channel)."""
-    frequency = base
-    for when, inst in point.channels.get(channel, ()):
-        if when > t:
-            continue
-        if isinstance(inst, ShiftFrequency):
-            frequency += float(resolve(inst.frequency, point.table))
-        elif isinstance(inst, SetFrequency):
-            frequency = float(resolve(inst.frequency, point.table))
+def _demod_frequency(point: FlatPoint, channel: MeasureChannel, t: int, base: float, acquire: Acquire) -> float:
+    """The measure channel's frame frequency at the acquisition (the frame walk of rendering, so an acquisition
+    demodulates where its readout tone plays: a resonator spectroscopy sweeping ``shift_frequency``)."""
+    try:
+        frequency = frequency_at(channel, point.channels.get(channel, []), point.table, t, base)
+    except PulseError as exc:
+        raise CompilationError(f"point {point.index}: {exc}", pass_name="emit", channel=channel.name, time=t,
+                               instruction=repr(acquire)) from exc
+    if not math.isfinite(frequency):
+        raise CompilationError(f"point {point.index}: the frame frequency of {channel.name} at the acquisition is "
+                               f"{frequency}, not a finite number; give finite frame values",
+                               pass_name="emit", channel=channel.name, time=t, instruction=repr(acquire))
     return frequency
 
 
-_BOXCARS: dict[int, np.ndarray] = {}
-
-
-def _boxcar(length: int) -> np.ndarray:
+def _boxcar(length: int, cache: CompileCache) -> np.ndarray:
     """Uniform integration weights summing to 1 (shared, read-only: the default kernel)."""
-    weights = _BOXCARS.get(length)
-    if weights is None:
+
+    def make() -> np.ndarray:
         weights = np.full(length, 1.0 / max(length, 1), dtype=np.complex128)
         weights.setflags(write=False)
-        _BOXCARS[length] = weights
-    return weights
+        return weights
+
+    return cache.get("weights", length, make)
 
 
 def _rate(hw: HardwareView, digitizer: str) -> float:

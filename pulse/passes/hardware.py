@@ -23,13 +23,18 @@ class OutputView:
 
 @dataclass(frozen=True)
 class AwgView:
+    """An AWG as the compiler sees it: timing from the lab file, sequencer and memory limits from its model
+    (``max_sequence_steps``, ``waveform_memory`` in samples per output; 0 means not modelled)."""
+
     instrument: str
     sample_rate: float
     granularity: int
     min_length: int
     max_if_bandwidth: float
     outputs: Mapping[str, OutputView]
-    sequencing: bool = True
+    max_sequence_steps: int = 0
+    waveform_memory: int = 0
+    model: str = "AWG"
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,8 @@ def hardware_view(lab: Any) -> HardwareView:
         outputs = {o: OutputView(o, lab.output_limits(name, o).full_scale_vpp, lab.output_limits(name, o).max_amplitude)
                    for o in model.channels}
         awgs[name] = AwgView(name, timing.sample_rate, timing.granularity, timing.min_length,
-                             timing.max_if_bandwidth, outputs)
+                             timing.max_if_bandwidth, outputs, model.max_sequence_steps, model.waveform_memory,
+                             model.key)
     lines = {name: LineView(name, line.kind, line.awg, tuple(line.outputs), line.lo, line.lo_frequency,
                             line.lo_power) for name, line in lab.wiring.lines.items()}
     channel_lines = {name: ch.line for name, ch in lab.wiring.channels.items() if ch.line is not None}

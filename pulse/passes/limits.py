@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qubitlab.drivers.payloads import AwgProgram
 from qubitlab.errors import CompilationError
 from qubitlab.pulse.passes.hardware import AwgView, HardwareView
 from qubitlab.pulse.passes.segment import Busy, Idle
@@ -23,7 +24,7 @@ def check_limits(steps: list[Busy | Idle], awg: AwgView, k: int, table: Waveform
     """Every busy step's samples within each output's ``max_amplitude`` (fraction of full scale).
 
     Each distinct waveform is checked once and, if it passes, stored in ``table`` (pass 7, de-duplication):
-    a step whose recipe is already there was checked before."""
+    a step whose recipe is already there (or in the table's cache, for the same limits) was checked before."""
     for step in steps:
         if not isinstance(step, Busy):
             continue
@@ -31,10 +32,38 @@ def check_limits(steps: list[Busy | Idle], awg: AwgView, k: int, table: Waveform
             recipe = step.recipe(pair)
             if table.has_pair(recipe):
                 continue
-            values = step.samples(pair)
-            for name, part in zip(pair, (values.real, values.imag)):
-                _check_output(step, awg, k, name, part)
-            table.add_pair(recipe, values)
+            limits = (awg.outputs[pair[0]].max_amplitude, awg.outputs[pair[1]].max_amplitude)
+            table.add_pair(recipe, limits, lambda: _checked(step, awg, k, pair))
+
+
+def _checked(step: Busy, awg: AwgView, k: int, pair: tuple[str, str]) -> np.ndarray:
+    values = step.samples(pair)
+    for name, part in zip(pair, (values.real, values.imag)):
+        _check_output(step, awg, k, name, part)
+    return values
+
+
+def check_program_limits(program: AwgProgram, awg: AwgView) -> None:
+    """The AWG's sequencer and memory hold the program: at most ``max_sequence_steps`` steps, and on every
+    output at most ``waveform_memory`` samples of distinct waveforms (the instrument model's figures)."""
+    steps = len(program.sequence)
+    if awg.max_sequence_steps and steps > awg.max_sequence_steps:
+        raise CompilationError(
+            f"{awg.instrument} ({awg.model}) would need {steps} sequence steps for {program.points} point(s), over "
+            f"its limit of {awg.max_sequence_steps} steps; compile fewer sweep points per program (split the "
+            "sweep) or give the schedules fewer idle gaps",
+            pass_name="limits")
+    if not awg.waveform_memory:
+        return
+    for output in program.outputs:
+        keys = {dict(step.waveforms)[output] for step in program.sequence}
+        used = sum(int(program.waveforms[key].shape[0]) for key in keys)
+        if used > awg.waveform_memory:
+            raise CompilationError(
+                f"output {awg.instrument}.{output} ({awg.model}) would hold {used} samples of distinct waveforms, "
+                f"over its waveform memory of {awg.waveform_memory} samples per channel; split the sweep or "
+                "shorten the pulses",
+                pass_name="limits", channel=None)
 
 
 def _check_output(step: Busy, awg: AwgView, k: int, name: str, samples: np.ndarray) -> None:

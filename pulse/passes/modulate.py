@@ -20,7 +20,8 @@ from qubitlab.errors import CompilationError
 from qubitlab.pulse.channels import PulseChannel
 from qubitlab.pulse.instructions import Instruction
 from qubitlab.pulse.passes.frames import FramedPlays
-from qubitlab.pulse.passes.hardware import HardwareView
+from qubitlab.pulse.cache import CompileCache, cache_or_default
+from qubitlab.pulse.passes.hardware import AwgView, HardwareView, LineView
 from qubitlab.pulse.rendering import ComplexArray, PlayRecord
 
 
@@ -61,89 +62,81 @@ class Contribution:
         target += values
 
 
-def modulate(framed: FramedPlays, hw: HardwareView,
-             memo: dict[int, tuple[object, list[Contribution]]] | None = None) -> dict[str, list[Contribution]]:
-    """Per line, the modulated contributions of every play on its channels (``memo``: plays lists seen before
-    -- a sweep's unchanged channels -- give the contributions computed then)."""
+def modulate(framed: FramedPlays, hw: HardwareView, *, cache: CompileCache | None = None,
+             reuse: dict[PulseChannel, list[Contribution]] | None = None) -> dict[str, list[Contribution]]:
+    """Per line, the modulated contributions of every play on its channels.
+
+    ``reuse`` holds the contributions of static channels from earlier points with the same timing (the
+    caller starts a new one when the timing changes): read for them, filled by them. Carrier rows are kept
+    in ``cache`` (the default cache when None), keyed by the envelope's content key, IF and rates."""
     out: dict[str, list[Contribution]] = {}
+    keys: dict[int, str] = {}  # this call's unit envelopes, hashed once each (they live through the call)
     for channel, plays in framed.plays.items():
         if not plays:
             continue
-        if memo is not None:
-            found = memo.get(id(plays))
-            if found is not None and found[0] is plays:
-                out.setdefault(found[1][0].line, []).extend(found[1])
-                continue
+        static = reuse is not None and channel in framed.static
+        if static and reuse is not None and channel in reuse:
+            found = reuse[channel]
+            out.setdefault(found[0].line, []).extend(found)
+            continue
         first = plays[0]
         line = hw.line_of(channel.name, pass_name="modulate", time=first.start, instruction=first.instruction)
         awg = hw.awgs[line.awg]
         k = hw.samples_per_dt(line.awg)
         base_if = framed.base_frequency[channel] - line.lo_frequency
         for play in plays:
-            offset_if = base_if + play.frequency_offset
-            if abs(offset_if) > awg.max_if_bandwidth:
-                raise CompilationError(
-                    f"IF {offset_if / 1e6:.3f} MHz (frame {(framed.base_frequency[channel] + play.frequency_offset) / 1e9:.6f}"
-                    f" GHz - LO {line.lo_frequency / 1e9:.6f} GHz) is outside {awg.instrument}'s bandwidth "
-                    f"+-{awg.max_if_bandwidth / 1e6:.1f} MHz; move the LO of line {line.name} or the frame",
-                    pass_name="modulate", channel=channel.name, time=play.start, instruction=repr(play.instruction),
-                )
-        contributions = _modulate_channel(channel, plays, line.name, k, base_if, hw.dt)
+            _check_if(channel, play, base_if, line, awg, framed.base_frequency[channel])
+        contributions = _modulate_channel(channel, plays, line.name, k, base_if, hw.dt, cache_or_default(cache), keys)
         out.setdefault(line.name, []).extend(contributions)
-        if memo is not None and contributions:
-            memo[id(plays)] = (plays, contributions)
+        if static and reuse is not None and contributions:
+            reuse[channel] = contributions
     return out
 
 
-_UNIT_KEYS: dict[int, tuple[ComplexArray, str]] = {}
+def _check_if(channel: PulseChannel, play: PlayRecord, base_if: float, line: LineView, awg: AwgView,
+              base: float) -> None:
+    offset_if = base_if + play.frequency_offset
+    if abs(offset_if) > awg.max_if_bandwidth:
+        raise CompilationError(
+            f"IF {offset_if / 1e6:.3f} MHz (frame {(base + play.frequency_offset) / 1e9:.6f}"
+            f" GHz - LO {line.lo_frequency / 1e9:.6f} GHz) is outside {awg.instrument}'s bandwidth "
+            f"+-{awg.max_if_bandwidth / 1e6:.1f} MHz; move the LO of line {line.name} or the frame",
+            pass_name="modulate", channel=channel.name, time=play.start, instruction=repr(play.instruction),
+        )
 
 
-def unit_key(unit: ComplexArray) -> str:
-    """Content key of a (cached, read-only) unit envelope, computed once per array."""
-    found = _UNIT_KEYS.get(id(unit))
-    if found is not None and found[0] is unit:
-        return found[1]
-    if len(_UNIT_KEYS) > 16384:
-        _UNIT_KEYS.clear()
-    key = content_key(unit)
-    _UNIT_KEYS[id(unit)] = (unit, key)
-    return key
-
-
-_CARRIER_ROWS: dict[tuple[str, int, float, float], ComplexArray] = {}
-
-
-def _carrier_row(unit: ComplexArray, key: str, k: int, base_if: float, dt: float) -> ComplexArray:
+def _carrier_row(cache: CompileCache, unit: ComplexArray, key: str, k: int, base_if: float, dt: float
+                 ) -> ComplexArray:
     """The envelope held over each dt and multiplied by the carrier from the play's start: the same for every
     play of this envelope at this IF, so cached (a sweep modulates each envelope once, not once per point)."""
-    cache_key = (key, k, base_if, dt)
-    row = _CARRIER_ROWS.get(cache_key)
-    if row is None:
-        if len(_CARRIER_ROWS) > 4096:
-            _CARRIER_ROWS.clear()
+
+    def make() -> ComplexArray:
         held = np.repeat(unit, k) if k > 1 else unit
-        row = held * np.exp(2j * math.pi * base_if * dt * (np.arange(held.shape[0]) / k))
+        row: ComplexArray = held * np.exp(2j * math.pi * base_if * dt * (np.arange(held.shape[0]) / k))
         row.setflags(write=False)
-        _CARRIER_ROWS[cache_key] = row
-    return row
+        return row
+
+    return cache.get("carrier", (key, k, base_if, dt), make)
 
 
 def _modulate_channel(channel: PulseChannel, plays: list[PlayRecord], line: str, k: int, base_if: float,
-                      dt: float) -> list[Contribution]:
+                      dt: float, cache: CompileCache, keys: dict[int, str]) -> list[Contribution]:
     """All of a channel's plays, batched per shared envelope: the carrier over a play is the same row for
     every play of that envelope, times a phasor for its start time, so a group costs one multiplication."""
     groups: dict[int, list[PlayRecord]] = {}
     for play in plays:
         groups.setdefault(id(play.unit), []).append(play)
     out = []
-    for group in groups.values():
+    for unit_id, group in groups.items():
         unit = group[0].unit
         n = unit.shape[0] * k
         if n == 0:
             continue
-        key = unit_key(unit)
+        key = keys.get(unit_id)
+        if key is None:
+            key = keys[unit_id] = content_key(unit)
         sub = np.arange(n) / k  # time within the play, in samples of dt
-        carrier_row = _carrier_row(unit, key, k, base_if, dt)
+        carrier_row = _carrier_row(cache, unit, key, k, base_if, dt)
         starts = np.array([p.start for p in group], dtype=np.float64)
         cycles = np.mod(base_if * dt * starts, 1.0)  # carrier phase at each start, in turns
         phasors = np.exp(2j * math.pi * cycles)

@@ -57,10 +57,7 @@ def segment(contributions: list[OutputContribution], awg: AwgView, total: int) -
     g = max(awg.granularity, 1)
     zero_len = _ceil(max(awg.min_length, g), g)
     total = max(_ceil(total, g), zero_len)
-    if not awg.sequencing:
-        spans = [(0, total)]
-    else:
-        spans = _busy_spans(contributions, g, zero_len, total)
+    spans = _busy_spans(contributions, g, zero_len)
     steps: list[Busy | Idle] = []
     cursor = 0
     for start, stop in spans:
@@ -85,7 +82,7 @@ def _idle(gap: int, zero_len: int) -> list[Idle]:
     return [*steps, Idle(zero_len + rest, 1)]
 
 
-def _busy_spans(contributions: list[OutputContribution], g: int, zero_len: int, total: int) -> list[tuple[int, int]]:
+def _busy_spans(contributions: list[OutputContribution], g: int, zero_len: int) -> list[tuple[int, int]]:
     """Merged busy intervals, aligned to ``g``, each >= ``zero_len``, every gap 0 or >= ``zero_len``."""
     raw = sorted((c.source.start // g * g, _ceil(c.source.start + c.source.length, g)) for c in contributions)
     spans: list[list[int]] = []

@@ -36,6 +36,12 @@ class InstrumentModel:
     """V peak to peak (AWG)."""
     min_waveform_length: int = 1
     """Shortest waveform the instrument plays, samples (AWG)."""
+    waveform_granularity: int = 1
+    """Waveform lengths must be multiples of this, samples (AWG)."""
+    max_sequence_steps: int = 0
+    """Longest sequence the sequencer holds, steps (AWG; 0: not modelled)."""
+    waveform_memory: int = 0
+    """Waveform memory per output, samples (AWG; 0: not modelled)."""
 
 
 INSTRUMENT_MODELS: dict[str, InstrumentModel] = {
@@ -44,7 +50,13 @@ INSTRUMENT_MODELS: dict[str, InstrumentModel] = {
         InstrumentModel(
             "tektronix_awg5208", "Tektronix AWG5208, 8 analog outputs, 16 bit, up to 2.5 GS/s",
             Role.AWG, tuple(str(i) for i in range(1, 9)), max_sample_rate=2.5e9, max_full_scale_vpp=1.5,
-            min_waveform_length=2400,
+            # Figures of the Tektronix AWG5200 series datasheet (AWG5202/5204/5208): waveform length 2400
+            # samples minimum (also QCoDeS' AWG5208 example: "no waveform can be shorter than 2400 points"),
+            # granularity 1 sample, waveform memory 2 GSample per channel (standard), sequencer up to 16,383
+            # steps. Not re-read from the datasheet text in this session (no copy was at hand): check the
+            # datasheet of your unit and its options before relying on the memory figure.
+            min_waveform_length=2400, waveform_granularity=1, max_sequence_steps=16_383,
+            waveform_memory=2_000_000_000,  # "2 GSample" read as 2 x 10^9, the smaller of its two readings
         ),
         InstrumentModel(
             "rs_sgs100a", "Rohde & Schwarz SGS100A RF source, 1 MHz - 12.75 GHz",
