@@ -53,9 +53,10 @@ class Context(ValueReader):
     def run(self, schedule: Any, values: Sequence[Mapping[Any, Any]] | None = None, *, shots: int | None = None,
             average: bool = False, frames: Mapping[str, float] | None = None) -> RawAcquisitions:
         """Compile ``schedule`` (a list of schedules, or one with ``values`` per point) as one program and run
-        it; ``average`` returns the mean over shots per point."""
+        it; ``average`` returns the mean over shots per point. The run record names the snapshot."""
         from qubitlab.pulse.compiler import compile
 
         program = compile(schedule, self.lab, dict(frames or self.frames()), values=values,
                           meas_return=MeasReturn.AVERAGE if average else MeasReturn.SINGLE)
-        return self.executor.run(program, shots=shots or self.shots, rep_delay=self.bringup.rep_delay)
+        return self.executor.run(program, shots=shots or self.shots, rep_delay=self.bringup.rep_delay,
+                                 snapshot_id=self.snapshot.id)
