@@ -137,3 +137,28 @@ def test_the_run_record_names_the_calibration_snapshot(rig, tmp_path) -> None:
     assert json.loads(record.read_text())["snapshot_id"] == "snap-0042"
     result = executor.run(program(rig), shots=10)
     assert result.snapshot_id is None
+
+
+def test_faults_can_be_rehearsed_over_the_instruments_own_port(rig) -> None:
+    """``VIRTual:FAULt`` is what a second terminal sends to a lab served by ``qubitlab lab start``."""
+    import socket
+
+    def send(line: bytes) -> None:
+        with socket.create_connection(("127.0.0.1", rig.virtual.servers["lo_q1"].port), timeout=2.0) as sock:
+            sock.sendall(line + b"\n")
+            sock.sendall(b"*OPC?\n")       # the fault command itself is obeyed under any fault ...
+            if b"MUTE" not in line:
+                assert sock.recv(64) == b"1\n"
+
+    emulation = rig.virtual.instruments["lo_q1"]
+    send(b"VIRTual:FAULt MUTE")
+    assert emulation.fault is Fault.MUTE
+    send(b"VIRT:FAUL NONE")                # ... so a muted instrument can be healed the same way
+    assert emulation.fault is Fault.NONE
+    send(b"VIRT:FAUL SLOW,0.25")
+    assert (emulation.fault, emulation.fault_delay) == (Fault.SLOW, 0.25)
+    send(b"VIRT:FAUL NONE")
+    send(b"VIRT:FAUL BOGUS")
+    assert emulation.fault is Fault.NONE and emulation.errors[-1][0] == -224
+    emulation.errors.clear()
+    rig.executor.run(program(rig), shots=10)
