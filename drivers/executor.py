@@ -115,7 +115,10 @@ class Executor:
             with _timed(timings, "snapshot"):
                 snapshot = self.station.snapshot(update=False)
         except BaseException as exc:
-            raise self._fail(stage, exc) from exc
+            error = self._fail(stage, exc)
+            if error is exc:
+                raise
+            raise error from exc
         first = next((dig for _, dig in plan.digitizers.values()), None)
         if self.runs_dir is not None:
             self._record(program, shots, rep_delay, snapshot, timings, snapshot_id)

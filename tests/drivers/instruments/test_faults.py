@@ -143,22 +143,45 @@ def test_faults_can_be_rehearsed_over_the_instruments_own_port(rig) -> None:
     """``VIRTual:FAULt`` is what a second terminal sends to a lab served by ``qubitlab lab start``."""
     import socket
 
-    def send(line: bytes) -> None:
+    emulation = rig.virtual.instruments["lo_q1"]
+
+    def send(line: bytes, expect: Fault) -> None:
         with socket.create_connection(("127.0.0.1", rig.virtual.servers["lo_q1"].port), timeout=2.0) as sock:
             sock.sendall(line + b"\n")
             sock.sendall(b"*OPC?\n")       # the fault command itself is obeyed under any fault ...
-            if b"MUTE" not in line:
+            if expect is not Fault.MUTE:
                 assert sock.recv(64) == b"1\n"
+        deadline = time.perf_counter() + 2.0   # (a muted instrument answers nothing: watch the emulation)
+        while emulation.fault is not expect and time.perf_counter() < deadline:
+            time.sleep(0.005)
+        assert emulation.fault is expect
 
-    emulation = rig.virtual.instruments["lo_q1"]
-    send(b"VIRTual:FAULt MUTE")
-    assert emulation.fault is Fault.MUTE
-    send(b"VIRT:FAUL NONE")                # ... so a muted instrument can be healed the same way
-    assert emulation.fault is Fault.NONE
-    send(b"VIRT:FAUL SLOW,0.25")
-    assert (emulation.fault, emulation.fault_delay) == (Fault.SLOW, 0.25)
-    send(b"VIRT:FAUL NONE")
-    send(b"VIRT:FAUL BOGUS")
-    assert emulation.fault is Fault.NONE and emulation.errors[-1][0] == -224
-    emulation.errors.clear()
+    try:
+        send(b"VIRTual:FAULt MUTE", Fault.MUTE)
+        send(b"VIRT:FAUL NONE", Fault.NONE)     # ... so a muted instrument can be healed the same way
+        send(b"VIRT:FAUL SLOW,0.25", Fault.SLOW)
+        assert emulation.fault_delay == 0.25
+        send(b"VIRT:FAUL NONE", Fault.NONE)
+        send(b"VIRT:FAUL BOGUS", Fault.NONE)
+        assert emulation.errors[-1][0] == -224
+    finally:
+        rig.virtual.inject("lo_q1", Fault.NONE)
+        emulation.errors.clear()
     rig.executor.run(program(rig), shots=10)
+
+
+def test_ctrl_c_after_the_outputs_are_armed_still_switches_everything_off(rig) -> None:
+    def interrupt(now: Stage) -> None:
+        if now is Stage.ACQUIRE:
+            assert rig.virtual.instruments["awg"].output_on(1)      # armed: outputs on
+            raise KeyboardInterrupt
+
+    rig.executor.on_stage = interrupt
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            rig.executor.run(program(rig), shots=20)
+    finally:
+        rig.executor.on_stage = None
+    assert caught.value.__cause__ is None              # propagated as it was, not wrapped
+    assert unsafe(rig.virtual) == {}                   # AWG stopped, outputs off, every LO's RF off
+    rig.executor.run(program(rig), shots=20)
