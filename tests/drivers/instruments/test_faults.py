@@ -185,3 +185,18 @@ def test_ctrl_c_after_the_outputs_are_armed_still_switches_everything_off(rig) -
     assert caught.value.__cause__ is None              # propagated as it was, not wrapped
     assert unsafe(rig.virtual) == {}                   # AWG stopped, outputs off, every LO's RF off
     rig.executor.run(program(rig), shots=20)
+
+
+def test_a_run_after_an_unconfirmed_safe_off_stops_before_sending_anything_while_the_fault_lasts(rig) -> None:
+    error = run_faulted_at(rig, Stage.ACQUIRE, "awg", Fault.MUTE)   # healed on return ...
+    assert "could not be confirmed on awg" in str(error)
+    rig.virtual.inject("awg", Fault.MUTE)                            # ... and silent again
+    try:
+        with pytest.raises(InstrumentTimeout, match=r"run stage 'configure': instrument 'awg'.*left unconfirmed.*"
+                                                    r"nothing of this run was sent"):
+            rig.executor.run(program(rig), shots=20)
+        assert not any(rig.virtual.instruments[lo].output for lo in ("lo_q0", "lo_q1", "lo_ro"))  # type: ignore[attr-defined]
+    finally:
+        rig.virtual.inject("awg", Fault.NONE)
+    rig.executor.run(program(rig), shots=20)
+    assert unsafe(rig.virtual) == {n: "RF on" for n in ("lo_q0", "lo_q1", "lo_ro")}   # LOs on, as a run leaves them
