@@ -115,7 +115,10 @@ class Executor:
             with _timed(timings, "snapshot"):
                 snapshot = self.station.snapshot(update=False)
         except BaseException as exc:
-            raise self._fail(stage, exc) from exc
+            error = self._fail(stage, exc)
+            if error is exc:
+                raise
+            raise error from exc
         first = next((dig for _, dig in plan.digitizers.values()), None)
         if self.runs_dir is not None:
             self._record(program, shots, rep_delay, snapshot, timings, snapshot_id)
@@ -176,7 +179,7 @@ class Executor:
         be made safe in its message (an error that is not ours keeps its type, with a note)."""
         problems = self.make_safe()
         unsafe = (f"; the safe-off could not be confirmed on {', '.join(sorted(self._unsafe))}, which may still "
-                  f"be playing: check them by hand ({'; '.join(problems)})") if problems else ""
+                  f"be on: check them by hand ({'; '.join(problems)})") if problems else ""
         log.error("run stage %r failed: %s%s", stage.value, cause, unsafe)
         if isinstance(cause, DriverError):
             kind = InstrumentTimeout if isinstance(cause, InstrumentTimeout) else DriverError
@@ -209,13 +212,13 @@ class Executor:
         reopened; an instrument still unreachable stops the run here."""
         everything = self.roles.all()
         for name in sorted(self._unsafe):
-            with _stage_errors(Stage.CONFIGURE):
+            with _before_the_run("it was left unconfirmed by the previous run's safe-off"):
                 everything[name].reconnect()
                 everything[name].outputs_off()
             self._unsafe.discard(name)
             self._suspect.discard(name)
         for name in sorted(self._suspect):
-            with _stage_errors(Stage.CONFIGURE):
+            with _before_the_run("reopening its session after the previous run's fault"):
                 everything[name].reconnect()
             self._suspect.discard(name)
 
@@ -258,9 +261,9 @@ def _check_request(program: CompiledProgram, shots: int, rep_delay: float) -> No
 
 
 @contextmanager
-def _stage_errors(stage: Stage) -> Iterator[None]:
+def _before_the_run(why: str) -> Iterator[None]:
     try:
         yield
     except QubitlabError as exc:
         kind = InstrumentTimeout if isinstance(exc, InstrumentTimeout) else DriverError
-        raise kind(f"run stage {stage.value!r}: {exc} (left unsafe by the previous run's fault)") from exc
+        raise kind(f"run stage {Stage.CONFIGURE.value!r}: {exc} ({why}); nothing of this run was sent") from exc

@@ -348,7 +348,7 @@ class ScpiServer:
     async def _handle(self, message: tuple[str, bytes | None], writer: asyncio.StreamWriter) -> bool:
         """Execute one message; False closes the connection."""
         inst = self.instrument
-        if message[1] is None and inst.is_fault_command(message[0]):
+        if inst.fault is not Fault.NONE and message[1] is None and inst.is_fault_command(message[0]):
             await inst.execute(message[0], None)
             return True
         if inst.fault is Fault.DROP:

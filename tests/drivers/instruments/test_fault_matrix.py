@@ -51,7 +51,8 @@ def fresh_program(rig: Rig) -> CompiledProgram:
 
 
 @pytest.mark.parametrize("stage", list(Stage), ids=lambda s: s.value)
-@pytest.mark.parametrize("role", ["awg", "lo_q0", "digitizer"])
+@pytest.mark.parametrize("role", ["awg", "lo_q0", "digitizer", *(pytest.param(lo, marks=pytest.mark.slow)
+                                                              for lo in ("lo_q1", "lo_ro"))])
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.value)
 def test_a_fault_at_any_stage_is_named_and_leaves_every_reachable_instrument_safe(
         rig: Rig, fault: Fault, role: str, stage: Stage) -> None:

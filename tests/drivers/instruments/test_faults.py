@@ -137,3 +137,66 @@ def test_the_run_record_names_the_calibration_snapshot(rig, tmp_path) -> None:
     assert json.loads(record.read_text())["snapshot_id"] == "snap-0042"
     result = executor.run(program(rig), shots=10)
     assert result.snapshot_id is None
+
+
+def test_faults_can_be_rehearsed_over_the_instruments_own_port(rig) -> None:
+    """``VIRTual:FAULt`` is what a second terminal sends to a lab served by ``qubitlab lab start``."""
+    import socket
+
+    emulation = rig.virtual.instruments["lo_q1"]
+
+    def send(line: bytes, expect: Fault) -> None:
+        with socket.create_connection(("127.0.0.1", rig.virtual.servers["lo_q1"].port), timeout=2.0) as sock:
+            sock.sendall(line + b"\n")
+            sock.sendall(b"*OPC?\n")       # the fault command itself is obeyed under any fault ...
+            if expect is not Fault.MUTE:
+                assert sock.recv(64) == b"1\n"
+        deadline = time.perf_counter() + 2.0   # (a muted instrument answers nothing: watch the emulation)
+        while emulation.fault is not expect and time.perf_counter() < deadline:
+            time.sleep(0.005)
+        assert emulation.fault is expect
+
+    try:
+        send(b"VIRTual:FAULt MUTE", Fault.MUTE)
+        send(b"VIRT:FAUL NONE", Fault.NONE)     # ... so a muted instrument can be healed the same way
+        send(b"VIRT:FAUL SLOW,0.25", Fault.SLOW)
+        assert emulation.fault_delay == 0.25
+        send(b"VIRT:FAUL NONE", Fault.NONE)
+        send(b"VIRT:FAUL BOGUS", Fault.NONE)
+        assert emulation.errors[-1][0] == -224
+    finally:
+        rig.virtual.inject("lo_q1", Fault.NONE)
+        emulation.errors.clear()
+    rig.executor.run(program(rig), shots=10)
+
+
+def test_ctrl_c_after_the_outputs_are_armed_still_switches_everything_off(rig) -> None:
+    def interrupt(now: Stage) -> None:
+        if now is Stage.ACQUIRE:
+            assert rig.virtual.instruments["awg"].output_on(1)      # armed: outputs on
+            raise KeyboardInterrupt
+
+    rig.executor.on_stage = interrupt
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            rig.executor.run(program(rig), shots=20)
+    finally:
+        rig.executor.on_stage = None
+    assert caught.value.__cause__ is None              # propagated as it was, not wrapped
+    assert unsafe(rig.virtual) == {}                   # AWG stopped, outputs off, every LO's RF off
+    rig.executor.run(program(rig), shots=20)
+
+
+def test_a_run_after_an_unconfirmed_safe_off_stops_before_sending_anything_while_the_fault_lasts(rig) -> None:
+    error = run_faulted_at(rig, Stage.ACQUIRE, "awg", Fault.MUTE)   # healed on return ...
+    assert "could not be confirmed on awg" in str(error)
+    rig.virtual.inject("awg", Fault.MUTE)                            # ... and silent again
+    try:
+        with pytest.raises(InstrumentTimeout, match=r"run stage 'configure': instrument 'awg'.*left unconfirmed.*"
+                                                    r"nothing of this run was sent"):
+            rig.executor.run(program(rig), shots=20)
+        assert not any(rig.virtual.instruments[lo].output for lo in ("lo_q0", "lo_q1", "lo_ro"))  # type: ignore[attr-defined]
+    finally:
+        rig.virtual.inject("awg", Fault.NONE)
+    rig.executor.run(program(rig), shots=20)
+    assert unsafe(rig.virtual) == {n: "RF on" for n in ("lo_q0", "lo_q1", "lo_ro")}   # LOs on, as a run leaves them
