@@ -133,3 +133,48 @@ def test_readout_fidelity_is_within_1_percent_of_what_the_noise_and_t1_allow(cal
         limit = 1 - overlap - decayed / 2
         assert values[f"q{q}.readout_fidelity"] >= limit - 0.01, (q, values[f"q{q}.readout_fidelity"], limit)
         assert values[f"q{q}.readout_fidelity"] <= limit + 0.01     # and no better than physics allows
+
+
+def test_a_bell_circuit_through_the_pure_path_matches_the_stored_fidelities(calibrated) -> None:  # type: ignore[no-untyped-def]
+    """gate map from the snapshot -> lower -> compile -> execute -> decode, nothing of calibration's Context.
+
+    What the stored values imply for P(00) + P(11): with state fidelity F to the Bell state, the even population
+    T of the prepared state lies in [F, 1] (F = (rho_00 + rho_33)/2 + Re rho_03 and |rho_03| <= (rho_00 +
+    rho_33)/2). Readout with per-qubit assignment error e_q = 1 - readout_fidelity_q maps T to
+    T A + (1 - T) B, A = (1-e0)(1-e1) + e0 e1, B = e0 (1-e1) + (1-e0) e1; the asymmetry of each qubit's two
+    errors (P(1|0) != P(0|1)) shifts this by at most ((e0_1q - e1_1q)/2)^2 per qubit, under 2e-3 here."""
+    import json
+
+    from qubitlab.calibration import CalibrationStore
+    from qubitlab.calibration.frames import frames
+    from qubitlab.calibration.gates import gate_map_from_snapshot
+    from qubitlab.circuits import Circuit, Target, lower
+    from qubitlab.drivers import decode
+    from qubitlab.drivers.open import open_lab
+    from qubitlab.pulse.compiler import compile
+
+    _, _, lab = calibrated
+    with CalibrationStore.for_lab(lab) as store:
+        snapshot = store.snapshot()
+    gate_map = gate_map_from_snapshot(lab, snapshot)
+    bell = Circuit(2).h(0).cx(0, 1).measure_all()
+    program = compile(lower(bell, gate_map, Target.from_lab(lab, gate_map)), lab, frames(lab, snapshot))
+    shots = 4000
+    with open_lab(lab) as opened:
+        raw = opened.executor.run(program, shots=shots, rep_delay=lab.bringup.rep_delay, snapshot_id=snapshot.id)
+    values = snapshot.to_values()
+    bits = decode.JointDiscriminator.from_values(values, [0, 1]).bits([raw[0], raw[1]])
+    probs = decode.probabilities(bits)[0]
+    measured = probs[0b00] + probs[0b11]
+
+    f = values["q0-q1.bell_fidelity"]
+    f_err = snapshot["q0-q1.bell_fidelity"].stderr or 0.0
+    e0, e1 = 1 - values["q0.readout_fidelity"], 1 - values["q1.readout_fidelity"]
+    a = (1 - e0) * (1 - e1) + e0 * e1
+    b = e0 * (1 - e1) + (1 - e0) * e1
+    low, high = f * a + (1 - f) * b, a
+    sigma = math.sqrt(measured * (1 - measured) / shots)
+    assert low - 3 * math.hypot(sigma, f_err * (a - b)) - 2e-3 <= measured <= high + 3 * sigma + 2e-3, (
+        measured, low, high, sigma)
+    record = json.loads(max((lab.store_path() / "runs").glob("*.json")).read_text())
+    assert record["snapshot_id"] == snapshot.id and raw.snapshot_id == snapshot.id
