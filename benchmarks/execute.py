@@ -59,9 +59,19 @@ def run(repeat: int = 10) -> list[Row]:
             # the reference: the same points through the physics alone
             program = compile(schedule, connected, frames, values=values)
             awg = virtual.instruments["awg"]
+            # a run ends with the outputs off: switch them on in the emulation to read what a run plays
+            outputs_on = {f"OUTPut#:STATe/{o}": "1" for o in program.awg_programs()["awg"].outputs}
+            saved = {k: awg.settings.get(k) for k in outputs_on}  # type: ignore[attr-defined]
+            awg.settings.update(outputs_on)  # type: ignore[attr-defined]
             awg.run_state = "running"  # type: ignore[attr-defined]
             played = [{"awg": awg.played(p)} for p in range(len(values))]  # type: ignore[attr-defined]
             awg.run_state = "stopped"  # type: ignore[attr-defined]
+            for key, value in saved.items():
+                if value is None:
+                    awg.settings.pop(key, None)  # type: ignore[attr-defined]
+                else:
+                    awg.settings[key] = value  # type: ignore[attr-defined]
+            assert any(np.any(v) for point in played for v in point["awg"].values()), "the reference plays nothing"
             lo_states = {n: LoState(s.frequency, s.power, s.output) for n, s in program.lo_settings().items()}
             digitizer = program.digitizer_programs()["digitizer"]
             rate = digitizer.sample_rate

@@ -73,6 +73,8 @@ def from_dict(data: Any) -> Program:
 
 
 class _Writer:
+    """Encodes values, parameters and expressions (shared with :mod:`qubitlab.circuits.serialize`)."""
+
     def __init__(self) -> None:
         self.params: dict[Parameter, dict[str, Any]] = {}
 
@@ -285,3 +287,8 @@ def _lookup(table: dict[str, Any], name: str, what: str) -> Any:
         return table[name]
     except KeyError:
         raise PulseError(f"unknown {what} type {name!r} in pulse document; known: {sorted(table)}") from None
+
+
+ValueWriter = _Writer
+"""The encoder of values and parameter expressions, for other documents that carry them (circuits)."""
+ValueReader = _Reader

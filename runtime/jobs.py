@@ -10,6 +10,7 @@ Kinds defined here:
 - ``pulse_program``: a ``ScheduleBlock``/``Schedule`` serialized with :func:`qubitlab.pulse.dumps` (optionally
   a list of them, a sweep), shots and repetition delay, ``meas_level`` ``"kerneled"`` (IQ per shot or averaged)
   or ``"classified"`` (counts per sweep point, decoded with the stored discriminators).
+- ``sampler`` / ``estimator``: the primitives' PUBs (:mod:`qubitlab.runtime.estimation`).
 - ``sleep``: waits (interruptibly) and echoes its input; the scheduler's tests and benchmarks use it to hold
   the device without instruments in the way.
 """
@@ -132,5 +133,20 @@ def sleep(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
     return Outcome({"slept": seconds, "echo": inputs.get("echo")}, {"sleep": seconds})
 
 
-JOB_KINDS: dict[str, JobKind] = {"pulse_program": pulse_program, "sleep": sleep}
+def sampler(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
+    """SamplerV2's PUBs (:mod:`qubitlab.runtime.estimation`)."""
+    from qubitlab.runtime.estimation import sampler as run
+
+    return run(ctx, inputs)
+
+
+def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
+    """EstimatorV2's PUBs (:mod:`qubitlab.runtime.estimation`)."""
+    from qubitlab.runtime.estimation import estimator as run
+
+    return run(ctx, inputs)
+
+
+JOB_KINDS: dict[str, JobKind] = {"pulse_program": pulse_program, "sleep": sleep, "sampler": sampler,
+                                 "estimator": estimator}
 """Job kinds by name: what a client may ask the daemon to run."""

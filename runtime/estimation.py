@@ -1,0 +1,373 @@
+"""The Sampler and Estimator inside the worker: PUBs in, bits or expectation values out, one program per PUB.
+
+For each PUB the worker
+
+1. reads the calibration snapshot once per job and builds (or reuses) the gate map from it;
+2. translates and lowers the circuit once per measurement basis -- :class:`LoweredCircuit` keeps the
+   parameters free, and is cached by the circuit's content and the snapshot id, so a variational loop that
+   sends the same ansatz with new angles never lowers again;
+3. binds every parameter set to every basis and compiles all of them as *one* program (one AWG sequence, a
+   trigger per point), run with one ``Executor.run``;
+4. decodes with the snapshot's discriminators (:mod:`qubitlab.drivers.decode`) and, for the Estimator,
+   combines the terms of each observable per basis with the variance of the per-shot estimator (terms measured in
+   the same basis share shots, so their covariance is included), then adds the independent bases.
+
+Observables are grouped into qubit-wise commuting bases over the distinct Pauli terms of all of a PUB's
+observables (fewest circuits); Qiskit's precision rule gives the shots per basis, ``ceil(1 / precision**2)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qubitlab.errors import CircuitError, JobError
+from qubitlab.runtime.jobs import Outcome, WorkContext
+
+MAX_POINTS = 100_000
+"""Parameter sets x bases of one PUB (one program); more is refused with the figure."""
+
+
+@dataclass
+class Lowered:
+    """A circuit lowered for one snapshot: its free parameters by name, and one lowering per basis."""
+
+    parameters: dict[str, Any]
+    by_basis: dict[str, Any] = field(default_factory=dict)
+
+
+class PrimitiveCache:
+    """Per worker: gate maps by snapshot id, lowered circuits by (content, snapshot id), least recently used."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.gate_maps: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
+        self.lowered: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def gate_map(self, lab: Any, snapshot: Any, qubits: Sequence[int]) -> tuple[Any, Any]:
+        from qubitlab.calibration.gates import gate_map_from_snapshot
+        from qubitlab.circuits import Target
+
+        key = f"{snapshot.id}:{','.join(map(str, qubits))}"
+        if key not in self.gate_maps:
+            gate_map = gate_map_from_snapshot(lab, snapshot, qubits=qubits,
+                                              pairs=_calibrated_pairs(lab, snapshot, qubits))
+            self.gate_maps[key] = (gate_map, Target.from_lab(lab, gate_map))
+            while len(self.gate_maps) > 8:
+                self.gate_maps.popitem(last=False)
+        self.gate_maps.move_to_end(key)
+        return self.gate_maps[key]
+
+    def lower(self, key: tuple[str, str, str], build: Any) -> Any:
+        if key in self.lowered:
+            self.hits += 1
+            self.lowered.move_to_end(key)
+            return self.lowered[key]
+        self.misses += 1
+        value = self.lowered[key] = build()
+        while len(self.lowered) > self.size:
+            self.lowered.popitem(last=False)
+        return value
+
+
+def _calibrated_pairs(lab: Any, snapshot: Any, qubits: Sequence[int]) -> list[tuple[int, int]]:
+    from qubitlab.calibration.gates import PAIR_KEYS
+    from qubitlab.calibration.parameters import pkey
+
+    wanted = set(qubits)
+    return [(c, t) for c, t in sorted(lab.control_channels().values())
+            if {c, t} <= wanted and all(pkey(c, t, k) in snapshot for k in PAIR_KEYS)]
+
+
+def _cache(ctx: WorkContext) -> PrimitiveCache:
+    cache = getattr(ctx, "primitive_cache", None)
+    if cache is None:
+        cache = PrimitiveCache()
+        ctx.primitive_cache = cache  # type: ignore[attr-defined]
+    return cache
+
+
+# -- inputs --------------------------------------------------------------------------------------------------------
+def _circuit(pub: Mapping[str, Any], index: int) -> tuple[Any, str]:
+    from qubitlab.circuits.serialize import circuit_from_dict
+
+    document = pub.get("circuit")
+    try:
+        circuit = circuit_from_dict(document)
+    except CircuitError as exc:
+        raise CircuitError(f"PUB {index}: {exc}") from None
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:24]
+    return circuit, digest
+
+
+def _values(pub: Mapping[str, Any], circuit: Any, index: int) -> tuple[list[str], NDArray[np.float64]]:
+    names = pub.get("parameters", [])
+    values = np.asarray(pub.get("values", np.zeros((0,))), dtype=np.float64)
+    have = sorted(p.name for p in circuit.parameters)
+    if not isinstance(names, list) or sorted(names) != have:
+        raise CircuitError(f"PUB {index}: parameter names {names!r} do not match the circuit's {have}")
+    if values.ndim == 0 or values.shape[-1] != len(names):
+        if names or values.size:
+            raise CircuitError(f"PUB {index}: parameter values of shape {values.shape} need a last axis of "
+                               f"{len(names)} (one column per parameter)")
+        values = np.zeros((0,))
+    if not np.all(np.isfinite(values)):
+        raise CircuitError(f"PUB {index}: parameter values must be finite")
+    return names, values
+
+
+def _prepared(ctx: WorkContext, circuit: Any, digest: str, basis: str, snapshot: Any) -> tuple[Any, dict[str, Any]]:
+    """The circuit with ``basis``'s change of basis and measurements, lowered (cached)."""
+    from qubitlab.circuits import LoweredCircuit, translate
+
+    cache = _cache(ctx)
+    lab = ctx.opened.lab
+    qubits = list(range(circuit.num_qubits))
+    gate_map, target = cache.gate_map(lab, snapshot, qubits)
+
+    def build() -> Lowered:
+        measured = circuit if not basis else _with_basis(circuit, basis)
+        lowered = LoweredCircuit.build(translate(measured, target), gate_map)
+        return Lowered({p.name: p for p in measured.parameters}, {basis: lowered})
+
+    entry: Lowered = cache.lower((digest, basis, snapshot.id), build)
+    return entry.by_basis[basis], entry.parameters
+
+
+def _with_basis(circuit: Any, basis: str) -> Any:
+    """``circuit`` followed by the rotation into ``basis`` (Qiskit label order) and a measurement of every qubit
+    into the classical bit of the same index."""
+    from qubitlab.circuits import Circuit
+    from qubitlab.circuits.observables import MeasurementGroup
+
+    if any(op.name == "measure" for op in circuit):
+        raise CircuitError("an Estimator circuit must not measure; the Estimator adds the measurements")
+    n = circuit.num_qubits
+    out = Circuit(n, n, name=circuit.name)
+    out.extend(circuit.data)
+    for name, q in MeasurementGroup(basis, ()).basis_change():
+        out.append(name, [q])
+    out.barrier(*range(n))
+    for q in range(n):
+        out.measure(q, q)
+    return out
+
+
+def _run_points(ctx: WorkContext, schedules: list[Any], shots: int, snapshot: Any, timings: dict[str, float],
+                meas_return: str = "single") -> dict[int, NDArray[np.complex128]]:
+    from qubitlab.calibration.frames import frames
+    from qubitlab.drivers.payloads import MeasReturn
+    from qubitlab.pulse.compiler import compile
+
+    if len(schedules) > MAX_POINTS:
+        raise JobError(f"a PUB compiles to {len(schedules)} programs (parameter sets x bases); at most {MAX_POINTS}")
+    opened = ctx.opened
+    start = time.perf_counter()
+    used = sorted({c.name for s in schedules[:1] for c in s.channels} | {c.name for s in schedules[-1:]
+                                                                         for c in s.channels})
+    program = compile(schedules, opened.connected, frames(opened.lab, snapshot, channels=used),
+                      meas_return=MeasReturn.AVERAGE if meas_return == "avg" else MeasReturn.SINGLE)
+    timings["compile"] = timings.get("compile", 0.0) + time.perf_counter() - start
+    ctx.check()
+    bringup = opened.lab.bringup
+    raw = opened.executor.run(program, shots=shots, rep_delay=bringup.rep_delay if bringup else 250e-6,
+                              snapshot_id=snapshot.id)
+    for stage, seconds in raw.timings.items():
+        timings[f"execute_{stage}"] = timings.get(f"execute_{stage}", 0.0) + float(seconds)
+    return dict(raw.data)
+
+
+def _bind_all(lowered: Any, parameters: Mapping[str, Any], names: list[str], flat: NDArray[np.float64]) -> list[Any]:
+    if not names:
+        return [lowered.bind({})]
+    ordered = [parameters[n] for n in names]
+    return [lowered.bind(dict(zip(ordered, map(float, row)))) for row in flat]
+
+
+# -- the Sampler -----------------------------------------------------------------------------------------------------
+def sampler(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
+    from qubitlab.drivers import decode
+
+    snapshot = ctx.store.snapshot()
+    options = inputs.get("options") or {}
+    meas_type = options.get("meas_type", "classified")
+    if meas_type not in ("classified", "kerneled", "avg_kerneled"):
+        raise JobError(f"execution.meas_type {meas_type!r} must be classified, kerneled or avg_kerneled")
+    timings: dict[str, float] = {}
+    results = []
+    for index, pub in enumerate(_pubs(inputs)):
+        started = time.time()
+        circuit, digest = _circuit(pub, index)
+        if not any(op.name == "measure" for op in circuit):
+            raise CircuitError(f"PUB {index}: the circuit has no measurements; the Sampler returns measured bits")
+        names, values = _values(pub, circuit, index)
+        shape = values.shape[:-1] if names else ()
+        flat = values.reshape(-1, len(names)) if names else values
+        shots = _shots(pub.get("shots"), index)
+        lowered, parameters = _prepared(ctx, circuit, digest, "", snapshot)
+        t0 = time.perf_counter()
+        schedules = _bind_all(lowered, parameters, names, flat)
+        timings["bind"] = timings.get("bind", 0.0) + time.perf_counter() - t0
+        data = _run_points(ctx, schedules, shots, snapshot, timings, "avg" if meas_type == "avg_kerneled" else "single")
+        t0 = time.perf_counter()
+        clbits = sorted(data)
+        registers = pub.get("registers") or {"meas": list(range(circuit.num_clbits))}
+        out: dict[str, Any] = {}
+        if meas_type == "classified":
+            joint = decode.JointDiscriminator.from_values(snapshot.to_values(), [_qubit_of(circuit, c) for c in clbits])
+            bits = joint.bits([data[c] for c in clbits])                        # (points, shots, clbits)
+            for name, members in registers.items():
+                columns = [clbits.index(c) for c in members]
+                packed = decode.pack_bits(bits[..., columns])
+                out[name] = {"array": packed.reshape(*shape, shots, packed.shape[-1]), "num_bits": len(columns)}
+        else:
+            iq = np.stack([data[c] for c in clbits], axis=-1)                   # (points, shots, clbits) or avg
+            for name, members in registers.items():
+                columns = [clbits.index(c) for c in members]
+                chosen = iq[..., columns]
+                out[name] = {"iq": chosen.reshape(*shape, *chosen.shape[1:])}
+        timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
+        results.append({"registers": out, "metadata": {
+            "shots": shots, "meas_type": meas_type, "circuit_metadata": {},
+            "execution": {"execution_spans": [[started, time.time()]]}}})
+    return Outcome({"pubs": results, "snapshot_id": snapshot.id, "cache": _cache_stats(ctx)}, timings, snapshot.id)
+
+
+def _qubit_of(circuit: Any, clbit: int) -> int:
+    for op in circuit:
+        if op.name == "measure" and op.clbits == (clbit,):
+            return int(op.qubits[0])
+    raise CircuitError(f"classical bit {clbit} is never measured")
+
+
+# -- the Estimator ---------------------------------------------------------------------------------------------------
+def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
+    from qubitlab.circuits.observables import SparsePauliOp, group_qubit_wise
+    from qubitlab.drivers import decode
+
+    snapshot = ctx.store.snapshot()
+    options = inputs.get("options") or {}
+    timings: dict[str, float] = {}
+    results = []
+    for index, pub in enumerate(_pubs(inputs)):
+        started = time.time()
+        circuit, digest = _circuit(pub, index)
+        names, values = _values(pub, circuit, index)
+        p_shape = values.shape[:-1] if names else ()
+        flat = values.reshape(-1, len(names)) if names else values
+        observables, o_shape = _observables(pub, circuit.num_qubits, index)
+        try:
+            shape = np.broadcast_shapes(o_shape, p_shape)
+        except ValueError:
+            raise CircuitError(f"PUB {index}: observables of shape {o_shape} and parameter values of shape "
+                               f"{p_shape} do not broadcast") from None
+        precision = pub.get("precision") or options.get("default_precision") or 0.015625
+        if not isinstance(precision, (int, float)) or not 0 < precision <= 1:
+            raise CircuitError(f"PUB {index}: precision must be in (0, 1], got {precision!r}")
+        shots = int(options.get("default_shots") or math.ceil(1 / precision**2))
+        labels = sorted({label for obs in observables for label in obs if set(label) != {"I"}})
+        groups = group_qubit_wise(SparsePauliOp(labels)) if labels else []
+        schedules, where = [], {}
+        for g, group in enumerate(groups):
+            lowered, parameters = _prepared(ctx, circuit, digest, group.basis, snapshot)
+            t0 = time.perf_counter()
+            bound = _bind_all(lowered, parameters, names, flat)
+            timings["bind"] = timings.get("bind", 0.0) + time.perf_counter() - t0
+            where[g] = len(schedules)
+            schedules.extend(bound)
+        n_sets = max(1, int(np.prod(p_shape, dtype=np.int64))) if names else 1
+        probs = np.zeros((0, 2**circuit.num_qubits))
+        if schedules:
+            data = _run_points(ctx, schedules, shots, snapshot, timings)
+            t0 = time.perf_counter()
+            joint = decode.JointDiscriminator.from_values(snapshot.to_values(), list(range(circuit.num_qubits)))
+            probs = decode.probabilities(joint.bits([data[q] for q in range(circuit.num_qubits)]))
+        else:
+            t0 = time.perf_counter()
+        term_group = {labels[t]: g for g, group in enumerate(groups) for t in group.terms}
+        evs = np.zeros(shape)
+        variances = np.zeros(shape)
+        p_index = np.arange(n_sets).reshape(p_shape) if names else np.zeros((), dtype=np.int64)
+        o_index = np.arange(len(observables)).reshape(o_shape)
+        o_b, p_b = np.broadcast_arrays(o_index, p_index)
+        for pos in np.ndindex(shape):
+            obs, point = observables[int(o_b[pos])], int(p_b[pos])
+            value, variance = 0.0, 0.0
+            by_group: dict[int, dict[str, float]] = {}
+            for label, coeff in obs.items():
+                if set(label) == {"I"}:
+                    value += coeff
+                    continue
+                by_group.setdefault(term_group[label], {})[label] = coeff
+            for g, terms in by_group.items():
+                p = probs[where[g] + point]
+                w = _weights(terms, circuit.num_qubits)
+                mean = float(p @ w)
+                value += mean
+                variance += max(float(p @ w**2) - mean**2, 0.0) / shots
+            evs[pos], variances[pos] = value, variance
+        timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
+        stds = np.sqrt(variances)
+        results.append({"evs": evs, "stds": stds, "ensemble_standard_error": stds, "metadata": {
+            "shots": shots, "target_precision": float(precision), "num_bases": len(groups),
+            "circuits_per_basis": n_sets, "resilience_level": options.get("resilience_level", 0),
+            "execution": {"execution_spans": [[started, time.time()]]}}})
+    return Outcome({"pubs": results, "snapshot_id": snapshot.id, "cache": _cache_stats(ctx)}, timings, snapshot.id)
+
+
+def _weights(terms: Mapping[str, float], n: int) -> NDArray[np.float64]:
+    """Per outcome (index bit q = qubit q), the sum over ``terms`` of coeff * (-1)^(parity of its support)."""
+    outcomes = np.arange(2**n)
+    w = np.zeros(2**n)
+    for label, coeff in terms.items():
+        mask = sum(1 << q for q in range(n) if label[n - 1 - q] != "I")
+        parity = np.array([bin(int(o) & mask).count("1") & 1 for o in outcomes])
+        w += coeff * (1 - 2 * parity)
+    return w
+
+
+def _observables(pub: Mapping[str, Any], n: int, index: int) -> tuple[list[dict[str, float]], tuple[int, ...]]:
+    flat = pub.get("observables")
+    shape = tuple(pub.get("observables_shape", (len(flat),) if isinstance(flat, list) else ()))
+    if not isinstance(flat, list) or not flat or int(np.prod(shape, dtype=np.int64)) != len(flat):
+        raise CircuitError(f"PUB {index}: observables must be a non-empty list matching observables_shape {shape}")
+    out = []
+    for k, obs in enumerate(flat):
+        if not isinstance(obs, dict) or not obs:
+            raise CircuitError(f"PUB {index}: observable {k} must map Pauli labels to real coefficients")
+        for label, coeff in obs.items():
+            if not isinstance(label, str) or len(label) != n or set(label) - set("IXYZ"):
+                raise CircuitError(f"PUB {index}: observable {k} has label {label!r}; labels are {n} characters "
+                                   "of I, X, Y, Z (qubit 0 rightmost)")
+            if not isinstance(coeff, (int, float)) or not math.isfinite(coeff):
+                raise CircuitError(f"PUB {index}: observable {k}'s coefficient of {label} must be a real number")
+        out.append({str(label): float(c) for label, c in obs.items()})
+    return out, shape
+
+
+def _pubs(inputs: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    pubs = inputs.get("pubs")
+    if not isinstance(pubs, list) or not pubs or not all(isinstance(p, dict) for p in pubs):
+        raise JobError("input 'pubs' must be a non-empty list of PUBs")
+    return pubs
+
+
+def _shots(value: Any, index: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10_000_000:
+        raise CircuitError(f"PUB {index}: shots must be an integer in 1..10000000, got {value!r}")
+    return value
+
+
+def _cache_stats(ctx: WorkContext) -> dict[str, int]:
+    cache = _cache(ctx)
+    return {"lowered_hits": cache.hits, "lowered_misses": cache.misses}
