@@ -27,3 +27,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if marker in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def calibrated_2q(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """virtual_2q brought up once per test session from nothing but its lab file: ``(lab_file, outcomes)``.
+    Tests that need a calibrated device copy it (:func:`calibrated_lab.copy_calibrated`) rather than write to it."""
+    from calibrated_lab import bring_up
+
+    return bring_up(tmp_path_factory.mktemp("calibrated_2q"))

@@ -8,7 +8,6 @@ this file from the calibrated pulse and the device parameters.
 from __future__ import annotations
 
 import math
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,6 @@ import scipy.linalg
 from coherence import coherence_limit
 
 from qubitlab.calibration import bringup
-from qubitlab.calibration.session import open_calibration
 from qubitlab.config import load_lab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,15 +63,14 @@ def x_gate_error(values: dict[str, float], qubit: int, device: dict, lab) -> flo
 
 
 @pytest.fixture(scope="module")
-def calibrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, float], list, object]]:
-    folder = tmp_path_factory.mktemp("bringup")
-    lab_file = folder / "virtual_2q.yaml"
-    shutil.copy(ROOT / "lab_configs" / "virtual_2q.yaml", lab_file)
-    with open_calibration(lab_file) as session:
-        steps = bringup.plan(session.ledger, session.lab.qubits, session.lab.couplings)
-        outcomes = bringup.calibrate(session.ctx, session.ledger, steps, bringup.default_runner)
-        values = {key: entry.value for key, entry in session.store.snapshot().items()}
-    yield values, outcomes, load_lab(lab_file)
+def calibrated(calibrated_2q) -> Iterator[tuple[dict[str, float], list, object]]:  # type: ignore[no-untyped-def]
+    from qubitlab.calibration import CalibrationStore
+
+    lab_file, outcomes = calibrated_2q
+    lab = load_lab(lab_file)
+    with CalibrationStore.for_lab(lab) as store:
+        values = {key: entry.value for key, entry in store.snapshot().items()}
+    yield values, outcomes, lab
 
 
 def test_every_node_passes(calibrated) -> None:  # type: ignore[no-untyped-def]
