@@ -381,6 +381,18 @@ def _inverse_operators(assignment: Assignment, size: int) -> list[FloatArray] | 
     return _inverse(m, "the assignment matrix")
 
 
+def corrected_weights(weights: ArrayLike, assignment: Assignment) -> FloatArray:
+    """Outcome weights ``w`` (an observable diagonal in the measured basis, one entry per outcome) turned into
+    ``M^-T w``, so that ``measured_probs @ corrected == mitigated_probs @ w`` and the per-shot variance of the
+    corrected estimator is ``p @ corrected**2 - (p @ corrected)**2`` (what :func:`expectation_z` does for one
+    parity, for any weights)."""
+    w = np.asarray(weights, dtype=np.float64)
+    inverse = _inverse_operators(assignment, w.shape[-1])
+    if isinstance(inverse, list):
+        return _per_slot_apply(w, [m.T for m in inverse])
+    return np.asarray(inverse.T @ w, dtype=np.float64)
+
+
 def _checked_probs(probs: ArrayLike) -> FloatArray:
     p = np.asarray(probs, dtype=np.float64)
     size = p.shape[-1] if p.ndim else 0

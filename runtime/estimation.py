@@ -277,7 +277,9 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         shots = int(options.get("default_shots") or math.ceil(1 / precision**2))
         labels = sorted({label for obs in observables for label in obs if set(label) != {"I"}})
         groups = group_qubit_wise(SparsePauliOp(labels)) if labels else []
-        schedules, where = [], {}
+        schedules: list[Any] = []
+        where: dict[int, int] = {}
+        assignment_at = 0
         for g, group in enumerate(groups):
             lowered, parameters = _prepared(ctx, circuit, digest, group.basis, snapshot)
             t0 = time.perf_counter()
@@ -286,12 +288,19 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
             where[g] = len(schedules)
             schedules.extend(bound)
         n_sets = max(1, int(np.prod(p_shape, dtype=np.int64))) if names else 1
+        mitigate = _measure_mitigation(options)
+        if mitigate and schedules:
+            assignment_at = len(schedules)
+            schedules.extend(_assignment_schedules(ctx, circuit.num_qubits, snapshot))
         probs = np.zeros((0, 2**circuit.num_qubits))
+        assignment = None
         if schedules:
             data = _run_points(ctx, schedules, shots, snapshot, timings)
             t0 = time.perf_counter()
             joint = decode.JointDiscriminator.from_values(snapshot.to_values(), list(range(circuit.num_qubits)))
             probs = decode.probabilities(joint.bits([data[q] for q in range(circuit.num_qubits)]))
+            if mitigate:
+                assignment = _assignment(probs[assignment_at:], circuit.num_qubits)
         else:
             t0 = time.perf_counter()
         term_group = {labels[t]: g for g, group in enumerate(groups) for t in group.terms}
@@ -312,6 +321,8 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
             for g, terms in by_group.items():
                 p = probs[where[g] + point]
                 w = _weights(terms, circuit.num_qubits)
+                if assignment is not None:
+                    w = decode.corrected_weights(w, assignment)
                 mean = float(p @ w)
                 value += mean
                 variance += max(float(p @ w**2) - mean**2, 0.0) / shots
@@ -321,8 +332,48 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         results.append({"evs": evs, "stds": stds, "ensemble_standard_error": stds, "metadata": {
             "shots": shots, "target_precision": float(precision), "num_bases": len(groups),
             "circuits_per_basis": n_sets, "resilience_level": options.get("resilience_level", 0),
+            "measure_mitigation": "assignment matrices measured in the same program" if assignment is not None
+            else None,
+            "assignment_matrices": np.asarray(assignment) if assignment is not None else None,
             "execution": {"execution_spans": [[started, time.time()]]}}})
     return Outcome({"pubs": results, "snapshot_id": snapshot.id, "cache": _cache_stats(ctx)}, timings, snapshot.id)
+
+
+def _measure_mitigation(options: Mapping[str, Any]) -> bool:
+    level = options.get("resilience_level", 0)
+    explicit = options.get("measure_mitigation")
+    return bool(explicit) if explicit is not None else bool(isinstance(level, int) and level >= 1)
+
+
+def _assignment_schedules(ctx: WorkContext, n: int, snapshot: Any) -> list[Any]:
+    """Every qubit prepared in |0>, then every qubit in |1>, measured like the PUB's circuits (lowered once)."""
+    from qubitlab.circuits import Circuit
+
+    out = []
+    for name, excite in (("assignment_0", False), ("assignment_1", True)):
+        circuit = Circuit(n, n, name=name)
+        if excite:
+            for q in range(n):
+                circuit.x(q)
+        circuit.barrier(*range(n))
+        for q in range(n):
+            circuit.measure(q, q)
+        lowered, _ = _prepared(ctx, circuit, f"{name}:{n}", "", snapshot)
+        out.append(lowered.bind({}))
+    return out
+
+
+def _assignment(probs: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    """Per-qubit ``M[measured, prepared]`` from the all-|0> and all-|1> outcome probabilities."""
+    from qubitlab.drivers import decode
+
+    outcomes = np.arange(2**n)
+    matrices = []
+    for q in range(n):
+        one = (outcomes >> q) & 1
+        p1_given_0, p1_given_1 = float(probs[0] @ one), float(probs[1] @ one)
+        matrices.append(decode.assignment_matrix_1q(p1_given_0, p1_given_1))
+    return np.asarray(matrices)
 
 
 def _weights(terms: Mapping[str, float], n: int) -> NDArray[np.float64]:

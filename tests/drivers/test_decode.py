@@ -346,3 +346,16 @@ def test_probabilities_of_every_basis_state(n: int) -> None:
         assert decode.counts(bits) == {"".join(str((state >> k) & 1) for k in reversed(range(n))): 3}
     # shot k has only slot k set: outcome 2**k, its bitstring a 1 at position k from the right
     assert list(decode.counts(np.eye(n, dtype=np.uint8))) == ["0" * (n - 1 - k) + "1" + "0" * k for k in range(n)]
+
+
+def test_corrected_weights_equal_mitigating_the_probabilities_first() -> None:
+    from qubitlab.drivers.decode import assignment_matrix_1q, corrected_weights, mitigate
+
+    rng = np.random.default_rng(5)
+    matrices = [assignment_matrix_1q(0.02, 0.93), assignment_matrix_1q(0.05, 0.9)]
+    measured = rng.dirichlet(np.ones(4), size=3)
+    weights = np.array([0.3, -1.0, 2.0, 0.5])          # any observable diagonal in the measured basis
+    np.testing.assert_allclose(measured @ corrected_weights(weights, matrices),
+                               mitigate(measured, matrices) @ weights, atol=1e-12)
+    full = np.kron(matrices[1], matrices[0])
+    np.testing.assert_allclose(corrected_weights(weights, full), np.linalg.inv(full).T @ weights, atol=1e-12)
