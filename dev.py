@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up and run qubitlab from a fresh clone with nothing but Python >= 3.11 and pip.
 
-    python3 dev.py demo     # create .venv, install qubitlab, run the main job on the virtual lab (bring-up + report)
+    python3 dev.py demo     # create .venv, install qubitlab, run the main job on the virtual lab (bring-up + VQE)
     python3 dev.py test     # create .venv, install qubitlab[test], run the test suite and the type check
     python3 dev.py bench    # run the benchmarks (python -m benchmarks all)
 
@@ -84,12 +84,9 @@ def main(argv: list[str]) -> None:
     if command == "demo":
         ensure_venv("")
         _run(BIN / "qubitlab", "pulse-demo", "--out", "out")
+        # the main job: bring-up of the virtual two-qubit lab (its store in out/.qubitlab/: a second run finds it
+        # fresh), then an H2 VQE through the daemon in a session, with its report
         _run(BIN / "qubitlab", "demo", "--out", "out")
-        # the bring-up of the virtual two-qubit lab, its store in out/.qubitlab/ (a second run finds it fresh)
-        lab = ROOT / "out" / "virtual_2q.yaml"
-        if not lab.exists():
-            lab.write_bytes((ROOT / "lab_configs" / "virtual_2q.yaml").read_bytes())
-        _run(BIN / "qubitlab", "calibrate", "all", "--lab", lab)
     elif command == "test":
         ensure_venv("test")
         _run(PY, "-m", "pytest", "-q", *argv[1:])

@@ -79,6 +79,10 @@ class PrimitiveJob:
     def metrics(self) -> dict[str, Any]:
         return self._job.metrics()
 
+    def details(self) -> dict[str, Any]:
+        """The daemon's record of the job: state times, stage timings, snapshot id."""
+        return self._job.details()
+
     def result(self, timeout: float | None = None) -> Any:
         if self._result is None:
             payload = self._job.result(timeout)

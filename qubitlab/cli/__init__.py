@@ -7,7 +7,7 @@ the layers) at import time; the layers are imported inside the commands, so ``qu
     lab        qubitlab/cli/lab.py        run a virtual lab, check a lab's instruments, make a virtual device drift
     cal        qubitlab/cli/cal.py        the calibration store: show, history, set, diff, rollback, export, import
     calibrate  qubitlab/cli/calibrate.py  bring-up, drift check, report
-    demo, pulse-demo  qubitlab/cli/demo.py
+    demo, rabi-demo, pulse-demo  qubitlab/cli/demo.py  the main job (bring-up + H2 VQE via the daemon), demos
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import click
 from qubitlab import __version__
 from qubitlab.cli.cal import cal_group
 from qubitlab.cli.calibrate import calibrate_group
-from qubitlab.cli.demo import demo, pulse_demo
+from qubitlab.cli.demo import demo, pulse_demo, rabi_demo
 from qubitlab.cli.lab import lab_group
 from qubitlab.errors import QubitlabError
 
@@ -41,6 +41,7 @@ cli.add_command(cal_group)
 cli.add_command(calibrate_group)
 cli.add_command(demo)
 cli.add_command(pulse_demo)
+cli.add_command(rabi_demo)
 
 
 def main(args: list[str] | None = None) -> None:

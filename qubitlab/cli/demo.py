@@ -1,5 +1,6 @@
-"""``qubitlab pulse-demo`` and ``qubitlab demo``: the two demonstrations, as commands (the work is in
-``qubitlab/demo.py`` and ``qubitlab/lab_demo.py``, imported when the command runs)."""
+"""``qubitlab demo`` (the main job: bring-up + H2 VQE through the daemon), ``qubitlab rabi-demo`` and
+``qubitlab pulse-demo``, as commands (the work is in ``qubitlab/main_job.py``, ``lab_demo.py`` and ``demo.py``,
+imported when the command runs)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,22 @@ def pulse_demo(out_dir: str) -> None:
 
 @click.command("demo")
 @_OUT
-def demo(out_dir: str) -> None:
-    """The main job: a Rabi experiment on the virtual lab, through QCoDeS drivers over real sockets."""
+@click.option("--resilience-level", type=click.IntRange(0, 1), default=1, show_default=True,
+              help="EstimatorV2 resilience level (1: readout mitigation).")
+@click.option("--maxiter", type=click.IntRange(5, 1000), default=60, show_default=True,
+              help="COBYLA iterations at most.")
+def demo(out_dir: str, resilience_level: int, maxiter: int) -> None:
+    """The main job: bring the virtual lab up, then an H2 VQE through the daemon in a session, with a report."""
+    from qubitlab.main_job import run_main_job
+
+    for line in run_main_job(out_dir, resilience_level=resilience_level, maxiter=maxiter):
+        click.echo(line, nl=True)
+
+
+@click.command("rabi-demo")
+@_OUT
+def rabi_demo(out_dir: str) -> None:
+    """A Rabi experiment on the virtual lab, through QCoDeS drivers over real sockets."""
     from qubitlab.lab_demo import run_lab_demo
 
     for line in run_lab_demo(out_dir):

@@ -22,6 +22,7 @@ TREE = {
     "calibrate": {"all", "check", "report"},
     "demo": set(),
     "pulse-demo": set(),
+    "rabi-demo": set(),
 }
 HEAVY = ("qubitlab.drivers", "qubitlab.pulse", "qubitlab.circuits", "qubitlab.calibration", "qubitlab.runtime",
          "qubitlab.config", "numpy", "pydantic", "rich", "yaml", "qcodes", "asyncio")
