@@ -122,6 +122,7 @@ class Daemon:
         self.store = JobStore(folder / JOBS_FILE)
         for line in self.store.recover(config.retries):
             log.warning("recovered %s", line)
+        self.queue = scheduler.Queue(self.store.queued())
         self.context = zmq.Context()
         self.allow_list: AllowList | None = None
         self.authenticator = None
@@ -283,6 +284,7 @@ class Daemon:
         job = self.store.add(owner=client.name, kind=str(kind), inputs=pack(content.get("inputs", {})),
                              priority=priority, session_id=session_id, max_execution_time=float(limit),
                              version=qubitlab_version())
+        self.queue.add(job)
         return request.reply({"job_id": job.job_id, "status": job.status.value})
 
     def _job(self, client: Client, job_id: Any) -> JobRow:
@@ -317,6 +319,7 @@ class Daemon:
         job = self._job(client, request.content.get("job_id"))
         if job.status is JobStatus.QUEUED:
             self.store.fail(job.job_id, "JobError", "cancelled before it ran", status=JobStatus.CANCELLED)
+            self.queue.remove(job.job_id)
         elif job.status is JobStatus.RUNNING and self.running is not None and self.running.job.job_id == job.job_id:
             self._abort_running("cancelled by its owner" if job.owner == client.name else "cancelled by an admin",
                                 cancel=True)
@@ -383,7 +386,7 @@ class Daemon:
             "name": self.lab.name, "qubits": list(self.lab.topology.qubits),
             "couplings": [list(c) for c in self.lab.topology.couplings],
             "native_gates": list(self.lab.topology.native_gates), "dt": self.lab.dt, "snapshot_id": snapshot.id,
-            "version": qubitlab_version(), "queued": len(self.store.queued()),
+            "version": qubitlab_version(), "queued": len(self.queue),
             "worker": {"pid": self.worker.pid, "ready": self.worker.ready, "restarts": self.worker.restarts}})
 
     # -- the worker ------------------------------------------------------------------------------------------------
@@ -434,6 +437,7 @@ class Daemon:
         assert self.running is not None
         self.worker.kill()
         self.store.requeue(self.running.job.job_id, note)
+        self.queue.add(self.store.job(self.running.job.job_id))
         self.running = None
         self._dirty = True
 
@@ -474,22 +478,18 @@ class Daemon:
     def _schedule(self, now: float) -> None:
         """End the sessions that are over, then start the next job if the worker is free."""
         sessions = self.store.sessions(live=True)
-        queued = self.store.queued()
-        counts: dict[str, int] = {}
-        for job in queued:
-            if job.session_id:
-                counts[job.session_id] = counts.get(job.session_id, 0) + 1
+        counts = self.queue.count_by_session()
         running_session = self.running.job.session_id if self.running is not None else None
         ended = scheduler.session_ends(sessions, counts, running_session, now)
         for end in ended:
             self._end_session(end)
         if ended:
-            sessions, queued = self.store.sessions(live=True), self.store.queued()
+            sessions = self.store.sessions(live=True)
         self._session_deadline = scheduler.next_deadline(sessions, now)
         if self.running is None and self.worker.ready and not self.stopping:
-            chosen = scheduler.pick(queued, {s.session_id: s for s in sessions})
+            chosen = scheduler.pick(self.queue, {s.session_id: s for s in sessions})
             if chosen is not None:
-                self._start(chosen, {s.session_id: s for s in sessions})
+                self._start(self.store.job(chosen.job_id), {s.session_id: s for s in sessions})
                 self._session_deadline = scheduler.next_deadline(self.store.sessions(live=True), now)
 
     def _police_running(self) -> None:
@@ -503,6 +503,7 @@ class Daemon:
             self._worker_lost(f"was stopped: the job did not reach a safe point within {self.config.abort_grace:g} s")
 
     def _start(self, job: JobRow, sessions: dict[str, SessionRow]) -> None:
+        self.queue.remove(job.job_id)
         started = self.store.start(job.job_id)
         now = time.time()
         if job.session_id and job.session_id in sessions:
@@ -528,6 +529,7 @@ class Daemon:
             for job in self.store.jobs(session_id=end.session_id, status=JobStatus.QUEUED):
                 self.store.fail(job.job_id, "JobError", f"not run: its session ended ({end.reason})",
                                 status=JobStatus.CANCELLED)
+                self.queue.remove(job.job_id)
                 self._notify(job.job_id)
 
     def _notify(self, job_id: str) -> None:

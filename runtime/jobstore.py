@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     session_id TEXT PRIMARY KEY, owner TEXT NOT NULL, mode TEXT NOT NULL, state TEXT NOT NULL,
     max_time REAL NOT NULL, interactive_ttl REAL NOT NULL, created REAL NOT NULL, started REAL,
     last_activity REAL, closed REAL, reason TEXT NOT NULL DEFAULT '', usage REAL NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS sessions_live ON sessions (state);
 """
 
 

@@ -17,10 +17,67 @@ comes out, so the rules are tested directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import bisect
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from qubitlab.runtime.jobstore import JobRow, SessionMode, SessionRow, SessionState
+
+
+class Queued(Protocol):
+    @property
+    def job_id(self) -> str: ...
+    @property
+    def session_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True, order=True)
+class Entry:
+    """A queued job as the scheduler orders it: higher priority first, then first in, first out."""
+
+    order: tuple[int, int]
+    job_id: str = field(compare=False)
+    session_id: str | None = field(compare=False)
+
+    @classmethod
+    def of(cls, job: JobRow) -> Entry:
+        return cls((-job.priority, job.seq), job.job_id, job.session_id)
+
+
+class Queue:
+    """The queued jobs in scheduling order, in memory (the store keeps them durably; the daemon keeps both in
+    step): ordering a submit costs O(log n) instead of a query over the whole queue."""
+
+    def __init__(self, jobs: Iterable[JobRow] = ()) -> None:
+        self._entries: list[Entry] = sorted(Entry.of(j) for j in jobs)
+        self._index = {e.job_id: e for e in self._entries}
+
+    def add(self, job: JobRow) -> None:
+        entry = Entry.of(job)
+        bisect.insort(self._entries, entry)
+        self._index[entry.job_id] = entry
+
+    def remove(self, job_id: str) -> None:
+        entry = self._index.pop(job_id, None)
+        if entry is not None:
+            self._entries.pop(bisect.bisect_left(self._entries, entry))
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self._index
+
+    def count_by_session(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for entry in self._entries:
+            if entry.session_id:
+                counts[entry.session_id] = counts.get(entry.session_id, 0) + 1
+        return counts
 
 
 @dataclass(frozen=True)
@@ -41,7 +98,7 @@ def owning_session(sessions: Iterable[SessionRow]) -> SessionRow | None:
     return None
 
 
-def pick(queued: Iterable[JobRow], sessions: Mapping[str, SessionRow]) -> JobRow | None:
+def pick(queued: Iterable[Queued], sessions: Mapping[str, SessionRow]) -> Queued | None:
     """The next job to run from ``queued`` (in the store's priority-then-FIFO order), or None to wait."""
     owner = owning_session(sessions.values())
     for job in queued:
