@@ -12,6 +12,7 @@ Kinds defined here:
   or ``"classified"`` (counts per sweep point, decoded with the stored discriminators).
 - ``sleep``: waits (interruptibly) and echoes its input; the scheduler's tests and benchmarks use it to hold
   the device without instruments in the way.
+- ``calibrate``: ``qubitlab calibrate all|check`` on the worker's instruments (:mod:`.calibrate_job`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from qubitlab.errors import JobError
+from qubitlab.runtime import calibrate_job
 
 
 class Aborted(JobError):
@@ -132,5 +134,6 @@ def sleep(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
     return Outcome({"slept": seconds, "echo": inputs.get("echo")}, {"sleep": seconds})
 
 
-JOB_KINDS: dict[str, JobKind] = {"pulse_program": pulse_program, "sleep": sleep}
+JOB_KINDS: dict[str, JobKind] = {"pulse_program": pulse_program, "sleep": sleep,
+                                 "calibrate": calibrate_job.calibrate}
 """Job kinds by name: what a client may ask the daemon to run."""
