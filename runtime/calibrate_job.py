@@ -7,7 +7,7 @@ runs exactly what the command would have run -- :func:`~qubitlab.calibration.bri
 already-open instruments, writes the same HTML report, and returns plain data::
 
     {"mode": "all", "planned": 11, "outcomes": ["rabi q0: q0.x_amp = ...", ...], "skipped": [...],
-     "drifted": [[key, old, new], ...], "passed": True, "report": "/.../report.html", "snapshot_id": "..."}
+     "drifted": [[key, old, new], ...], "passed": True, "failed": 0, "report": "/.../report.html", "snapshot_id": "..."}
 
 Cancel and the time limit take effect between experiments (each node checks the abort flag first); what the
 finished experiments committed stays committed, as after an interrupted ``qubitlab calibrate all``.
@@ -88,7 +88,7 @@ def calibrate(work: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
     report = _report(session, outcomes, before, title)
     snapshot = work.store.snapshot()
     result.update(outcomes=[o.summary() for o in outcomes], skipped=skipped,
-                  passed=all(o.passed for o in outcomes), report=str(report.resolve()), snapshot_id=snapshot.id)
+                  passed=all(o.passed for o in outcomes), failed=sum(not o.passed for o in outcomes), report=str(report.resolve()), snapshot_id=snapshot.id)
     return Outcome(result, snapshot_id=snapshot.id)
 
 

@@ -4,13 +4,17 @@
 display, stores what passed its quality gates, and writes the HTML report; ``check`` runs the quick checks and
 recalibrates only what drifted; ``report`` writes the report of the runs recorded since a time. ``all`` and
 ``check`` exit with status 1 when any experiment failed a gate (nothing of it was stored).
+
+When a runtime daemon owns the lab (a live ``<store>/daemon.lock``), ``all`` and ``check`` never open the
+instruments: they submit a ``calibrate`` job to the daemon (same queue, same store), follow it, and print what
+it returns; without a client key the daemon lets in, they refuse and say how to get one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -26,6 +30,10 @@ T = TypeVar("T")
 
 LAB_OPTION = click.option("--lab", "lab_file", required=True,
                           type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The lab file.")
+KEY_OPTION = click.option("--key", "key_file", default=None,
+                          type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                          help="When a daemon runs for the lab: your .key_secret (default "
+                               "<keys>/clients/<user>.key_secret).")
 SHOTS_OPTION = click.option("--shots", type=click.IntRange(1, 100_000), default=1000, show_default=True,
                             help="Shots per experiment point.")
 
@@ -54,13 +62,17 @@ def _qubits(text: str | None, lab_qubits: list[int]) -> list[int]:
 @click.option("--force", is_flag=True, help="Run every node, fresh or not.")
 @click.option("--qubits", default=None, help="Only these qubits (and the pairs among them), e.g. 0,1.")
 @SHOTS_OPTION
-def calibrate_all(lab_file: Path, force: bool, qubits: str | None, shots: int) -> None:
-    """Take the device from the lab file's guesses to a calibrated gate set."""
+@KEY_OPTION
+def calibrate_all(lab_file: Path, force: bool, qubits: str | None, shots: int, key_file: Path | None) -> None:
+    """Take the device from the lab file's guesses to a calibrated gate set (as a job of the lab's daemon when
+    one runs)."""
     from rich.console import Console
 
     from qubitlab.calibration import bringup
     from qubitlab.calibration.session import open_calibration
 
+    if _through_daemon(lab_file, key_file, {"mode": "all", "qubits": qubits, "force": force, "shots": shots}):
+        return
     console = Console()
     with open_calibration(lab_file, shots=shots) as session:
         chosen = _qubits(qubits, session.lab.qubits)
@@ -78,13 +90,17 @@ def calibrate_all(lab_file: Path, force: bool, qubits: str | None, shots: int) -
 @LAB_OPTION
 @click.option("--qubits", default=None, help="Only these qubits, e.g. 0,1.")
 @SHOTS_OPTION
-def calibrate_check(lab_file: Path, qubits: str | None, shots: int) -> None:
-    """Quick checks (Ramsey, fine amplitude, readout); recalibrate only what drifted."""
+@KEY_OPTION
+def calibrate_check(lab_file: Path, qubits: str | None, shots: int, key_file: Path | None) -> None:
+    """Quick checks (Ramsey, fine amplitude, readout); recalibrate only what drifted (as a job of the lab's
+    daemon when one runs)."""
     from rich.console import Console
 
     from qubitlab.calibration import bringup
     from qubitlab.calibration.session import open_calibration
 
+    if _through_daemon(lab_file, key_file, {"mode": "check", "qubits": qubits, "shots": shots}):
+        return
     console = Console()
     with open_calibration(lab_file, shots=shots) as session:
         chosen = _qubits(qubits, session.lab.qubits)
@@ -131,6 +147,40 @@ def calibrate_report(lab_file: Path, since: str | None) -> None:
         path = write_report(lab.store_path() / "reports" / stamp / "report.html", f"Calibration of {lab.name}",
                             outcomes, values, {k: e.value for k, e in before.items()}, units)
     Console().print(f"{len(outcomes)} runs since {start.isoformat()}; report: {path.resolve()}")
+
+
+def _through_daemon(lab_file: Path, key_file: Path | None, inputs: dict[str, Any]) -> bool:
+    """When a daemon owns the lab's instruments, run ``inputs`` as a ``calibrate`` job there and print what it
+    found (True); False when no daemon runs. Without a usable client key this refuses: the instruments stay
+    the daemon's."""
+    from rich.console import Console
+
+    from qubitlab.cli.runtime import calibrate_through, lab_link
+    from qubitlab.config.loader import load_lab
+
+    link = lab_link(lab_file, key_file)
+    if link is None:
+        return False
+    inputs = {**inputs, "qubits": _qubits(inputs["qubits"], load_lab(lab_file).qubits)}
+    result, job_id = calibrate_through(link, inputs)
+    console = Console()
+    if result["mode"] == "all":
+        console.print(f"{result['planned']} experiment runs planned" + ("" if result["planned"] else
+                                                                          ": everything is fresh"))
+    for line in result["skipped"]:
+        console.print(f"[yellow]skipped[/] {line}")
+    for summary in result["outcomes"]:
+        console.print(summary)
+    for drift_key, old, new in result["drifted"]:
+        console.print(f"drift: {drift_key} {old:.7g} -> {new:.7g} (recalibrated)")
+    if result["mode"] == "check" and not result["drifted"]:
+        console.print("no drift beyond tolerance: nothing changed")
+    console.print(f"job {job_id} done; snapshot {result['snapshot_id']}")
+    console.print(f"report: {result['report']}")
+    if not result["passed"]:
+        raise click.ClickException(f"{result['failed']} of {len(result['outcomes'])} experiment runs failed a "
+                                   "quality gate; nothing of them was stored (see the report)")
+    return True
 
 
 def _run_with_progress(console: Console, total: int, work: Callable[[Progress], T]) -> T:
