@@ -127,13 +127,14 @@ def test_cancel_stops_a_running_calibration_between_experiments(owned: Owned) ->
         while len(owned.runs(job.details()["started"] or time.time())) < 2:
             assert time.monotonic() < deadline and not job.done(), job.details()
             time.sleep(0.2)
+        before = len(owned.runs(job.details()["started"]))
         done = qubitlab("jobs", "cancel", job.job_id(), "--lab", str(owned.lab_file))
-        at_cancel = len(owned.runs(job.details()["started"]))
         assert done.returncode == 0 and f"job {job.job_id()}: CANCELLED" in done.stdout, done.stdout + done.stderr
         details = job.details()
         assert details["status"] == "CANCELLED" and "cancelled by its owner" in details["error"]
-        after = owned.runs(details["started"])
-        assert at_cancel <= len(after) <= at_cancel + 1 < len(QUBIT_NODES)   # only the experiment in flight ended
+        after = len(owned.runs(details["started"]))
+        # at most one run lands while the command starts up, and one more is in flight when the cancel arrives
+        assert before <= after <= before + 2 and after < len(QUBIT_NODES)
         assert client.backend()["worker"]["restarts"] == restarts      # stopped at a safe point, not killed
 
 
