@@ -12,6 +12,7 @@ it returns; without a client key the daemon lets in, they refuse and say how to 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,8 +26,13 @@ if TYPE_CHECKING:
     from qubitlab.calibration.experiment import Outcome
     from qubitlab.calibration.session import LabSession
     from qubitlab.calibration.snapshot import Snapshot
+    from qubitlab.cli.runtime import Link
+    from qubitlab.runtime.client import RuntimeJob
 
 T = TypeVar("T")
+CALIBRATE_PRIORITY = 10
+"""Through a daemon, calibration goes ahead of ordinary (priority 0) jobs; an active session still keeps the
+device until it ends."""
 
 LAB_OPTION = click.option("--lab", "lab_file", required=True,
                           type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The lab file.")
@@ -155,15 +161,15 @@ def _through_daemon(lab_file: Path, key_file: Path | None, inputs: dict[str, Any
     the daemon's."""
     from rich.console import Console
 
-    from qubitlab.cli.runtime import calibrate_through, lab_link
+    from qubitlab.cli.runtime import lab_link
     from qubitlab.config.loader import load_lab
 
     link = lab_link(lab_file, key_file)
     if link is None:
         return False
     inputs = {**inputs, "qubits": _qubits(inputs["qubits"], load_lab(lab_file).qubits)}
-    result, job_id = calibrate_through(link, inputs)
     console = Console()
+    result, job_id = _submit_and_follow(console, link, inputs)
     if result["mode"] == "all":
         console.print(f"{result['planned']} experiment runs planned" + ("" if result["planned"] else
                                                                           ": everything is fresh"))
@@ -181,6 +187,59 @@ def _through_daemon(lab_file: Path, key_file: Path | None, inputs: dict[str, Any
         raise click.ClickException(f"{result['failed']} of {len(result['outcomes'])} experiment runs failed a "
                                    "quality gate; nothing of them was stored (see the report)")
     return True
+
+
+def _submit_and_follow(console: Console, link: Link, inputs: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """Submit a ``calibrate`` job, print each run as it lands in the store, and return the job's result and id."""
+    from qubitlab.cli.runtime import service
+    from qubitlab.errors import JobError
+
+    with service(link, 10.0) as client:
+        job = client.submit("calibrate", inputs, priority=CALIBRATE_PRIORITY, max_execution_time=6 * 3600.0)
+        console.print(f"calibrate job {job.job_id()} submitted to the daemon at {link.address} "
+                      f"(pid {link.pid}, priority {CALIBRATE_PRIORITY})")
+        try:
+            details = _follow(console, job, link)
+        except KeyboardInterrupt:
+            console.print(f"the job {job.job_id()} goes on in the daemon; stop it with 'qubitlab jobs cancel "
+                          f"{job.job_id()} --lab {link.lab_file}'")
+            raise click.Abort() from None
+        if details["status"] != "DONE":
+            raise click.ClickException(f"calibrate job {job.job_id()} ended {details['status']}: {details['error']}")
+        result = job.result(timeout=10.0)
+    if not isinstance(result, dict):
+        raise JobError(f"calibrate job {job.job_id()} returned {type(result).__name__}, not its summary")
+    return result, job.job_id()
+
+
+def _follow(console: Console, job: RuntimeJob, link: Link) -> dict[str, Any]:
+    """Poll the job until it ends; while it runs, print each experiment run the store records."""
+    import datetime
+
+    from qubitlab.calibration.store import CalibrationStore
+    from qubitlab.config.loader import load_lab
+
+    assert link.lab_file is not None
+    job_id, status, seen = job.job_id(), "", set()
+    with CalibrationStore.for_lab(load_lab(link.lab_file)) as store, console.status("waiting") as spinner:
+        while True:
+            details = job.details()
+            final = details["status"] in ("DONE", "ERROR", "CANCELLED")
+            if details["status"] != status and not final:
+                console.print(f"job {job_id}: {details['status']}")
+            if details["started"] is not None:
+                since = datetime.datetime.fromtimestamp(details["started"], datetime.timezone.utc)
+                for run in store.runs(since):
+                    if run.run_id not in seen:
+                        seen.add(run.run_id)
+                        colour = "green" if run.status.value == "succeeded" else "red"
+                        console.print(f"[{colour}]{run.experiment}: {run.status.value}[/]")
+            if final:
+                console.print(f"job {job_id}: {details['status']}")
+                return dict(details)
+            status = details["status"]
+            spinner.update(f"job {job_id} {status}, {len(seen)} experiment runs recorded")
+            time.sleep(0.5)
 
 
 def _run_with_progress(console: Console, total: int, work: Callable[[Progress], T]) -> T:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 LAB_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 KEY_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-CALIBRATE_PRIORITY = 10
-"""Calibration jobs go ahead of ordinary (priority 0) jobs; a session still keeps the device while active."""
 
 
 # -- finding the daemon --------------------------------------------------------------------------------------------
@@ -94,7 +92,7 @@ def lab_link(lab_file: Path, key: Path | None = None, server_key: Path | None = 
         return None
     address, pid = str(holder["address"]), int(holder["pid"])
     if not holder.get("curve", True):
-        return Link(address, key, server_key, lab_file, pid)
+        return Link(address, None, None, lab_file, pid)          # a daemon started with --insecure: no keys
     keys_dir = keys_folder(lab_file)
     server_key = server_key or keys_dir / "server.key"
     if not server_key.is_file():
@@ -107,11 +105,21 @@ def lab_link(lab_file: Path, key: Path | None = None, server_key: Path | None = 
     pair = keyfiles.load(key)
     if pair.secret is None:
         raise AuthenticationError(f"{key} is a public key; pass your .key_secret file with --key")
-    if keys_dir.is_dir() and keyfiles.AllowList(keys_dir).client(pair.public) is None:
+    if _unknown(keys_dir, pair.public):
         raise AuthenticationError(f"your key {key} is not on the allow-list of the daemon of lab {lab.name!r} "
                                   f"({keys_dir}); allow it with 'qubitlab keys allow {_public_half(key)} "
                                   f"--lab {lab_file}'")
     return Link(address, key, server_key, lab_file, pid)
+
+
+def _unknown(keys_dir: Path, public: bytes) -> bool:
+    """Whether the daemon's allow-list, when this user can read it, lacks ``public``."""
+    from qubitlab.runtime.keys import AllowList
+
+    try:
+        return keys_dir.is_dir() and AllowList(keys_dir).client(public) is None
+    except OSError:                                  # not ours to read: the daemon decides (no reply if unknown)
+        return False
 
 
 def _public_half(secret: Path) -> Path:
@@ -133,9 +141,9 @@ def resolve(lab_file: Path | None, address: str | None, key: Path | None, server
     assert lab_file is not None
     link = lab_link(lab_file, key, server_key)
     if link is None:
-        raise ConfigError(f"no daemon runs for lab {load_lab(lab_file).name!r} (no live lock file in "
-                          f"{load_lab(lab_file).store_path()}); start one with 'qubitlab daemon start --lab "
-                          f"{lab_file}'")
+        lab = load_lab(lab_file)
+        raise ConfigError(f"no daemon runs for lab {lab.name!r} (no live lock file in {lab.store_path()}); start "
+                          f"one with 'qubitlab daemon start --lab {lab_file}'")
     return link
 
 
@@ -144,7 +152,7 @@ def service(link: Link, timeout: float) -> Iterator[QubitlabService]:
     """A connected service; no reply within ``timeout`` becomes a one-line error."""
     import zmq
 
-    from qubitlab.errors import ConfigError, JobError
+    from qubitlab.errors import ConfigError, JobError, QubitlabError
     from qubitlab.runtime.client import QubitlabService
 
     try:
@@ -154,7 +162,9 @@ def service(link: Link, timeout: float) -> Iterator[QubitlabService]:
                           "tcp://127.0.0.1:5555") from None
     try:
         yield client
-    except TimeoutError:
+    except TimeoutError as exc:
+        if isinstance(exc, QubitlabError):            # an instrument timeout a job ended with: not ours to rename
+            raise
         raise JobError(f"no reply from the daemon at {link.address} within {timeout:g} s: is it running, and is "
                        "your key allowed ('qubitlab keys list --lab LAB')?") from None
     finally:
@@ -372,58 +382,3 @@ def sessions_list(lab_file: Path | None, address: str | None, key: Path | None, 
     _table(f"{len(sessions)} sessions at {link.address}", ["session", "mode", "state", "owner", "created", "started",
                                                             "last activity", "usage s", "max_time s", "ttl s",
                                                             "reason"], rows)
-
-
-# -- calibration through the daemon (qubitlab calibrate all|check) ---------------------------------------------------
-def calibrate_through(link: Link, inputs: Mapping[str, Any], timeout: float = 10.0) -> tuple[dict[str, Any], str]:
-    """Submit a ``calibrate`` job, print each run as it lands in the store, and return the job's result and id."""
-    from qubitlab.errors import JobError
-
-    console = _console()
-    with service(link, timeout) as client:
-        job = client.submit("calibrate", inputs, priority=CALIBRATE_PRIORITY, max_execution_time=6 * 3600.0)
-        console.print(f"calibrate job {job.job_id()} submitted to the daemon at {link.address} "
-                      f"(pid {link.pid}, priority {CALIBRATE_PRIORITY})")
-        try:
-            details = _follow(console, client, job.job_id(), link)
-        except KeyboardInterrupt:
-            console.print(f"the job {job.job_id()} goes on in the daemon; stop it with 'qubitlab jobs cancel "
-                          f"{job.job_id()} --lab {link.lab_file}'")
-            raise click.Abort() from None
-        if details["status"] != "DONE":
-            raise click.ClickException(f"calibrate job {job.job_id()} ended {details['status']}: {details['error']}")
-        result = job.result(timeout=timeout)
-    if not isinstance(result, dict):
-        raise JobError(f"calibrate job {job.job_id()} returned {type(result).__name__}, not its summary")
-    return result, job.job_id()
-
-
-def _follow(console: Console, client: QubitlabService, job_id: str, link: Link) -> dict[str, Any]:
-    """Poll the job until it ends; while it runs, print each experiment run the store records."""
-    import datetime
-
-    from qubitlab.calibration.store import CalibrationStore
-    from qubitlab.config.loader import load_lab
-
-    assert link.lab_file is not None
-    seen: set[str] = set()
-    status = ""
-    with CalibrationStore.for_lab(load_lab(link.lab_file)) as store, console.status("waiting") as spinner:
-        while True:
-            details = client.job(job_id).details()
-            final = details["status"] in ("DONE", "ERROR", "CANCELLED")
-            if details["status"] != status and not final:
-                console.print(f"job {job_id}: {details['status']}")
-            if details["started"] is not None:
-                since = datetime.datetime.fromtimestamp(details["started"], datetime.timezone.utc)
-                for run in store.runs(since):
-                    if run.run_id not in seen:
-                        seen.add(run.run_id)
-                        colour = "green" if run.status.value == "succeeded" else "red"
-                        console.print(f"[{colour}]{run.experiment}: {run.status.value}[/]")
-            if final:
-                console.print(f"job {job_id}: {details['status']}")
-                return details
-            status = details["status"]
-            spinner.update(f"job {job_id} {status}, {len(seen)} experiment runs recorded")
-            time.sleep(0.5)
