@@ -93,7 +93,7 @@ def lab_link(lab_file: Path, key: Path | None = None, server_key: Path | None = 
     address, pid = str(holder["address"]), int(holder["pid"])
     if not holder.get("curve", True):
         return Link(address, None, None, lab_file, pid)          # a daemon started with --insecure: no keys
-    keys_dir = keys_folder(lab_file)
+    keys_dir = Path(holder["keys"]) if isinstance(holder.get("keys"), str) else lab.store_path() / "keys"
     server_key = server_key or keys_dir / "server.key"
     if not server_key.is_file():
         raise AuthenticationError(f"the daemon of lab {lab.name!r} (pid {pid}) uses CURVE but its public key "
