@@ -87,18 +87,25 @@ class LabSession:
         return StoreLedger(self.store)
 
 
+def lab_session(opened: OpenLab, store: CalibrationStore, *, out_dir: Path | None = None,
+                shots: int = 1000) -> LabSession:
+    """A :class:`LabSession` over instruments and a store that are already open (the runtime worker holds
+    both for its lifetime): the datasets database and a :class:`Context` on the store's current snapshot, with
+    output in ``out_dir`` (default ``<store folder>/reports/<UTC stamp>``). Closing ``opened`` and ``store``
+    stays with their owner."""
+    lab = opened.lab
+    folder = lab.store_path()
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    ctx = Context(opened.connected, opened.executor, store.snapshot(), out_dir or folder / "reports" / stamp,
+                  Datasets(folder / "datasets.db", lab.name, opened.station), shots)
+    return LabSession(opened, store, ctx)
+
+
 @contextmanager
 def open_calibration(lab_file: str | Path | LabConfig, *, out_dir: Path | None = None, shots: int = 1000,
                      virtual: Any = None) -> Iterator[LabSession]:
     """Everything calibration needs for ``lab_file`` (:func:`qubitlab.drivers.open.open_lab`, then the store,
     the datasets database and a :class:`Context` on the store's current snapshot); closes all of it."""
     with open_lab(lab_file, virtual=virtual) as opened:
-        lab = opened.lab
-        with CalibrationStore.for_lab(lab) as store:
-            folder = lab.store_path()
-            stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            ctx = Context(opened.connected, opened.executor, store.snapshot(),
-                          out_dir or folder / "reports" / stamp,
-                          Datasets(folder / "datasets.db", lab.name, opened.station), shots)
-            yield LabSession(opened, store, ctx)
-
+        with CalibrationStore.for_lab(opened.lab) as store:
+            yield lab_session(opened, store, out_dir=out_dir, shots=shots)

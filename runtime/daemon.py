@@ -169,8 +169,9 @@ class Daemon:
                               f"{self.lab.name!r}; stop it first (its lock: {self.folder / LOCK_FILE})")
 
     def _write_lock(self) -> None:
+        keys = str(self.allow_list.folder) if self.allow_list is not None else None
         self.lock_path.write_text(json.dumps({"pid": os.getpid(), "address": self.address, "lab": self.lab.name,
-                                              "started": time.time()}))
+                                              "started": time.time(), "curve": keys is not None, "keys": keys}))
 
     # -- the loop -------------------------------------------------------------------------------------------------
     def serve_forever(self, stop_after: float | None = None) -> None:

@@ -13,6 +13,7 @@ Kinds defined here:
 - ``sampler`` / ``estimator``: the primitives' PUBs (:mod:`qubitlab.runtime.estimation`).
 - ``sleep``: waits (interruptibly) and echoes its input; the scheduler's tests and benchmarks use it to hold
   the device without instruments in the way.
+- ``calibrate``: ``qubitlab calibrate all|check`` on the worker's instruments (:mod:`.calibrate_job`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from qubitlab.errors import JobError
+from qubitlab.runtime import calibrate_job
 
 
 class Aborted(JobError):
@@ -148,5 +150,5 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
 
 
 JOB_KINDS: dict[str, JobKind] = {"pulse_program": pulse_program, "sleep": sleep, "sampler": sampler,
-                                 "estimator": estimator}
+                                 "estimator": estimator, "calibrate": calibrate_job.calibrate}
 """Job kinds by name: what a client may ask the daemon to run."""

@@ -8,6 +8,8 @@ the layers) at import time; the layers are imported inside the commands, so ``qu
     cal        qubitlab/cli/cal.py        the calibration store: show, history, set, diff, rollback, export, import
     calibrate  qubitlab/cli/calibrate.py  bring-up, drift check, report
     demo, rabi-demo, pulse-demo  qubitlab/cli/demo.py  the main job (bring-up + H2 VQE via the daemon), demos
+    daemon, jobs, sessions  qubitlab/cli/runtime.py  the runtime daemon: start, status; its jobs and sessions
+    keys       qubitlab/cli/keys.py       who may connect to a lab's daemon
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from qubitlab import __version__
 from qubitlab.cli.cal import cal_group
 from qubitlab.cli.calibrate import calibrate_group
 from qubitlab.cli.demo import demo, pulse_demo, rabi_demo
+from qubitlab.cli.keys import keys_group
 from qubitlab.cli.lab import lab_group
+from qubitlab.cli.runtime import daemon_group, jobs_group, sessions_group
 from qubitlab.errors import QubitlabError
 
 
@@ -42,6 +46,10 @@ cli.add_command(calibrate_group)
 cli.add_command(demo)
 cli.add_command(pulse_demo)
 cli.add_command(rabi_demo)
+cli.add_command(daemon_group)
+cli.add_command(jobs_group)
+cli.add_command(sessions_group)
+cli.add_command(keys_group)
 
 
 def main(args: list[str] | None = None) -> None:

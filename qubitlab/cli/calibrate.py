@@ -4,13 +4,18 @@
 display, stores what passed its quality gates, and writes the HTML report; ``check`` runs the quick checks and
 recalibrates only what drifted; ``report`` writes the report of the runs recorded since a time. ``all`` and
 ``check`` exit with status 1 when any experiment failed a gate (nothing of it was stored).
+
+When a runtime daemon owns the lab (a live ``<store>/daemon.lock``), ``all`` and ``check`` never open the
+instruments: they submit a ``calibrate`` job to the daemon (same queue, same store), follow it, and print what
+it returns; without a client key the daemon lets in, they refuse and say how to get one.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -21,11 +26,20 @@ if TYPE_CHECKING:
     from qubitlab.calibration.experiment import Outcome
     from qubitlab.calibration.session import LabSession
     from qubitlab.calibration.snapshot import Snapshot
+    from qubitlab.cli.runtime import Link
+    from qubitlab.runtime.client import RuntimeJob
 
 T = TypeVar("T")
+CALIBRATE_PRIORITY = 10
+"""Through a daemon, calibration goes ahead of ordinary (priority 0) jobs; an active session still keeps the
+device until it ends."""
 
 LAB_OPTION = click.option("--lab", "lab_file", required=True,
                           type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The lab file.")
+KEY_OPTION = click.option("--key", "key_file", default=None,
+                          type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                          help="When a daemon runs for the lab: your .key_secret (default "
+                               "<keys>/clients/<user>.key_secret).")
 SHOTS_OPTION = click.option("--shots", type=click.IntRange(1, 100_000), default=1000, show_default=True,
                             help="Shots per experiment point.")
 
@@ -54,13 +68,17 @@ def _qubits(text: str | None, lab_qubits: list[int]) -> list[int]:
 @click.option("--force", is_flag=True, help="Run every node, fresh or not.")
 @click.option("--qubits", default=None, help="Only these qubits (and the pairs among them), e.g. 0,1.")
 @SHOTS_OPTION
-def calibrate_all(lab_file: Path, force: bool, qubits: str | None, shots: int) -> None:
-    """Take the device from the lab file's guesses to a calibrated gate set."""
+@KEY_OPTION
+def calibrate_all(lab_file: Path, force: bool, qubits: str | None, shots: int, key_file: Path | None) -> None:
+    """Take the device from the lab file's guesses to a calibrated gate set (as a job of the lab's daemon when
+    one runs)."""
     from rich.console import Console
 
     from qubitlab.calibration import bringup
     from qubitlab.calibration.session import open_calibration
 
+    if _through_daemon(lab_file, key_file, {"mode": "all", "qubits": qubits, "force": force, "shots": shots}):
+        return
     console = Console()
     with open_calibration(lab_file, shots=shots) as session:
         chosen = _qubits(qubits, session.lab.qubits)
@@ -78,13 +96,17 @@ def calibrate_all(lab_file: Path, force: bool, qubits: str | None, shots: int) -
 @LAB_OPTION
 @click.option("--qubits", default=None, help="Only these qubits, e.g. 0,1.")
 @SHOTS_OPTION
-def calibrate_check(lab_file: Path, qubits: str | None, shots: int) -> None:
-    """Quick checks (Ramsey, fine amplitude, readout); recalibrate only what drifted."""
+@KEY_OPTION
+def calibrate_check(lab_file: Path, qubits: str | None, shots: int, key_file: Path | None) -> None:
+    """Quick checks (Ramsey, fine amplitude, readout); recalibrate only what drifted (as a job of the lab's
+    daemon when one runs)."""
     from rich.console import Console
 
     from qubitlab.calibration import bringup
     from qubitlab.calibration.session import open_calibration
 
+    if _through_daemon(lab_file, key_file, {"mode": "check", "qubits": qubits, "shots": shots}):
+        return
     console = Console()
     with open_calibration(lab_file, shots=shots) as session:
         chosen = _qubits(qubits, session.lab.qubits)
@@ -131,6 +153,93 @@ def calibrate_report(lab_file: Path, since: str | None) -> None:
         path = write_report(lab.store_path() / "reports" / stamp / "report.html", f"Calibration of {lab.name}",
                             outcomes, values, {k: e.value for k, e in before.items()}, units)
     Console().print(f"{len(outcomes)} runs since {start.isoformat()}; report: {path.resolve()}")
+
+
+def _through_daemon(lab_file: Path, key_file: Path | None, inputs: dict[str, Any]) -> bool:
+    """When a daemon owns the lab's instruments, run ``inputs`` as a ``calibrate`` job there and print what it
+    found (True); False when no daemon runs. Without a usable client key this refuses: the instruments stay
+    the daemon's."""
+    from rich.console import Console
+
+    from qubitlab.cli.runtime import lab_link
+    from qubitlab.config.loader import load_lab
+
+    link = lab_link(lab_file, key_file)
+    if link is None:
+        return False
+    inputs = {**inputs, "qubits": _qubits(inputs["qubits"], load_lab(lab_file).qubits)}
+    console = Console()
+    result, job_id = _submit_and_follow(console, link, inputs)
+    if result["mode"] == "all":
+        console.print(f"{result['planned']} experiment runs planned" + ("" if result["planned"] else
+                                                                          ": everything is fresh"))
+    for line in result["skipped"]:
+        console.print(f"[yellow]skipped[/] {line}")
+    for summary in result["outcomes"]:
+        console.print(summary)
+    for drift_key, old, new in result["drifted"]:
+        console.print(f"drift: {drift_key} {old:.7g} -> {new:.7g} (recalibrated)")
+    if result["mode"] == "check" and not result["drifted"]:
+        console.print("no drift beyond tolerance: nothing changed")
+    console.print(f"job {job_id} done; snapshot {result['snapshot_id']}")
+    console.print(f"report: {result['report']}")
+    if not result["passed"]:
+        raise click.ClickException(f"{result['failed']} of {len(result['outcomes'])} experiment runs failed a "
+                                   "quality gate; nothing of them was stored (see the report)")
+    return True
+
+
+def _submit_and_follow(console: Console, link: Link, inputs: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """Submit a ``calibrate`` job, print each run as it lands in the store, and return the job's result and id."""
+    from qubitlab.cli.runtime import service
+    from qubitlab.errors import JobError
+
+    with service(link, 10.0) as client:
+        job = client.submit("calibrate", inputs, priority=CALIBRATE_PRIORITY, max_execution_time=6 * 3600.0)
+        console.print(f"calibrate job {job.job_id()} submitted to the daemon at {link.address} "
+                      f"(pid {link.pid}, priority {CALIBRATE_PRIORITY})")
+        try:
+            details = _follow(console, job, link)
+        except KeyboardInterrupt:
+            console.print(f"the job {job.job_id()} goes on in the daemon; stop it with 'qubitlab jobs cancel "
+                          f"{job.job_id()} --lab {link.lab_file}'")
+            raise click.Abort() from None
+        if details["status"] != "DONE":
+            raise click.ClickException(f"calibrate job {job.job_id()} ended {details['status']}: {details['error']}")
+        result = job.result(timeout=10.0)
+    if not isinstance(result, dict):
+        raise JobError(f"calibrate job {job.job_id()} returned {type(result).__name__}, not its summary")
+    return result, job.job_id()
+
+
+def _follow(console: Console, job: RuntimeJob, link: Link) -> dict[str, Any]:
+    """Poll the job until it ends; while it runs, print each experiment run the store records."""
+    import datetime
+
+    from qubitlab.calibration.store import CalibrationStore
+    from qubitlab.config.loader import load_lab
+
+    assert link.lab_file is not None
+    job_id, status, seen = job.job_id(), "", set()
+    with CalibrationStore.for_lab(load_lab(link.lab_file)) as store, console.status("waiting") as spinner:
+        while True:
+            details = job.details()
+            final = details["status"] in ("DONE", "ERROR", "CANCELLED")
+            if details["status"] != status and not final:
+                console.print(f"job {job_id}: {details['status']}")
+            if details["started"] is not None:
+                since = datetime.datetime.fromtimestamp(details["started"], datetime.timezone.utc)
+                for run in store.runs(since):
+                    if run.run_id not in seen:
+                        seen.add(run.run_id)
+                        colour = "green" if run.status.value == "succeeded" else "red"
+                        console.print(f"[{colour}]{run.experiment}: {run.status.value}[/]")
+            if final:
+                console.print(f"job {job_id}: {details['status']}")
+                return dict(details)
+            status = details["status"]
+            spinner.update(f"job {job_id} {status}, {len(seen)} experiment runs recorded")
+            time.sleep(0.5)
 
 
 def _run_with_progress(console: Console, total: int, work: Callable[[Progress], T]) -> T:

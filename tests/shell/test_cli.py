@@ -23,6 +23,10 @@ TREE = {
     "demo": set(),
     "pulse-demo": set(),
     "rabi-demo": set(),
+    "daemon": {"start", "status"},
+    "jobs": {"list", "show", "cancel"},
+    "sessions": {"list"},
+    "keys": {"new", "allow", "revoke", "list"},
 }
 HEAVY = ("qubitlab.drivers", "qubitlab.pulse", "qubitlab.circuits", "qubitlab.calibration", "qubitlab.runtime",
          "qubitlab.config", "numpy", "pydantic", "rich", "yaml", "qcodes", "asyncio")
