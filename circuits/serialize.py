@@ -31,15 +31,16 @@ def circuit_from_dict(data: Any) -> Circuit:
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
         raise CircuitError(f"not a {FORMAT} document of version {VERSION}")
     ops = data.get("ops")
-    sizes = (data.get("num_qubits"), data.get("num_clbits"))
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes) or not isinstance(ops, list):
+    num_qubits, num_clbits = data.get("num_qubits"), data.get("num_clbits")
+    if not isinstance(num_qubits, int) or not isinstance(num_clbits, int) or isinstance(num_qubits, bool) \
+            or isinstance(num_clbits, bool) or not isinstance(ops, list):
         raise CircuitError("a circuit document needs integer num_qubits, num_clbits and a list of ops")
     if len(ops) > MAX_OPERATIONS:
         raise CircuitError(f"a circuit document may hold at most {MAX_OPERATIONS} operations, got {len(ops)}")
     name = data.get("name")
     try:
         reader = ValueReader(data.get("parameters") or [])
-        circuit = Circuit(int(sizes[0]), int(sizes[1]), name=name if isinstance(name, str) else None)
+        circuit = Circuit(num_qubits, num_clbits, name=name if isinstance(name, str) else None)
         for index, op in enumerate(ops):
             if not isinstance(op, dict) or not isinstance(op.get("name"), str):
                 raise CircuitError(f"operation {index} must be an object with a name")

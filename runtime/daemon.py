@@ -160,13 +160,15 @@ class Daemon:
     # -- lock file: one daemon per lab ---------------------------------------------------------------------------
     @property
     def lock_path(self) -> Path:
-        return self.folder / LOCK_FILE
+        """Always in the lab's store folder (whatever ``state_dir`` says), where ``qubitlab calibrate`` looks."""
+        return self.lab.store_path() / LOCK_FILE
 
     def _take_lock(self) -> None:
-        holder = read_lock(self.folder)
+        self.lab.store_path().mkdir(parents=True, exist_ok=True)
+        holder = read_lock(self.lab.store_path())
         if holder is not None:
             raise ConfigError(f"a daemon (pid {holder['pid']}, {holder['address']}) already owns lab "
-                              f"{self.lab.name!r}; stop it first (its lock: {self.folder / LOCK_FILE})")
+                              f"{self.lab.name!r}; stop it first (its lock: {self.lock_path})")
 
     def _write_lock(self) -> None:
         keys = str(self.allow_list.folder) if self.allow_list is not None else None
@@ -560,7 +562,7 @@ class Daemon:
         self.context.term()
         self.store.close()
         try:
-            holder = read_lock(self.folder, check_alive=False)
+            holder = read_lock(self.lab.store_path(), check_alive=False)
             if holder is not None and holder.get("pid") == os.getpid():
                 self.lock_path.unlink()
         except OSError:
