@@ -277,8 +277,9 @@ class _Reader:
         _, _, definition = self.signature(node)
         for qubits in self.broadcast(node, groups):
             self.charge(node, definition.cost if definition is not None else 1)
-            for name, on, params, source in self.expand(node, args, qubits, None):
-                self.ops.append((name, on, params, (), None, source))
+            calls: list[Call] = []
+            self.expand(node, args, qubits, calls, node)
+            self.ops.extend((name, on, params, (), None, source) for name, on, params, source in calls)
 
     def signature(self, node: ast.QuantumGate) -> tuple[int, int, _Definition | None]:
         """Angle arguments and qubits gate ``node`` calls for, and its user definition if it has one."""
@@ -295,10 +296,11 @@ class _Reader:
         raise self.fail(node, f"unknown gate {name!r}; supported: {', '.join(sorted(GATES))}, "
                               f"{', '.join(sorted(_ALIASES))} and gates defined earlier in the program")
 
-    def expand(self, node: ast.QuantumGate, args: list[Any], qubits: Sequence[int],
-               scope: dict[str, Any] | None) -> list[Call]:
-        """A gate call as standard gates: an alias renamed, a user definition expanded inline (recursively;
-        :meth:`define` bounded the depth by :data:`MAX_GATE_NESTING` and :meth:`gate` charged the size)."""
+    def expand(self, node: ast.QuantumGate, args: list[Any], qubits: Sequence[int], out: list[Call],
+               source: ast.QASMNode) -> None:
+        """A gate call as standard gates appended to ``out`` (each naming ``source``, the statement of the
+        program): an alias renamed, a user definition expanded inline (recursively; :meth:`define` bounded the
+        depth by :data:`MAX_GATE_NESTING`, and the caller charged the size)."""
         num_params, num_qubits, definition = self.signature(node)
         name = node.name.name
         if len(qubits) != num_qubits or len(args) != num_params:
@@ -306,23 +308,21 @@ class _Reader:
                                   f"{len(args)} and {len(qubits)}")
         if name in _ALIASES:
             std, std_args = _ALIASES[name][2](args)
-            return [(std, tuple(qubits), std_args, node)]
-        if definition is None:
-            return [(name, tuple(qubits), args, node)]
-        return self.inline(definition, node, args, qubits)
+            out.append((std, tuple(qubits), std_args, source))
+        elif definition is None:
+            out.append((name, tuple(qubits), args, source))
+        else:
+            self.inline(definition, args, qubits, out, source)
 
-    def inline(self, definition: _Definition, node: ast.QASMNode, args: list[Any],
-               qubits: Sequence[int]) -> list[Call]:
+    def inline(self, definition: _Definition, args: list[Any], qubits: Sequence[int], out: list[Call],
+               source: ast.QASMNode) -> None:
         """The body of a user definition as standard gates on ``qubits`` with ``args`` for its parameters."""
         inner = dict(zip(definition.params, args))
         where_ = dict(zip(definition.qubits, qubits))
-        calls: list[Call] = []
         for statement in definition.body:
             if isinstance(statement, ast.QuantumGate):
                 on = [where_[op.name] for op in statement.qubits if isinstance(op, ast.Identifier)]  # by survey()
-                values = [self.value(a, inner) for a in statement.arguments]
-                calls.extend((n, q, a, node) for n, q, a, _ in self.expand(statement, values, on, inner))
-        return calls
+                self.expand(statement, [self.value(a, inner) for a in statement.arguments], on, out, source)
 
     def survey(self, definition: _Definition, node: ast.QASMNode, args: list[Any]) -> tuple[int, int]:
         """Check a definition's body without expanding it (statements, operands, the calls' signatures and
@@ -376,10 +376,13 @@ class _Reader:
             self.refuse_oversized(definition, node, cost, nesting)
             if standard:
                 self.charge(node, cost + 1)
-                body = _unitary(self.inline(definition, node, list(values), range(n)), n)
+                calls: list[Call] = []
+                self.inline(definition, list(values), range(n), calls, node)
                 call = ast.QuantumGate([], ast.Identifier(name), [], [])
                 call.span = node.span
-                reference = _unitary(self.expand(call, list(values), range(n), None), n)
+                standard_calls: list[Call] = []
+                self.expand(call, list(values), range(n), standard_calls, node)
+                body, reference = _unitary(calls, n), _unitary(standard_calls, n)
                 if not _equal_up_to_phase(body, reference):
                     raise self.fail(node, f"the body of gate definition {name} is not the standard {name} (compared "
                                           f"at parameters {[round(v, 3) for v in values]}); rename it to use it as "

@@ -41,9 +41,11 @@ MAX_QUBITS = 1024
 """Most qubits a program may declare (all registers together) or name as ``$k`` (k < MAX_QUBITS): a lab has tens."""
 MAX_CLBITS = 1024
 """Most classical bits a program may declare (all registers together)."""
-MAX_OPERATIONS = 1_000_000
+MAX_OPERATIONS = 100_000
 """Most gate calls and other operations after expanding gate definitions and broadcasting over registers
-(each call of a user gate counts too, so a definition with an empty body is not free)."""
+(each call of a user gate counts too, so a definition with an empty body is not free). Reading costs about
+10 us per operation (half of it in ``Circuit.append``), so 100,000 take about a second; a lab's circuits are
+far smaller (20 qubits x 2,000 layers of 50 ns gates already outlast a 100 us T1)."""
 MAX_GATE_NESTING = 32
 """Deepest chain of user gate definitions calling each other (g2 calls g1 calls g0: 3)."""
 MAX_EXPRESSION_NODES = 4096
