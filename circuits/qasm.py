@@ -129,8 +129,9 @@ class _Reader:
         if isinstance(out, ParameterExpression):
             size, depth = self.shapes.shape(out)
             if size > MAX_EXPRESSION_NODES or depth > MAX_EXPRESSION_DEPTH:
-                raise self.fail(node, f"the angle expression grows to {'more than ' if size > MAX_EXPRESSION_NODES else ''}"
-                                      f"{size} nodes, {depth} deep, once gate arguments are substituted; at most "
+                nodes = f"more than {MAX_EXPRESSION_NODES}" if size > MAX_EXPRESSION_NODES else str(size)
+                raise self.fail(node, f"the angle expression grows to {nodes} nodes, {depth} deep, once gate "
+                                      "arguments are substituted; at most "
                                       f"{MAX_EXPRESSION_NODES} nodes (MAX_EXPRESSION_NODES) and "
                                       f"{MAX_EXPRESSION_DEPTH} deep (MAX_EXPRESSION_DEPTH)")
         return out
