@@ -165,7 +165,7 @@ class _Reader:
             return 1
         value = self.value(node)
         if isinstance(value, ParameterExpression) or int(value) != value or value < 1:
-            raise self.fail(node, f"a register size must be a positive integer, got {value}")
+            raise self.fail(node, f"a register size must be a positive integer, got {value if isinstance(value, ParameterExpression) else format(value, 'g')}")
         if value > max(MAX_QUBITS, MAX_CLBITS):
             raise self.fail(node, f"a register of {value:.0f} is larger than any lab; at most {MAX_QUBITS} qubits "
                                   f"(MAX_QUBITS) and {MAX_CLBITS} bits (MAX_CLBITS) in all registers together")

@@ -181,6 +181,8 @@ def test_program_text_is_limited_before_lexing() -> None:
     ("qubit[2] q;\nx q[-3];", "line 4, column 3", "index -3 out of range"),
     ("qubit[2] q;\nx q[1e30];", "line 4, column 3", "out of range"),
     ("qubit[1/0] q;", "line 3, column 6", "division by zero"),
+    ("qubit[-2] q;", "line 3, column 6", "a register size must be a positive integer, got -2$"),
+    ("input float n;\nqubit[n] q;", "line 4, column 6", "a register size must be a positive integer, got n$"),
     ("gate g(a, a) q { rx(a) q; }", "line 3, column 1", "a parameter name appears twice"),
     ("gate g q, q { x q; }", "line 3, column 1", "a qubit name appears twice"),
     ("gate ecr a, b { cx a, a; }", "line 3, column 17", "cx acts on the same qubit twice"),
