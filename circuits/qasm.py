@@ -16,23 +16,43 @@ library matrices at a few sample parameter values, must equal the standard gate'
 standard gate is used; any other definition is expanded inline wherever it is called. ``gphase`` is dropped (a
 global phase). Anything else (control flow, classical computation, modifiers, ``measure q;`` without a target
 bit, since every qubitlab measurement is stored in a bit) is refused with a :class:`CircuitError` naming the
-line; so are errors found when the operations are added to the circuit (e.g. ``cx q[0], q[0];``).
+line and column; so are errors found when the operations are added to the circuit (e.g. ``cx q[0], q[0];``).
+
+Programs come from clients, so every resource is bounded (:mod:`.qasm_limits`): the text's length and each
+statement's nesting before parsing; then registers (:data:`MAX_QUBITS`, :data:`MAX_CLBITS`), the operations
+after expanding gate definitions (:data:`MAX_OPERATIONS`, counted from each definition's size before anything
+is expanded, so a definition that doubles at every level is refused at once), the nesting of definitions and
+the size of substituted angle expressions. Constant arithmetic refuses division by zero, overflow and complex
+results. Whatever the input, the only error raised is a :class:`CircuitError`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Union
 
 import numpy as np
 
 from openqasm3 import ast
-from openqasm3.parser import QASM3ParsingError, parse
 
 from qubitlab.circuits.circuit import Circuit
 from qubitlab.circuits.gates import GATES, Matrix, apply_matrix, gate_matrix
+from qubitlab.circuits.qasm_limits import (
+    BINARY_OPERATORS,
+    MAX_CLBITS,
+    MAX_EXPRESSION_DEPTH,
+    MAX_EXPRESSION_NODES,
+    MAX_GATE_NESTING,
+    MAX_OPERATIONS,
+    MAX_QUBITS,
+    ShapeMemo,
+    arithmetic,
+    literal,
+    parse_program,
+    where,
+)
 from qubitlab.errors import CircuitError
 from qubitlab.pulse.parameters import Parameter, ParameterExpression
 
@@ -50,14 +70,10 @@ _ALIASES: dict[str, tuple[int, int, Callable[[list[Any]], tuple[str, list[Any]]]
 }
 _SAMPLES = (0.37, -1.21, 2.45)
 """Parameter values at which a parameterised definition of a standard gate is compared with it."""
-_BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b,
-    "**": lambda a, b: a**b,
-}
 
 
-def _line(node: ast.QASMNode) -> int:
-    return node.span.start_line if node.span is not None else 0
+def _where(node: ast.QASMNode) -> str:
+    return where(node.span.start_line, node.span.start_column) if node.span is not None else "line ?"
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,10 @@ class _Definition:
     params: tuple[str, ...]
     qubits: tuple[str, ...]
     body: tuple[ast.QASMNode, ...]
+    cost: int = 1
+    """Operations one call costs: the call itself plus every statement of the body, expanded."""
+    nesting: int = 1
+    """Length of the longest chain of definitions this one calls through (itself included)."""
 
 
 Qubits = Union[tuple[int, ...], None]
@@ -87,14 +107,41 @@ class _Reader:
         self.physical: int | None = None
         """Largest ``$k`` used (physical qubits), or None."""
         self.defs: dict[str, _Definition] = {}
+        self.operations = 0
+        """Operations counted against :data:`MAX_OPERATIONS` so far."""
+        self.shapes = ShapeMemo()
 
     def fail(self, node: ast.QASMNode, what: str) -> CircuitError:
-        return CircuitError(f"OpenQASM line {_line(node)}: {what}")
+        return CircuitError(f"OpenQASM {_where(node)}: {what}")
+
+    def charge(self, node: ast.QASMNode, count: int) -> None:
+        """Count ``count`` operations about to be produced; refuse the program beyond :data:`MAX_OPERATIONS`."""
+        self.operations += count
+        if self.operations > MAX_OPERATIONS:
+            raise self.fail(node, f"the program grows beyond {MAX_OPERATIONS:,} operations (MAX_OPERATIONS) "
+                                  "once gate definitions are expanded and gates broadcast over registers; a lab "
+                                  "circuit needs far fewer: use loops of shorter programs or fewer repetitions")
 
     # -- expressions --------------------------------------------------------------------------------------------
     def value(self, node: ast.Expression, scope: dict[str, Any] | None = None) -> Any:
+        """The expression's value: a finite float or a :class:`ParameterExpression` of bounded size."""
+        out = self.evaluate(node, scope)
+        if isinstance(out, ParameterExpression):
+            size, depth = self.shapes.shape(out)
+            if size > MAX_EXPRESSION_NODES or depth > MAX_EXPRESSION_DEPTH:
+                nodes = f"more than {MAX_EXPRESSION_NODES}" if size > MAX_EXPRESSION_NODES else str(size)
+                raise self.fail(node, f"the angle expression grows to {nodes} nodes, {depth} deep, once gate "
+                                      "arguments are substituted; at most "
+                                      f"{MAX_EXPRESSION_NODES} nodes (MAX_EXPRESSION_NODES) and "
+                                      f"{MAX_EXPRESSION_DEPTH} deep (MAX_EXPRESSION_DEPTH)")
+        return out
+
+    def evaluate(self, node: ast.Expression, scope: dict[str, Any] | None) -> Any:
         if isinstance(node, (ast.IntegerLiteral, ast.FloatLiteral)):
-            return node.value
+            try:
+                return literal(node.value)
+            except ValueError as exc:
+                raise self.fail(node, str(exc)) from None
         if isinstance(node, ast.Identifier):
             if scope is not None and node.name in scope:
                 return scope[node.name]
@@ -104,9 +151,13 @@ class _Reader:
                 return _CONSTANTS[node.name]
             raise self.fail(node, f"unknown name {node.name!r} in an expression (inputs: {sorted(self.inputs)})")
         if isinstance(node, ast.UnaryExpression) and node.op.name == "-":
-            return -self.value(node.expression, scope)
-        if isinstance(node, ast.BinaryExpression) and node.op.name in _BINARY:
-            return _BINARY[node.op.name](self.value(node.lhs, scope), self.value(node.rhs, scope))
+            return -self.evaluate(node.expression, scope)
+        if isinstance(node, ast.BinaryExpression) and node.op.name in BINARY_OPERATORS:
+            lhs, rhs = self.evaluate(node.lhs, scope), self.evaluate(node.rhs, scope)
+            try:
+                return arithmetic(node.op.name, lhs, rhs)
+            except ValueError as exc:
+                raise self.fail(node, f"in a constant expression: {exc}") from None
         raise self.fail(node, f"unsupported expression {type(node).__name__} (numbers, pi, inputs and + - * / ** only)")
 
     def size(self, node: ast.Expression | None) -> int:
@@ -114,7 +165,10 @@ class _Reader:
             return 1
         value = self.value(node)
         if isinstance(value, ParameterExpression) or int(value) != value or value < 1:
-            raise self.fail(node, f"a register size must be a positive integer, got {value}")
+            raise self.fail(node, f"a register size must be a positive integer, got {value if isinstance(value, ParameterExpression) else format(value, 'g')}")
+        if value > max(MAX_QUBITS, MAX_CLBITS):
+            raise self.fail(node, f"a register of {value:.0f} is larger than any lab; at most {MAX_QUBITS} qubits "
+                                  f"(MAX_QUBITS) and {MAX_CLBITS} bits (MAX_CLBITS) in all registers together")
         return int(value)
 
     # -- operands -----------------------------------------------------------------------------------------------
@@ -147,6 +201,9 @@ class _Reader:
         """``$k`` is qubit k; refused when qubit registers are declared too (two numberings would clash)."""
         if not node.name[1:].isdigit():
             raise self.fail(node, f"physical qubit {node.name!r} must be '$' followed by a number, e.g. $0")
+        if len(node.name) > 6 or int(node.name[1:]) >= MAX_QUBITS:
+            raise self.fail(node, f"physical qubit {node.name[:12]} is beyond the largest a program may name, "
+                                  f"${MAX_QUBITS - 1} (MAX_QUBITS = {MAX_QUBITS})")
         if self.qregs:
             raise self.fail(node, f"physical qubit {node.name} used in a program that declares qubit registers "
                                   f"({', '.join(sorted(self.qregs))}); use either $k qubits or declared ones")
@@ -168,7 +225,11 @@ class _Reader:
         if kind == "qubit" and self.physical is not None:
             raise self.fail(node, f"qubit register {name!r} declared after physical qubits ($k) were used; "
                                   "use either $k qubits or declared ones")
-        start = self.nq if kind == "qubit" else self.nc
+        start, cap = (self.nq, MAX_QUBITS) if kind == "qubit" else (self.nc, MAX_CLBITS)
+        if start + size > cap:
+            raise self.fail(node, f"{kind} register {name}[{size}] brings the program to {start + size} {kind}s; "
+                                  f"at most {cap} ({'MAX_QUBITS' if kind == 'qubit' else 'MAX_CLBITS'}) in all "
+                                  "registers together, far more than any lab has")
         regs[name] = list(range(start, start + size))
         if kind == "qubit":
             self.nq += size
@@ -197,7 +258,7 @@ class _Reader:
             self.measure(node)
         elif isinstance(node, ast.QuantumBarrier):
             qubits = sorted({q for operand in node.qubits for q in self.operand(operand, self.qregs, "qubit")})
-            self.ops.append(("barrier", tuple(qubits) or None, [], (), None, node))
+            self.record(("barrier", tuple(qubits) or None, [], (), None, node))
         elif isinstance(node, ast.QuantumGateDefinition):
             self.define(node)
         elif isinstance(node, ast.QuantumPhase) and not node.modifiers:
@@ -206,7 +267,7 @@ class _Reader:
             self.delay(node)
         elif isinstance(node, ast.QuantumReset):
             for q in self.operand(node.qubits, self.qregs, "qubit"):
-                self.ops.append(("reset", (q,), [], (), None, node))
+                self.record(("reset", (q,), [], (), None, node))
         else:
             raise self.fail(node, f"unsupported statement {type(node).__name__} (qubitlab reads gate-level "
                                   "OpenQASM 3: declarations, standard gates, measure, barrier, delay, reset)")
@@ -214,57 +275,83 @@ class _Reader:
     def gate(self, node: ast.QuantumGate) -> None:
         groups = [self.operand(q, self.qregs, "qubit") for q in node.qubits]
         args = [self.value(a) for a in node.arguments]
+        _, _, definition = self.signature(node)
         for qubits in self.broadcast(node, groups):
-            for name, on, params, source in self.expand(node, args, qubits, None):
-                self.ops.append((name, on, params, (), None, source))
+            self.charge(node, definition.cost if definition is not None else 1)
+            calls: list[Call] = []
+            self.expand(node, args, qubits, calls, node)
+            self.ops.extend((name, on, params, (), None, source) for name, on, params, source in calls)
 
-    def expand(self, node: ast.QuantumGate, args: list[Any], qubits: Sequence[int],
-               scope: dict[str, Any] | None) -> list[Call]:
-        """A gate call as standard gates: an alias renamed, a user definition expanded inline (recursively)."""
+    def signature(self, node: ast.QuantumGate) -> tuple[int, int, _Definition | None]:
+        """Angle arguments and qubits gate ``node`` calls for, and its user definition if it has one."""
         if node.modifiers:
             raise self.fail(node, "gate modifiers (ctrl @, inv @, pow @) are not supported")
         name = node.name.name
         if name in _ALIASES:
-            num_params, num_qubits, rename = _ALIASES[name]
-        elif name in GATES:
-            num_params, num_qubits, rename = GATES[name].num_params, GATES[name].num_qubits, None
-        elif name in self.defs:
+            return _ALIASES[name][0], _ALIASES[name][1], None
+        if name in GATES:
+            return GATES[name].num_params, GATES[name].num_qubits, None
+        if name in self.defs:
             definition = self.defs[name]
-            num_params, num_qubits, rename = len(definition.params), len(definition.qubits), None
-        else:
-            raise self.fail(node, f"unknown gate {name!r}; supported: {', '.join(sorted(GATES))}, "
-                                  f"{', '.join(sorted(_ALIASES))} and gates defined in the program")
+            return len(definition.params), len(definition.qubits), definition
+        raise self.fail(node, f"unknown gate {name!r}; supported: {', '.join(sorted(GATES))}, "
+                              f"{', '.join(sorted(_ALIASES))} and gates defined earlier in the program")
+
+    def expand(self, node: ast.QuantumGate, args: list[Any], qubits: Sequence[int], out: list[Call],
+               source: ast.QASMNode) -> None:
+        """A gate call as standard gates appended to ``out`` (each naming ``source``, the statement of the
+        program): an alias renamed, a user definition expanded inline (recursively; :meth:`define` bounded the
+        depth by :data:`MAX_GATE_NESTING`, and the caller charged the size)."""
+        num_params, num_qubits, definition = self.signature(node)
+        name = node.name.name
         if len(qubits) != num_qubits or len(args) != num_params:
             raise self.fail(node, f"gate {name} takes {num_params} argument(s) and {num_qubits} qubit(s); got "
                                   f"{len(args)} and {len(qubits)}")
-        if rename is not None:
-            std, std_args = rename(args)
-            return [(std, tuple(qubits), std_args, node)]
-        if name in GATES:
-            return [(name, tuple(qubits), args, node)]
-        return self.inline(self.defs[name], node, args, qubits)
+        if name in _ALIASES:
+            std, std_args = _ALIASES[name][2](args)
+            out.append((std, tuple(qubits), std_args, source))
+        elif definition is None:
+            out.append((name, tuple(qubits), args, source))
+        else:
+            self.inline(definition, args, qubits, out, source)
 
-    def inline(self, definition: _Definition, node: ast.QASMNode, args: list[Any],
-               qubits: Sequence[int]) -> list[Call]:
+    def inline(self, definition: _Definition, args: list[Any], qubits: Sequence[int], out: list[Call],
+               source: ast.QASMNode) -> None:
         """The body of a user definition as standard gates on ``qubits`` with ``args`` for its parameters."""
         inner = dict(zip(definition.params, args))
-        where = dict(zip(definition.qubits, qubits))
-        calls: list[Call] = []
+        where_ = dict(zip(definition.qubits, qubits))
         for statement in definition.body:
+            if isinstance(statement, ast.QuantumGate):
+                on = [where_[op.name] for op in statement.qubits if isinstance(op, ast.Identifier)]  # by survey()
+                self.expand(statement, [self.value(a, inner) for a in statement.arguments], on, out, source)
+
+    def survey(self, definition: _Definition, node: ast.QASMNode, args: list[Any]) -> tuple[int, int]:
+        """Check a definition's body without expanding it (statements, operands, the calls' signatures and
+        argument values at ``args``); return its :attr:`~_Definition.cost` and :attr:`~_Definition.nesting`."""
+        inner = dict(zip(definition.params, args))
+        cost, nesting = 1, 1
+        for statement in definition.body:
+            cost += 1
             if isinstance(statement, ast.QuantumPhase) and not statement.modifiers:
                 continue
             if not isinstance(statement, ast.QuantumGate):
                 raise self.fail(statement, f"gate {definition.name}: only gate calls and gphase may appear in a "
                                            f"gate body, not {type(statement).__name__}")
-            on = []
-            for operand in statement.qubits:
-                if not isinstance(operand, ast.Identifier) or operand.name not in where:
-                    raise self.fail(statement, f"gate {definition.name}: a body acts on the gate's own qubits "
-                                               f"({', '.join(definition.qubits)}), by name")
-                on.append(where[operand.name])
+            names = [op.name if isinstance(op, ast.Identifier) else None for op in statement.qubits]
+            if any(n not in definition.qubits for n in names):
+                raise self.fail(statement, f"gate {definition.name}: a body acts on the gate's own qubits "
+                                           f"({', '.join(definition.qubits)}), by name")
+            if len(set(names)) != len(names):
+                raise self.fail(statement, f"gate {definition.name}: {statement.name.name} acts on the same qubit "
+                                           "twice")
+            num_params, num_qubits, callee = self.signature(statement)
             values = [self.value(a, inner) for a in statement.arguments]
-            calls.extend((n, q, a, node) for n, q, a, _ in self.expand(statement, values, on, inner))
-        return calls
+            if (len(values), len(names)) != (num_params, num_qubits):
+                raise self.fail(statement, f"gate {statement.name.name} takes {num_params} argument(s) and "
+                                           f"{num_qubits} qubit(s); got {len(values)} and {len(names)}")
+            if callee is not None:
+                cost, nesting = cost - 1 + callee.cost, max(nesting, callee.nesting + 1)
+        return cost, nesting
 
     def define(self, node: ast.QuantumGateDefinition) -> None:
         """Record a gate definition; one named like a standard gate must be that gate (checked numerically)."""
@@ -273,6 +360,9 @@ class _Reader:
             raise self.fail(node, f"gate {name!r} is defined twice")
         definition = _Definition(name, tuple(p.name for p in node.arguments), tuple(q.name for q in node.qubits),
                                  tuple(node.body))
+        for kind, names in (("parameter", definition.params), ("qubit", definition.qubits)):
+            if len(set(names)) != len(names):
+                raise self.fail(node, f"gate definition {name}: a {kind} name appears twice in {', '.join(names)}")
         n = len(definition.qubits)
         standard = name in GATES or name in _ALIASES
         if standard:
@@ -283,17 +373,31 @@ class _Reader:
                                       "the definition to use it as a custom gate")
         samples = [[_SAMPLES[(i + k) % 3] + k for i in range(len(definition.params))] for k in range(3)]
         for values in samples if definition.params else [[]]:
-            body = _unitary(self.inline(definition, node, list(values), range(n)), n)  # also checks the body
+            cost, nesting = self.survey(definition, node, list(values))
+            self.refuse_oversized(definition, node, cost, nesting)
             if standard:
+                self.charge(node, cost + 1)
+                calls: list[Call] = []
+                self.inline(definition, list(values), range(n), calls, node)
                 call = ast.QuantumGate([], ast.Identifier(name), [], [])
                 call.span = node.span
-                reference = _unitary(self.expand(call, list(values), range(n), None), n)
+                standard_calls: list[Call] = []
+                self.expand(call, list(values), range(n), standard_calls, node)
+                body, reference = _unitary(calls, n), _unitary(standard_calls, n)
                 if not _equal_up_to_phase(body, reference):
                     raise self.fail(node, f"the body of gate definition {name} is not the standard {name} (compared "
                                           f"at parameters {[round(v, 3) for v in values]}); rename it to use it as "
                                           "a custom gate")
         if not standard:
-            self.defs[name] = definition
+            self.defs[name] = replace(definition, cost=cost, nesting=nesting)
+
+    def refuse_oversized(self, definition: _Definition, node: ast.QASMNode, cost: int, nesting: int) -> None:
+        if nesting > MAX_GATE_NESTING:
+            raise self.fail(node, f"gate definition {definition.name} nests {nesting} definitions deep; at most "
+                                  f"{MAX_GATE_NESTING} (MAX_GATE_NESTING)")
+        if cost > MAX_OPERATIONS:
+            raise self.fail(node, f"gate definition {definition.name} expands to {cost:,} operations per call; "
+                                  f"at most {MAX_OPERATIONS:,} (MAX_OPERATIONS) in a whole program")
 
     def measure(self, node: ast.QuantumMeasurementStatement) -> None:
         if node.target is None:
@@ -305,7 +409,7 @@ class _Reader:
         if len(qubits) != len(bits):
             raise self.fail(node, f"measuring {len(qubits)} qubit(s) into {len(bits)} bit(s)")
         for q, c in zip(qubits, bits):
-            self.ops.append(("measure", (q,), [], (c,), None, node))
+            self.record(("measure", (q,), [], (c,), None, node))
 
     def delay(self, node: ast.DelayInstruction) -> None:
         if not isinstance(node.duration, ast.DurationLiteral):
@@ -314,9 +418,14 @@ class _Reader:
         qubits = [q for operand in node.qubits for q in self.operand(operand, self.qregs, "qubit")]
         if qubits:
             for q in qubits:
-                self.ops.append(("delay", (q,), [value], (), unit, node))
+                self.record(("delay", (q,), [value], (), unit, node))
         else:
-            self.ops.append(("delay", None, [value], (), unit, node))
+            self.record(("delay", None, [value], (), unit, node))
+
+    def record(self, op: tuple[str, Qubits, list[Any], tuple[int, ...], str | None, ast.QASMNode]) -> None:
+        """Keep a measure, barrier, delay or reset (counted against :data:`MAX_OPERATIONS`)."""
+        self.charge(op[-1], 1)
+        self.ops.append(op)
 
     def circuit(self) -> Circuit:
         """The circuit of the recorded operations; an error adding one names its line."""
@@ -325,35 +434,25 @@ class _Reader:
         for name, qubits, params, clbits, unit, node in self.ops:
             try:
                 if qubits is None and name == "delay":
+                    self.charge(node, nq - 1)
                     for q in range(nq):
                         qc.append(name, (q,), params, clbits, unit)
                 else:
                     qc.append(name, tuple(range(nq)) if qubits is None else qubits, params, clbits, unit)
             except CircuitError as exc:
+                if str(exc).startswith("OpenQASM "):
+                    raise
                 raise self.fail(node, str(exc)) from None
         return qc
 
 
-def _syntax_error_line(exc: BaseException) -> int | None:
-    seen: BaseException | None = exc
-    while seen is not None:
-        token = getattr(seen, "offendingToken", None)
-        if token is not None:
-            return int(token.line)
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
 def circuit_from_qasm3(text: str, name: str | None = None) -> Circuit:
     """Read a gate-level OpenQASM 3 program into a :class:`Circuit` (inputs become Parameters)."""
-    try:
-        program = parse(text)
-    except QASM3ParsingError as exc:
-        line = _syntax_error_line(exc)
-        where = f" at line {line}" if line is not None else ""
-        raise CircuitError(f"OpenQASM 3 syntax error{where}; check that line against the OpenQASM 3 grammar") from None
+    program = parse_program(text)
     if program.version is not None and not program.version.startswith("3"):
         raise CircuitError(f"OpenQASM version {program.version} is not supported; write 'OPENQASM 3.0;'")
+    if not program.statements:
+        raise CircuitError("the OpenQASM 3 program has no statements; declare qubits ('qubit[1] q;') and gates")
     reader = _Reader(name)
     for statement in program.statements:
         reader.statement(statement)  # type: ignore[arg-type]

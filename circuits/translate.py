@@ -43,19 +43,26 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Target:
-    """What the translator may emit: the native gate names, the coupled pairs and the calibrated ECR directions."""
+    """What the translator may emit: the native gate names, the coupled pairs, the calibrated ECR directions and
+    the qubits the device has (``None`` for a hand-made target that does not say: then no qubit is refused)."""
 
     basis: frozenset[str]
     couplings: tuple[tuple[int, int], ...]
     ecr_directions: frozenset[tuple[int, int]]
+    qubits: frozenset[int] | None = None
 
     @classmethod
     def make(cls, basis: Iterable[str] = ("rz", "sx", "x", "ecr"), couplings: Iterable[tuple[int, int]] = (),
-             ecr_directions: Iterable[tuple[int, int]] | None = None) -> Target:
+             ecr_directions: Iterable[tuple[int, int]] | None = None, qubits: Iterable[int] | None = None) -> Target:
         pairs = tuple((int(a), int(b)) for a, b in couplings)
         directions = (frozenset((int(a), int(b)) for a, b in ecr_directions) if ecr_directions is not None
                       else frozenset(pairs) | frozenset((b, a) for a, b in pairs))
-        target = cls(frozenset(basis), pairs, directions)
+        known = frozenset(int(q) for q in qubits) if qubits is not None else None
+        target = cls(frozenset(basis), pairs, directions, known)
+        strays = sorted({q for pair in pairs for q in pair} - known) if known is not None else []
+        if strays:
+            raise CircuitError(f"couplings {list(pairs)} name qubits {strays} that are not among the target's "
+                               f"qubits {sorted(known or ())}")
         missing = {"rz", "sx"} - target.basis
         if missing:
             raise CircuitError(f"the native basis {sorted(target.basis)} lacks {sorted(missing)}; "
@@ -70,7 +77,7 @@ class Target:
             directions = [qubits for name, qubits in gate_map.calibrated() if name == "ecr" and len(qubits) == 2]
         else:
             directions = list(lab.control_channels().values())
-        return cls.make(lab.topology.native_gates, lab.topology.couplings, directions)
+        return cls.make(lab.topology.native_gates, lab.topology.couplings, directions, lab.topology.qubits)
 
     def coupled(self, a: int, b: int) -> bool:
         return (a, b) in self.couplings or (b, a) in self.couplings
@@ -119,6 +126,18 @@ class _Translator:
                 self.flush(q)
                 self.ops.append(Operation("rz", (q,), (piece,)))
 
+    def check_qubits(self, circuit: Circuit) -> None:
+        """Refuse an operation on a qubit the device does not have (before anything is translated)."""
+        known = self.target.qubits
+        if known is None:
+            return
+        for op in circuit:
+            missing = [q for q in op.qubits if q not in known]
+            if missing:
+                raise CircuitError(f"{op.name} on qubit {missing[0]}: the lab has no qubit {missing[0]}; its qubits "
+                                   f"are {sorted(known)}. Map the circuit's qubits onto those (qubitlab does not "
+                                   "choose a layout)")
+
     def ecr(self, a: int, b: int) -> None:
         if (a, b) in self.target.ecr_directions:
             self.flush(a, b)
@@ -145,6 +164,7 @@ class _Translator:
         self.emit_steps(two_qubit_steps(op.name, op.qubits, op.params))
 
     def run(self, circuit: Circuit) -> Circuit:
+        self.check_qubits(circuit)
         for op in circuit:
             if op.name in GATES:
                 if GATES[op.name].num_qubits == 1:
