@@ -5,7 +5,7 @@
 2. a daemon as a child process on an ephemeral 127.0.0.1 port, CURVE keys made in ``out/.qubitlab/keys``, a
    client key allowed for this run;
 3. a VQE of H2 at 0.735 Angstrom (STO-3G, parity mapping with two-qubit reduction: 2 qubits, 5 Pauli terms) with
-   a RealAmplitudes-style ansatz, every energy an :class:`~qubitlab.runtime.EstimatorV2` job in one
+   a RealAmplitudes-style ansatz, every energy one ``estimator`` job (EstimatorV2's PUB) in one
    :class:`~qubitlab.runtime.Session`, minimised by scipy's COBYLA;
 4. the energy against the exact ground energy (diagonalised here), the time per iteration split into client,
    network, queue, compile, execute and decode, and an HTML report with the convergence plot and the calibration
@@ -82,7 +82,7 @@ def run_main_job(out_dir: str | Path, *, resilience_level: int = 1, maxiter: int
                  seed: int = 7) -> Iterator[str]:
     from scipy.optimize import minimize
 
-    from qubitlab.runtime import EstimatorV2, QubitlabService, Session
+    from qubitlab.runtime import QubitlabService, Session
     from qubitlab.runtime.launch import client_key, start_daemon
 
     out = Path(out_dir).resolve()
@@ -107,7 +107,7 @@ def run_main_job(out_dir: str | Path, *, resilience_level: int = 1, maxiter: int
             yield (f"   daemon pid {daemon.pid} at {daemon.address}, lab {backend['name']}, calibration snapshot "
                    f"{backend['snapshot_id']}")
             yield f"3/3 H2 VQE in a session (EstimatorV2, resilience_level {resilience_level}, COBYLA)"
-            history, result = _vqe(service, Session, EstimatorV2, resilience_level, maxiter, seed, minimize)
+            history, result = _vqe(service, Session, resilience_level, maxiter, seed, minimize)
             snapshot_id = backend["snapshot_id"]
     finally:
         daemon.stop()
@@ -127,20 +127,29 @@ def run_main_job(out_dir: str | Path, *, resilience_level: int = 1, maxiter: int
     yield f"no process left running: daemon pid {daemon.pid} exited with code {daemon.process.returncode}"
 
 
-def _vqe(service: Any, session_cls: Any, estimator_cls: Any, level: int, maxiter: int, seed: int,
+def _vqe(service: Any, session_cls: Any, level: int, maxiter: int, seed: int,
          minimize: Any) -> tuple[list[Iteration], float]:
+    """COBYLA over the ansatz angles; each energy one ``estimator`` job in the session (the PUB as
+    :class:`~qubitlab.runtime.primitives` EstimatorV2 will send it: circuit document, parameter names in
+    Qiskit's order, values, observables, precision 1/64 -> 4096 shots per basis)."""
+    from qubitlab.circuits.serialize import circuit_to_dict
+
     circuit, theta = ansatz()
+    document = circuit_to_dict(circuit)
+    names = sorted(p.name for p in theta)
     history: list[Iteration] = []
     with session_cls(service, max_time=600) as session:
-        estimator = estimator_cls(mode=session, options={"resilience_level": level})
 
         def energy(x: np.ndarray) -> float:
             start = time.perf_counter()
-            job = estimator.run([(circuit, H2_TERMS, {tuple(theta): x})])
+            values = dict(zip((p.name for p in theta), map(float, x)))
+            pub = {"circuit": document, "parameters": names, "values": np.array([values[n] for n in names]),
+                   "observables": [H2_TERMS], "observables_shape": [], "precision": 0.015625}
+            job = session.submit("estimator", {"pubs": [pub], "options": {"resilience_level": level}})
             submitted = time.perf_counter() - start
-            pub = job.result()[0]
+            out = job.result(timeout=300)["pubs"][0]
             wall = time.perf_counter() - start
-            value, std = float(pub.data.evs), float(pub.data.stds)
+            value, std = float(np.asarray(out["evs"])), float(np.asarray(out["stds"]))
             history.append(Iteration(value, std, wall, _stages(job, wall, submitted)))
             return value
 

@@ -1,5 +1,6 @@
 """Runtime: the lab's daemon and its clients -- wire protocol, durable jobs, worker, scheduler, sessions and
-batches, CURVE keys, and the SamplerV2/EstimatorV2 primitives.
+batches, CURVE keys, and the primitives' job kinds (the SamplerV2/EstimatorV2 client classes land with their
+data model: branch primitives-client).
 
 The client API mirrors qiskit-ibm-runtime's::
 
@@ -7,14 +8,12 @@ The client API mirrors qiskit-ibm-runtime's::
 
     service = QubitlabService("tcp://127.0.0.1:5555", key="alice.key_secret", server_key="server.key")
     with Session(service, max_time="1h") as session:
-        evs = EstimatorV2(mode=session).run([(circuit, observables, values)]).result()[0].data.evs
+        job = session.submit("estimator", {"pubs": [...]})     # EstimatorV2 next
 """
 
 from __future__ import annotations
 
 from qubitlab.runtime.client import Batch, QubitlabService, RuntimeJob, Session
-from qubitlab.runtime.estimator import EstimatorV2
 from qubitlab.runtime.jobstore import JobStatus
-from qubitlab.runtime.sampler import SamplerV2
 
-__all__ = ["Batch", "EstimatorV2", "JobStatus", "QubitlabService", "RuntimeJob", "SamplerV2", "Session"]
+__all__ = ["Batch", "JobStatus", "QubitlabService", "RuntimeJob", "Session"]
