@@ -149,7 +149,9 @@ def _vqe(service: Any, session_cls: Any, level: int, maxiter: int, seed: int,
             submitted = time.perf_counter() - start
             out = job.result(timeout=300)["pubs"][0]
             wall = time.perf_counter() - start
-            value, std = float(np.asarray(out["evs"])), float(np.asarray(out["stds"]))
+            evs, stds = np.ravel(out["evs"]), np.ravel(out["stds"])
+            assert evs.size == 1, f"one observable, one parameter set: got evs of shape {np.shape(out['evs'])}"
+            value, std = float(evs[0]), float(stds[0])
             history.append(Iteration(value, std, wall, _stages(job, wall, submitted)))
             return value
 
