@@ -9,4 +9,8 @@ from __future__ import annotations
 
 from qubitlab.runtime.primitives.containers import BitArray, DataBin, PrimitiveResult, PubResult, SamplerPubResult
 
-__all__ = ["BitArray", "DataBin", "PrimitiveResult", "PubResult", "SamplerPubResult"]
+from qubitlab.runtime.primitives.pubs import (BindingsArray, EstimatorPub, ObservablesArray, SamplerPub,
+                                             sorted_parameters)
+
+__all__ = ["BindingsArray", "BitArray", "DataBin", "EstimatorPub", "ObservablesArray", "PrimitiveResult",
+           "PubResult", "SamplerPub", "SamplerPubResult", "sorted_parameters"]
