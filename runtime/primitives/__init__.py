@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from qubitlab.runtime.primitives.containers import BitArray, DataBin, PrimitiveResult, PubResult, SamplerPubResult
 
+from qubitlab.runtime.primitives.options import EstimatorOptions, SamplerOptions, not_implemented
 from qubitlab.runtime.primitives.pubs import (BindingsArray, EstimatorPub, ObservablesArray, SamplerPub,
                                              sorted_parameters)
 
-__all__ = ["BindingsArray", "BitArray", "DataBin", "EstimatorPub", "ObservablesArray", "PrimitiveResult",
-           "PubResult", "SamplerPub", "SamplerPubResult", "sorted_parameters"]
+__all__ = ["BindingsArray", "BitArray", "DataBin", "EstimatorOptions", "EstimatorPub", "ObservablesArray", "PrimitiveResult",
+           "PubResult", "SamplerOptions", "SamplerPub", "SamplerPubResult", "not_implemented", "sorted_parameters"]
