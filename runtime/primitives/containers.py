@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, Sequence, ValuesView
 from itertools import repeat
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -221,7 +221,7 @@ class BitArray:
             base = 16 if values[0].startswith("0x") else 2
             ints = [int(str(v), base) for v in values]
         else:
-            ints = [int(v) for v in values]
+            ints = [int(cast(int, v)) for v in values]
         if min(ints) < 0:
             raise CircuitError(f"from_samples: outcomes are non-negative integers, got {min(ints)}")
         width = max(max(v.bit_length() for v in ints), 1) if num_bits is None else num_bits
@@ -236,7 +236,7 @@ class BitArray:
                     num_bits: int | None = None) -> BitArray:
         """From one counts mapping (shape ``()``) or N of them with equal shots (shape ``(N,)``)."""
         single = isinstance(counts, Mapping)
-        mappings: list[Mapping[Any, int]] = [counts] if single else list(counts)  # type: ignore[list-item]
+        mappings = [cast(Mapping[Any, int], counts)] if single else list(cast(Iterable[Mapping[Any, int]], counts))
         if not mappings:
             raise CircuitError("from_counts needs at least one counts mapping")
         samples = [k for m in mappings for k, n in m.items() for k in repeat(k, n)]
@@ -335,6 +335,8 @@ class DataBin:
     """One PUB's data: named fields (``data.meas``, ``data["evs"]``) all leading with ``shape``; immutable."""
 
     __slots__ = ("_data", "_shape")
+    _data: dict[str, Any]
+    _shape: tuple[int, ...]
     _RESTRICTED = frozenset({"_data", "_shape", "keys", "values", "items", "shape", "ndim", "size"})
 
     def __init__(self, *, shape: int | Sequence[int] = (), **fields: Any) -> None:

@@ -101,6 +101,29 @@ class _Group(BaseModel):
             raise ConfigError(_describe(error, self, name)) from None
         self._name_children()
 
+    def update(self, **kwargs: Any) -> None:
+        """Set several options at once; a nested group takes a dict of its own options (merged)."""
+        for name, value in kwargs.items():
+            current = getattr(self, name) if name in type(self).model_fields else None
+            if isinstance(current, _Group) and isinstance(value, dict):
+                current.update(**value)
+            else:
+                setattr(self, name, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (dicts, lists, numbers, strings, None) for the wire."""
+        return self.model_dump(mode="json")
+
+    def flat(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
+        """``(dotted name, value)`` of every leaf option."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, _Group):
+                yield from value.flat(f"{prefix}{name}.")
+            else:
+                yield f"{prefix}{name}", value
+
+
 class ExecutionOptions(_Group):
     """execution_options.py: ``init_qubits`` (default True), ``rep_delay`` (s; None = the lab's default)."""
 

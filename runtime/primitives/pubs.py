@@ -239,7 +239,7 @@ class ObservablesArray:
     """An object array of observables, each ``{Pauli label: real coeff}`` in Qiskit's label order."""
 
     def __init__(self, observables: Any) -> None:
-        self._array = observables._array if isinstance(observables, ObservablesArray) \
+        self._array: NDArray[np.object_] = observables.array if isinstance(observables, ObservablesArray) \
             else _observable_array(observables)
         widths = {len(label) for terms in self._array.ravel() for label in terms}
         if len(widths) > 1:
@@ -309,7 +309,7 @@ def _circuit(circuit: Any, where: str) -> Circuit:
 def _check_shots(shots: Any, where: str) -> int | None:
     if shots is None:
         return None
-    if not isinstance(shots, Integral) or isinstance(shots, bool) or shots <= 0:
+    if isinstance(shots, bool) or not isinstance(shots, Integral) or shots <= 0:
         raise CircuitError(f"{where}: shots must be a positive integer, got {shots!r}")
     return int(shots)
 
@@ -317,7 +317,7 @@ def _check_shots(shots: Any, where: str) -> int | None:
 def _check_precision(precision: Any, where: str) -> float | None:
     if precision is None:
         return None
-    if not isinstance(precision, Real) or isinstance(precision, bool) or not precision > 0:
+    if isinstance(precision, bool) or not isinstance(precision, Real) or not float(precision) > 0:
         raise CircuitError(f"{where}: precision must be a real number > 0, got {precision!r}")
     return float(precision)
 
