@@ -325,7 +325,8 @@ def _check_precision(precision: Any, where: str) -> float | None:
 def _as_tuple(pub: Any, lengths: Sequence[int], form: str, where: str) -> tuple[Any, ...]:
     if not isinstance(pub, (tuple, list)) or len(pub) not in lengths:
         raise CircuitError(f"{where}: a PUB is {form}; got {type(pub).__name__}"
-                           f"{f' of length {len(pub)}' if isinstance(pub, (tuple, list)) else ''}")
+                           f"{f' of length {len(pub)}' if isinstance(pub, (tuple, list)) else ''}; run() takes a list of PUBs, "
+                           "e.g. run([pub]) rather than run(pub)")
     return tuple(pub) + (None,) * (max(lengths) - len(pub))
 
 
