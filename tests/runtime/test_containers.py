@@ -152,3 +152,16 @@ def test_results() -> None:
     assert len(everything) == 2 and everything[0] is result and everything.metadata == {"version": 2}
     assert [type(r).__name__ for r in everything] == ["SamplerPubResult", "PubResult"]
     assert PubResult(DataBin()).metadata == {}
+
+
+@pytest.mark.parametrize("num_bits", [3, 10, 60])
+def test_counts_match_an_independent_tally(num_bits: int) -> None:
+    # 60 bits need 8 bytes: the per-row path; 3 and 10 bits: the vectorised one
+    bits = np.random.default_rng(7).integers(0, 2, (3, 50, num_bits)).astype(bool)   # [..., 0] = top bit
+    expected: dict[str, int] = {}
+    for row in bits.reshape(-1, num_bits):
+        key = "".join("1" if b else "0" for b in row)
+        expected[key] = expected.get(key, 0) + 1
+    ba = BitArray.from_bool_array(bits)
+    assert ba.get_counts() == expected
+    assert ba.get_int_counts() == {int(k, 2): n for k, n in expected.items()}
