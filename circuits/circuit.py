@@ -126,7 +126,12 @@ def _check_arity(name: str, qubits: tuple[int, ...], num_params: int, clbits: tu
 
 
 class Circuit:
-    """Qubits ``0..num_qubits-1``, classical bits ``0..num_clbits-1`` and operations in program order."""
+    """Qubits ``0..num_qubits-1``, classical bits ``0..num_clbits-1`` and operations in program order.
+
+    Classical bits are grouped into named registers (:attr:`cregs`), as Qiskit names them: the bits given to
+    the constructor form register ``c``, :meth:`measure_all` adds register ``meas``, and OpenQASM 3 ``bit[n] name``
+    declarations keep their names. The Sampler returns one ``BitArray`` per register.
+    """
 
     def __init__(self, num_qubits: int, num_clbits: int = 0, name: str | None = None) -> None:
         if num_qubits < 0 or num_clbits < 0:
@@ -134,7 +139,25 @@ class Circuit:
         self.num_qubits = num_qubits
         self.num_clbits = num_clbits
         self.name = name
+        self.cregs: dict[str, tuple[int, ...]] = {"c": tuple(range(num_clbits))} if num_clbits else {}
         self._data: list[Operation] = []
+
+    def set_registers(self, cregs: Mapping[str, Sequence[int]]) -> Circuit:
+        """Name the classical bits: each bit in at most one register, every index a bit of this circuit."""
+        seen: set[int] = set()
+        out: dict[str, tuple[int, ...]] = {}
+        for reg, bits in cregs.items():
+            if not isinstance(reg, str) or not reg.isidentifier():
+                raise CircuitError(f"classical register name {reg!r} must be an identifier (e.g. 'meas', 'c')")
+            members = tuple(_index(b, f"register {reg}", "classical bit") for b in bits)
+            bad = [b for b in members if not 0 <= b < self.num_clbits or b in seen]
+            if bad:
+                raise CircuitError(f"register {reg}: bits {bad} are outside 0..{self.num_clbits - 1} or already "
+                                   "in another register")
+            seen.update(members)
+            out[reg] = members
+        self.cregs = out
+        return self
 
     # -- the generic entry point ------------------------------------------------------------------------------
     def append(self, name: str, qubits: Sequence[int], params: Sequence[Any] = (),
@@ -195,6 +218,9 @@ class Circuit:
         if add_bits:
             start = self.num_clbits
             self.num_clbits += self.num_qubits
+            if self.num_qubits:
+                self.cregs["meas" if "meas" not in self.cregs else f"meas{len(self.cregs)}"] = \
+                    tuple(range(start, self.num_clbits))
         else:
             if self.num_clbits < self.num_qubits:
                 raise CircuitError(f"measure_all(add_bits=False) needs {self.num_qubits} bits; "
@@ -243,7 +269,9 @@ class Circuit:
         return out
 
     def copy_empty(self, name: str | None = None) -> Circuit:
-        return Circuit(self.num_qubits, self.num_clbits, name or self.name)
+        out = Circuit(self.num_qubits, self.num_clbits, name or self.name)
+        out.cregs = dict(self.cregs)
+        return out
 
     def copy(self) -> Circuit:
         new = self.copy_empty()

@@ -431,6 +431,7 @@ class _Reader:
         """The circuit of the recorded operations; an error adding one names its line."""
         nq = self.nq if self.physical is None else self.physical + 1
         qc = Circuit(nq, self.nc, self.name)
+        qc.set_registers(self.cregs)
         for name, qubits, params, clbits, unit, node in self.ops:
             try:
                 if qubits is None and name == "delay":

@@ -24,7 +24,8 @@ def circuit_to_dict(circuit: Circuit) -> dict[str, Any]:
     ops = [{"name": op.name, "qubits": list(op.qubits), "params": [writer.value(p) for p in op.params],
             "clbits": list(op.clbits), "unit": op.unit} for op in circuit]
     return {"format": FORMAT, "version": VERSION, "name": circuit.name, "num_qubits": circuit.num_qubits,
-            "num_clbits": circuit.num_clbits, "parameters": writer.parameter_table(), "ops": ops}
+            "num_clbits": circuit.num_clbits, "cregs": {k: list(v) for k, v in circuit.cregs.items()},
+            "parameters": writer.parameter_table(), "ops": ops}
 
 
 def circuit_from_dict(data: Any) -> Circuit:
@@ -47,6 +48,11 @@ def circuit_from_dict(data: Any) -> Circuit:
             circuit.append(op["name"], [int(q) for q in op.get("qubits", [])],
                            [reader.value(p) for p in op.get("params", [])],
                            [int(c) for c in op.get("clbits", [])], op.get("unit"))
+        cregs = data.get("cregs")
+        if cregs is not None:
+            if not isinstance(cregs, dict) or not all(isinstance(v, list) for v in cregs.values()):
+                raise CircuitError("a circuit document's cregs must map register names to lists of bit indices")
+            circuit.set_registers(cregs)
     except CircuitError:
         raise
     except (PulseError, KeyError, TypeError, ValueError) as exc:

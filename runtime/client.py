@@ -3,11 +3,14 @@ handles, and ``Session`` / ``Batch`` context managers.
 
 One DEALER socket per service, guarded by a lock (ZeroMQ sockets are not thread-safe); every request waits for
 the reply that names it as parent, so replies never cross. With keys, the socket is a CURVE client of the
-daemon's public key: ``QubitlabService(address, key="alice.key_secret", server_key="server.key")``.
+daemon's public key: ``QubitlabService(address, key="alice.key_secret", server_key="server.key")``. Arguments left
+out are read from ``QUBITLAB_DAEMON``, ``QUBITLAB_KEY`` and ``QUBITLAB_SERVER_KEY`` (as ``QiskitRuntimeService()``
+reads a saved account), so a Qiskit Runtime script's ``QiskitRuntimeService()`` line needs no arguments.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -26,9 +29,13 @@ from qubitlab.runtime.protocol import MAX_MESSAGE_BYTES, Message, MsgType, decod
 class QubitlabService:
     """A connection to one lab's daemon."""
 
-    def __init__(self, address: str = "tcp://127.0.0.1:5555", *, key: str | Path | None = None,
+    def __init__(self, address: str | None = None, *, key: str | Path | None = None,
                  server_key: str | Path | None = None, timeout: float = 30.0,
                  max_message: int = MAX_MESSAGE_BYTES) -> None:
+        # like QiskitRuntimeService's saved account: arguments left out come from the environment
+        address = address or os.environ.get("QUBITLAB_DAEMON") or "tcp://127.0.0.1:5555"
+        key = key if key is not None else os.environ.get("QUBITLAB_KEY") or None
+        server_key = server_key if server_key is not None else os.environ.get("QUBITLAB_SERVER_KEY") or None
         self.address = address
         self.timeout = timeout
         self.max_message = max_message
@@ -86,9 +93,21 @@ class QubitlabService:
     def hello(self) -> dict[str, Any]:
         return dict(self.request(MsgType.HELLO).content)
 
-    def backend(self) -> dict[str, Any]:
-        """The lab behind the daemon: qubits, couplings, native gates, dt, the current snapshot id, queue."""
-        return dict(self.request(MsgType.BACKEND).content)
+    def backend(self, name: str | None = None) -> Backend:
+        """The lab behind the daemon: qubits, couplings, native gates, dt, the current snapshot id, queue.
+        A daemon serves one lab; ``name``, when given, must be its name."""
+        backend = Backend(self, self.request(MsgType.BACKEND).content)
+        if name is not None and name != backend.name:
+            raise JobError(f"this daemon serves lab {backend.name!r}, not {name!r}")
+        return backend
+
+    def backends(self, **filters: Any) -> list[Backend]:
+        """The daemon's one lab (qiskit-ibm-runtime's filters such as ``operational=True`` are accepted)."""
+        return [self.backend()]
+
+    def least_busy(self, **filters: Any) -> Backend:
+        """The daemon's one lab, as ``QiskitRuntimeService.least_busy`` would pick it."""
+        return self.backend()
 
     def submit(self, kind: str, inputs: Mapping[str, Any], *, priority: int = 0, session: str | None = None,
                max_execution_time: float | None = None) -> RuntimeJob:
@@ -107,6 +126,30 @@ class QubitlabService:
 
     def sessions(self) -> list[dict[str, Any]]:
         return list(self.request(MsgType.SESSIONS).content["sessions"])
+
+
+class Backend(dict[str, Any]):
+    """The daemon's description of its lab (a dict, as the wire sends it) that also knows its service, so
+    ``Session(backend=backend)`` and ``SamplerV2(mode=backend)`` work as with qiskit-ibm-runtime."""
+
+    def __init__(self, service: QubitlabService, content: Mapping[str, Any]) -> None:
+        super().__init__(content)
+        self.service = service
+
+    @property
+    def name(self) -> str:
+        return str(self.get("name"))
+
+    @property
+    def num_qubits(self) -> int:
+        return len(self.get("qubits") or [])
+
+    @property
+    def coupling_map(self) -> list[list[int]]:
+        return [list(c) for c in self.get("couplings") or []]
+
+    def __repr__(self) -> str:
+        return f"<Backend {self.name!r}: {self.num_qubits} qubits, snapshot {self.get('snapshot_id')}>"
 
 
 class RuntimeJob:

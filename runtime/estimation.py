@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qubitlab.errors import CircuitError, JobError
+from qubitlab.errors import CalibrationError, CircuitError, JobError
 from qubitlab.runtime.jobs import Outcome, WorkContext
 
 MAX_POINTS = 100_000
@@ -164,7 +164,7 @@ def _with_basis(circuit: Any, basis: str) -> Any:
 
 
 def _run_points(ctx: WorkContext, schedules: list[Any], shots: int, snapshot: Any, timings: dict[str, float],
-                meas_return: str = "single") -> dict[int, NDArray[np.complex128]]:
+                meas_return: str = "single", rep_delay: float | None = None) -> dict[int, NDArray[np.complex128]]:
     from qubitlab.calibration.frames import frames
     from qubitlab.drivers.payloads import MeasReturn
     from qubitlab.pulse.compiler import compile
@@ -179,9 +179,10 @@ def _run_points(ctx: WorkContext, schedules: list[Any], shots: int, snapshot: An
                       meas_return=MeasReturn.AVERAGE if meas_return == "avg" else MeasReturn.SINGLE)
     timings["compile"] = timings.get("compile", 0.0) + time.perf_counter() - start
     ctx.check()
-    bringup = opened.lab.bringup
-    raw = opened.executor.run(program, shots=shots, rep_delay=bringup.rep_delay if bringup else 250e-6,
-                              snapshot_id=snapshot.id)
+    if rep_delay is None:
+        bringup = opened.lab.bringup
+        rep_delay = bringup.rep_delay if bringup else 250e-6
+    raw = opened.executor.run(program, shots=shots, rep_delay=rep_delay, snapshot_id=snapshot.id)
     for stage, seconds in raw.timings.items():
         timings[f"execute_{stage}"] = timings.get(f"execute_{stage}", 0.0) + float(seconds)
     return dict(raw.data)
@@ -203,13 +204,16 @@ def sampler(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
     meas_type = options.get("meas_type", "classified")
     if meas_type not in ("classified", "kerneled", "avg_kerneled"):
         raise JobError(f"execution.meas_type {meas_type!r} must be classified, kerneled or avg_kerneled")
+    rep_delay = _rep_delay(options)
     timings: dict[str, float] = {}
     results = []
     for index, pub in enumerate(_pubs(inputs)):
         started = time.time()
         circuit, digest = _circuit(pub, index)
-        if not any(op.name == "measure" for op in circuit):
+        measured = _measured(circuit)
+        if not measured:
             raise CircuitError(f"PUB {index}: the circuit has no measurements; the Sampler returns measured bits")
+        registers = _registers(pub, circuit, index)
         names, values = _values(pub, circuit, index)
         shape = values.shape[:-1] if names else ()
         flat = values.reshape(-1, len(names)) if names else values
@@ -218,23 +222,23 @@ def sampler(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         t0 = time.perf_counter()
         schedules = _bind_all(lowered, parameters, names, flat)
         timings["bind"] = timings.get("bind", 0.0) + time.perf_counter() - t0
-        data = _run_points(ctx, schedules, shots, snapshot, timings, "avg" if meas_type == "avg_kerneled" else "single")
+        data = _run_points(ctx, schedules, shots, snapshot, timings,
+                           "avg" if meas_type == "avg_kerneled" else "single", rep_delay)
         t0 = time.perf_counter()
         clbits = sorted(data)
-        registers = pub.get("registers") or {"meas": list(range(circuit.num_clbits))}
         out: dict[str, Any] = {}
         if meas_type == "classified":
-            joint = decode.JointDiscriminator.from_values(snapshot.to_values(), [_qubit_of(circuit, c) for c in clbits])
-            bits = joint.bits([data[c] for c in clbits])                        # (points, shots, clbits)
+            joint = decode.JointDiscriminator.from_values(snapshot.to_values(), [measured[c] for c in clbits])
+            found = joint.bits([data[c] for c in clbits])                       # (points, shots, measured)
+            bits = np.zeros(found.shape[:-1] + (circuit.num_clbits,), dtype=np.uint8)  # unmeasured bits read 0
+            bits[..., clbits] = found
             for name, members in registers.items():
-                columns = [clbits.index(c) for c in members]
-                packed = decode.pack_bits(bits[..., columns])
-                out[name] = {"array": packed.reshape(*shape, shots, packed.shape[-1]), "num_bits": len(columns)}
+                packed = decode.pack_bits(bits[..., list(members)])
+                out[name] = {"array": packed.reshape(*shape, shots, packed.shape[-1]), "num_bits": len(members)}
         else:
-            iq = np.stack([data[c] for c in clbits], axis=-1)                   # (points, shots, clbits) or avg
+            iq = np.stack([data[c] for c in clbits], axis=-1)                   # (points[, shots], measured)
             for name, members in registers.items():
-                columns = [clbits.index(c) for c in members]
-                chosen = iq[..., columns]
+                chosen = iq[..., [clbits.index(c) for c in members if c in measured]]
                 out[name] = {"iq": chosen.reshape(*shape, *chosen.shape[1:])}
         timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
         results.append({"registers": out, "metadata": {
@@ -243,11 +247,36 @@ def sampler(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
     return Outcome({"pubs": results, "snapshot_id": snapshot.id, "cache": _cache_stats(ctx)}, timings, snapshot.id)
 
 
-def _qubit_of(circuit: Any, clbit: int) -> int:
-    for op in circuit:
-        if op.name == "measure" and op.clbits == (clbit,):
-            return int(op.qubits[0])
-    raise CircuitError(f"classical bit {clbit} is never measured")
+def _measured(circuit: Any) -> dict[int, int]:
+    """Classical bit -> the qubit measured into it (the last measurement wins, as on hardware)."""
+    return {int(op.clbits[0]): int(op.qubits[0]) for op in circuit if op.name == "measure"}
+
+
+def _registers(pub: Mapping[str, Any], circuit: Any, index: int) -> dict[str, tuple[int, ...]]:
+    """The PUB's classical registers (default: the circuit's own), each a list of its bits."""
+    given = pub.get("registers")
+    if given is None:
+        return dict(circuit.cregs) or {"c": tuple(range(circuit.num_clbits))}
+    if not isinstance(given, dict) or not given:
+        raise CircuitError(f"PUB {index}: registers must map register names to lists of classical bits")
+    out: dict[str, tuple[int, ...]] = {}
+    for name, members in given.items():
+        if not isinstance(name, str) or not isinstance(members, list) or not members or \
+                not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < circuit.num_clbits
+                        for c in members):
+            raise CircuitError(f"PUB {index}: register {name!r} must list classical bits in "
+                               f"0..{circuit.num_clbits - 1}, got {members!r}")
+        out[name] = tuple(members)
+    return out
+
+
+def _rep_delay(options: Mapping[str, Any]) -> float | None:
+    value = options.get("rep_delay")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1.0:
+        raise JobError(f"execution.rep_delay must be seconds in [0, 1], got {value!r}")
+    return float(value)
 
 
 # -- the Estimator ---------------------------------------------------------------------------------------------------
@@ -295,7 +324,7 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         probs = np.zeros((0, 2**circuit.num_qubits))
         assignment = None
         if schedules:
-            data = _run_points(ctx, schedules, shots, snapshot, timings)
+            data = _run_points(ctx, schedules, shots, snapshot, timings, rep_delay=_rep_delay(options))
             t0 = time.perf_counter()
             joint = decode.JointDiscriminator.from_values(snapshot.to_values(), list(range(circuit.num_qubits)))
             probs = decode.probabilities(joint.bits([data[q] for q in range(circuit.num_qubits)]))
@@ -320,12 +349,13 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
                 by_group.setdefault(term_group[label], {})[label] = coeff
             for g, terms in by_group.items():
                 p = probs[where[g] + point]
-                w = _weights(terms, circuit.num_qubits)
-                if assignment is not None:
-                    w = decode.corrected_weights(w, assignment)
+                raw = _weights(terms, circuit.num_qubits)
+                w = raw if assignment is None else decode.corrected_weights(raw, assignment)
                 mean = float(p @ w)
                 value += mean
                 variance += max(float(p @ w**2) - mean**2, 0.0) / shots
+                if assignment is not None:
+                    variance += _assignment_variance(p, raw, assignment, mean, shots)
             evs[pos], variances[pos] = value, variance
         timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
         stds = np.sqrt(variances)
@@ -374,6 +404,28 @@ def _assignment(probs: NDArray[np.float64], n: int) -> NDArray[np.float64]:
         p1_given_0, p1_given_1 = float(probs[0] @ one), float(probs[1] @ one)
         matrices.append(decode.assignment_matrix_1q(p1_given_0, p1_given_1))
     return np.asarray(matrices)
+
+
+def _assignment_variance(p: NDArray[np.float64], weights: NDArray[np.float64], assignment: NDArray[np.float64],
+                         mean: float, shots: int) -> float:
+    """The variance a corrected mean inherits from the assignment matrices, which were estimated from ``shots``
+    shots each: first order in each qubit's P(1|0) and P(1|1) (binomial variance), by finite differences."""
+    from qubitlab.drivers import decode
+
+    step = 1e-6
+    variance = 0.0
+    for q in range(assignment.shape[0]):
+        for column in (0, 1):                                  # prepared 0, prepared 1
+            p1 = float(assignment[q, 1, column])
+            nudged = assignment.copy()
+            shifted = min(p1 + step, 1.0) if p1 + step <= 1.0 else p1 - step
+            nudged[q, 1, column], nudged[q, 0, column] = shifted, 1.0 - shifted
+            try:
+                derivative = (float(p @ decode.corrected_weights(weights, nudged)) - mean) / (shifted - p1)
+            except CalibrationError:                           # a singular nudge: no first-order estimate
+                continue
+            variance += derivative**2 * p1 * (1 - p1) / shots
+    return variance
 
 
 def _weights(terms: Mapping[str, float], n: int) -> NDArray[np.float64]:

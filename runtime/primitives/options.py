@@ -246,16 +246,20 @@ class EstimatorOptions(_Group):
     max_execution_time: int | None = Field(default=None, ge=1)
 
 
-UNIMPLEMENTED_GROUPS = ("resilience.", "twirling.", "dynamical_decoupling.")
+IMPLEMENTED = frozenset({"default_shots", "default_precision", "max_execution_time", "resilience_level",
+                         "execution.rep_delay", "execution.meas_type", "resilience.measure_mitigation"})
+"""Options the daemon honours today (the rest of each group is filled by the mitigation work)."""
 
 
 def not_implemented(options: SamplerOptions | EstimatorOptions) -> list[str]:
-    """Dotted names of options set to something qubitlab does not implement yet: any value under
-    resilience / twirling / dynamical_decoupling other than its default or an explicit off (False), and
-    ``resilience_level >= 1`` (it implies measurement mitigation)."""
+    """Dotted names of options set to something qubitlab does not implement yet: any option outside
+    :data:`IMPLEMENTED` set away from its default (an explicit off, False, counts as the default, except
+    ``execution.init_qubits=False``: qubits are always initialised, by waiting ``rep_delay``), and
+    ``resilience_level=2`` (it implies ZNE)."""
     defaults = dict(type(options)().flat())
     out = [name for name, value in options.flat()
-           if name.startswith(UNIMPLEMENTED_GROUPS) and value != defaults[name] and value is not False]
-    if isinstance(options, EstimatorOptions) and options.resilience_level >= 1:
-        out.insert(0, "resilience_level")
+           if name not in IMPLEMENTED and value != defaults[name]
+           and (value is not False or name == "execution.init_qubits")]
+    if isinstance(options, EstimatorOptions) and options.resilience_level >= 2:
+        out.insert(0, "resilience_level=2 (ZNE and gate twirling)")
     return out

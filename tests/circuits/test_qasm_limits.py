@@ -150,14 +150,14 @@ def test_hostile_nesting_is_refused_before_parsing(text: str) -> None:
     start = time.perf_counter()
     with pytest.raises(CircuitError, match="nests too deeply"):
         circuit_from_qasm3(text)
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 10.0  # a bound against a hang, not a timing (the machine is shared)
 
 
 def test_program_text_is_limited_before_lexing() -> None:
     start = time.perf_counter()
     with pytest.raises(CircuitError, match=r"has 262,145 characters; at most 262,144 \(MAX_PROGRAM_CHARS\)"):
         circuit_from_qasm3("qubit q;" + " " * (MAX_PROGRAM_CHARS - 8 + 1))
-    assert time.perf_counter() - start < 0.1
+    assert time.perf_counter() - start < 2.0  # refused before lexing: far below the seconds lexing would take
     assert circuit_from_qasm3("qubit q;" + " " * (MAX_PROGRAM_CHARS - 8)) == Circuit(1)
 
 

@@ -104,7 +104,12 @@ def test_nested_dict_construction_and_update() -> None:
 def test_not_implemented_names_what_would_be_ignored() -> None:
     assert not_implemented(EstimatorOptions(resilience_level=0)) == []
     assert not_implemented(SamplerOptions()) == []
-    assert not_implemented(EstimatorOptions()) == ["resilience_level"]      # level 1 = measure mitigation
+    assert not_implemented(EstimatorOptions()) == []                        # level 1: readout mitigation, done
+    assert not_implemented(EstimatorOptions(resilience_level=2)) == ["resilience_level=2 (ZNE and gate twirling)"]
+    assert not_implemented(EstimatorOptions(resilience={"measure_mitigation": True})) == []  # type: ignore[arg-type]
+    assert not_implemented(SamplerOptions(execution={"init_qubits": False})) == [  # type: ignore[arg-type]
+        "execution.init_qubits"]                                            # False is not "off" here
+    assert not_implemented(SamplerOptions(execution={"meas_type": "kerneled", "rep_delay": 1e-4})) == []  # type: ignore[arg-type]
     options = EstimatorOptions(resilience_level=0, twirling={"enable_measure": False})  # type: ignore[arg-type]
     assert not_implemented(options) == []                                   # explicitly off is fine
     options.dynamical_decoupling.enable = True
