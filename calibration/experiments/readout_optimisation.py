@@ -105,7 +105,7 @@ def _draw_chosen(chosen: float, scale: float) -> object:
 
 
 # -- frequency -----------------------------------------------------------------------------------------------------
-def run_frequency(ctx: Context, qubit: int, span: float = 6e6, points: int = 49, shots: int = 200,
+def run_frequency(ctx: Context, qubit: int, span: float = 6e6, points: int = 49, shots: int = 400,
                   min_snr: float = 5.0) -> Outcome:
     """Sweep the probe over ``span`` around the stored resonance with |0> and |1> prepared at every point."""
     name = "readout_frequency"
@@ -123,23 +123,34 @@ def run_frequency(ctx: Context, qubit: int, span: float = 6e6, points: int = 49,
     noise = float(np.sqrt(np.mean(np.var(iq.real, axis=2) + np.var(iq.imag, axis=2)) / 2))
     sigma_d = noise * np.sqrt(2.0 / shots)
     best = int(np.argmax(distance))
-    lo, hi = max(best - 2, 0), min(best + 3, points)
+    lo, hi = _peak(distance, best)
     x_mhz = offsets / 1e6
     found, error = _vertex(x_mhz[lo:hi], distance[lo:hi], fallback=float(x_mhz[best]))
-    step = float(x_mhz[1] - x_mhz[0])
+    step, half = float(x_mhz[1] - x_mhz[0]), float(x_mhz[hi - 1] - x_mhz[lo]) / 2
     gates = [Gate("maximum inside the scan", 2 <= best <= points - 3,
                   f"largest |z1 - z0| at {x_mhz[best]:+.3f} MHz from the resonance; scan +-{span / 2e6:g} MHz"),
              Gate("separation resolved", distance[best] >= min_snr * sigma_d,
                   f"|z1 - z0| = {distance[best]:.3g} = {distance[best] / sigma_d:.1f} standard errors "
                   f"(need >= {min_snr})"),
-             Gate("vertex within a step", abs(found - x_mhz[best]) <= step and error <= step,
-                  f"parabola vertex {found:+.3f} +- {error:.3f} MHz (step {step:.3f} MHz)")]
+             Gate("vertex inside the peak", x_mhz[lo] <= found <= x_mhz[hi - 1] and error <= half,
+                  f"parabola vertex {found:+.3f} +- {error:.3f} MHz over [{x_mhz[lo]:+.3f}, {x_mhz[hi - 1]:+.3f}] MHz "
+                  "(the points above 70 % of the maximum)")]
     frequency = centre + found * 1e6
     updates = {qkey(qubit, "readout_frequency"): (frequency, max(error, step / np.sqrt(12)) * 1e6)}
     return conclude(ctx, name, [qubit], x=x_mhz, y=distance, fit=None, gates=gates, updates=updates,
                     xlabel="probe - resonance of |0> (MHz)", ylabel="|z1 - z0| (mean IQ distance)",
                     raw={"iq_mean": means}, message=f"readout at {found:+.3f} MHz from the resonance of |0>",
                     draw=_draw_chosen(found, 1.0))  # type: ignore[arg-type]
+
+
+def _peak(y: FloatArray, best: int, level: float = 0.7) -> tuple[int, int]:
+    """``[lo, hi)``: the contiguous points around ``best`` above ``level`` of its value, at least two each side."""
+    lo, hi = best, best + 1
+    while lo > 0 and (y[lo - 1] >= level * y[best] or best - lo < 2):
+        lo -= 1
+    while hi < y.shape[0] and (y[hi] >= level * y[best] or hi - best < 3):
+        hi += 1
+    return lo, hi
 
 
 def _vertex(x: FloatArray, y: FloatArray, fallback: float) -> tuple[float, float]:
