@@ -1,9 +1,6 @@
 """Issue 22: the bring-up tunes the readout itself on a harder device, and one failed gate is no dead end.
 
-The readout limit is computed here from the lab file's device parameters alone (closed form, not the engine):
-the steady-state notch response of the resonator with its ring-up integrated over the window, the digitizer's
-white noise averaged over the window's samples, the overlap of two isotropic Gaussians for a nearest-centre
-discriminator, and the |1> shots that decay before the middle of the window (they integrate nearer |0>).
+The readout limit is computed from the lab file's device parameters alone (``tests/readout_limit.py``).
 """
 
 from __future__ import annotations
@@ -23,38 +20,12 @@ from qubitlab.calibration.fitting import Gate
 from qubitlab.calibration.hints import hint
 from qubitlab.calibration.session import StoreLedger, open_calibration
 from qubitlab.config import LabConfig, load_lab
+from readout_limit import readout_limit
 
 ROOT = Path(__file__).resolve().parents[2]
 HARD = ROOT / "lab_configs" / "virtual_2q_hard.yaml"
 READOUT_NODES = ("resonator_spectroscopy", "qubit_spectroscopy", "rabi", "ramsey", "readout_frequency",
                  "readout_amplitude", "readout_duration", "readout")
-
-
-# -- the independent limit -----------------------------------------------------------------------------------------
-def window_mean(a: complex, tau: float) -> complex:
-    """Mean over [0, tau] of 1 - exp(-a t): the resonator filling from empty under a constant tone."""
-    return 1 - (1 - complex(math.e) ** (-a * tau)) / (a * tau)
-
-
-def readout_limit(lab: LabConfig, qubit: int, probe: float, amp: float, duration: float) -> tuple[float, float]:
-    """(assignment fidelity limit, |z1 - z0| / (2 sigma)) at the given probe frequency, amplitude and duration."""
-    assert lab.device is not None
-    p = lab.device.qubits[qubit]
-    line = lab.wiring.lines[lab.wiring.channels[f"m{qubit}"].line or ""]
-    full_scale = lab.limits.awgs[line.awg].full_scale_vpp
-    volts = amp * full_scale / 2 * 10 ** (line.gain_db / 20)
-    half_kappa = math.pi * p.resonator_linewidth
-    fields = []
-    for n in (0, 1):
-        a = complex(half_kappa, -2 * math.pi * (p.resonator_frequency + n * p.dispersive_shift - probe))
-        fields.append(half_kappa * volts / a * window_mean(a, duration))  # dr/dt = -a r + (kappa/2) x
-    separation = p.readout_gain * abs(fields[1] - fields[0])
-    samples = round(duration * lab.timing.digitizers["digitizer"].sample_rate)
-    sigma = p.readout_noise / math.sqrt(samples)  # boxcar weights summing to 1
-    overlap = 0.5 * math.erfc(separation / (2 * math.sqrt(2) * sigma))
-    decayed = 1 - math.exp(-duration / 2 / p.t1)
-    p10, p01 = overlap, decayed + (1 - decayed) * overlap
-    return 1 - (p10 + p01) / 2, separation / (2 * sigma)
 
 
 def test_the_hard_device_fails_the_readout_gate_at_the_lab_files_fixed_settings() -> None:
