@@ -5,7 +5,8 @@ variant runs the readout chain of one drawn device on one qubit.
 Ranges (the issue's): qubit frequencies 4-6 GHz with neighbour detunings 80-400 MHz, anharmonicity -200 to
 -350 MHz, T1 15-150 us, T2 10-150 us (at most 2 T1), dispersive shift 0.4-2 MHz, readout noise up to twice the
 shipped labs' 0.6, bring-up ranges offset from the truth by up to a third of their width. Each drive LO sits in
-the middle of the frequencies its line plays (its qubit's and its CR targets'), as a lab would set it. The
+the middle of the frequencies its line plays (its qubit's and its CR targets'), as a lab would set it;
+frequency collisions (``COLLISION``) are not drawn. The
 generated lab files start the readout at ``readout_amp: 0.25`` (virtual_2q: 0.1): at 0.1, a device with chi
 0.4 MHz and twice the noise fails qubit spectroscopy's fit before any readout node runs (the failure's hint
 says to raise bringup.readout_amp).
@@ -50,15 +51,31 @@ def _resonators(rng: np.random.Generator, n: int) -> list[float]:
             return r
 
 
+COLLISION = 30e6
+"""A coupled pair whose one qubit's 1-2 line lies within this of the other's 0-1 line is a frequency collision
+(Hertzberg et al., npj Quantum Inf. 7, 129 (2021)): the CR tone drives the control's 1-2 transition and no CR
+gate exists; such devices are not fabricated on purpose, so the draw avoids them."""
+
+
+def _anharmonicities(rng: np.random.Generator, freqs: list[float], pairs: list[tuple[int, int]]) -> list[float]:
+    while True:
+        alpha = [float(rng.uniform(-3.5e8, -2.0e8)) for _ in freqs]
+        if all(abs(freqs[a] + alpha[a] - freqs[b]) > COLLISION and abs(freqs[b] + alpha[b] - freqs[a]) > COLLISION
+               for a, b in pairs):
+            return alpha
+
+
 def draw(base: dict[str, Any], seed: int) -> dict[str, Any]:
     """``base``'s wiring with a device drawn from the issue's ranges and bring-up ranges around the truth."""
     rng = np.random.default_rng(seed)
     qubits = sorted(base["device"]["qubits"])
     freqs, resonators = _frequencies(rng, len(qubits)), _resonators(rng, len(qubits))
+    pairs = [(qubits.index(a), qubits.index(b)) for a, b in base["topology"]["couplings"]]
+    alphas = _anharmonicities(rng, freqs, pairs)
     for i, q in enumerate(qubits):
         t1 = float(rng.uniform(15e-6, 150e-6))
         p = base["device"]["qubits"][q]
-        p.update(frequency=freqs[i], anharmonicity=float(rng.uniform(-3.5e8, -2.0e8)), t1=t1,
+        p.update(frequency=freqs[i], anharmonicity=alphas[i], t1=t1,
                  t2=float(rng.uniform(10e-6, min(150e-6, 2 * t1))), resonator_frequency=resonators[i],
                  dispersive_shift=-float(rng.uniform(0.4e6, 2.0e6)),
                  resonator_linewidth=float(rng.uniform(1.5e6, 2.5e6)),
@@ -186,6 +203,10 @@ def test_the_drawn_devices_are_inside_the_issues_ranges() -> None:
             assert 15e-6 <= p.t1 <= 150e-6 and 10e-6 <= p.t2 <= min(150e-6, 2 * p.t1)
             assert 0.4e6 <= -p.dispersive_shift <= 2e6 and p.readout_noise <= 1.2
             assert -350e6 <= p.anharmonicity <= -200e6
+        for a, b in lab.couplings:
+            qa, qb = lab.device.qubits[a], lab.device.qubits[b]
+            assert abs(qa.frequency + qa.anharmonicity - qb.frequency) > COLLISION
+            assert abs(qb.frequency + qb.anharmonicity - qa.frequency) > COLLISION
         assert math.isfinite(sum(f))
 
 
