@@ -4,7 +4,8 @@ A :class:`Node` is an experiment applied per qubit (or per coupled pair) with th
 staleness limit. :func:`plan` walks the graph in dependency order and keeps the node instances that are stale:
 never run, older than their limit, or older than a node they depend on (so a re-run upstream invalidates what
 was built on it, but a node's own later runs never loop back). :func:`calibrate` runs a plan, stores what
-passed, and stops a qubit's branch at the first failure. :func:`check` runs the quick checks (Ramsey, fine
+passed, retries a failed node once after its remedies (the readout optimisations), and skips only what
+needs a failed node. :func:`check` runs the quick checks (Ramsey, fine
 amplitude, readout) and recalibrates only the values that moved beyond their tolerance.
 """
 
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiment import Outcome
 from qubitlab.calibration.fitting import Gate
+from qubitlab.calibration.hints import hint
 from qubitlab.calibration.snapshot import Snapshot
 from qubitlab.errors import CalibrationError
 
@@ -32,6 +34,11 @@ class Node:
     staleness: float = DAY
     tolerance: Mapping[str, float] = field(default_factory=dict)
     """For checks: parameter name -> largest change that is not drift (absolute, in the parameter's unit)."""
+    optional: tuple[str, ...] = ()
+    """Nodes that run first and make this one stale when they change, but whose failure does not block it (it
+    then runs with the lab file's settings or the signal without a discriminator)."""
+    remedies: tuple[str, ...] = ()
+    """Nodes that can fix this one's failed gates: on failure they run (again) and this node is retried once."""
 
 
 GRAPH: tuple[Node, ...] = (
@@ -39,11 +46,16 @@ GRAPH: tuple[Node, ...] = (
     Node("qubit_spectroscopy", "qubit", ("resonator_spectroscopy",), 7 * DAY),
     Node("rabi", "qubit", ("qubit_spectroscopy",)),
     Node("ramsey", "qubit", ("rabi",), tolerance={"frequency": 20e3}),
-    Node("readout", "qubit", ("ramsey",), tolerance={"readout_fidelity": 0.02}),
-    Node("drag", "qubit", ("readout",)),
+    Node("readout_frequency", "qubit", ("ramsey",), 7 * DAY),
+    Node("readout_amplitude", "qubit", ("ramsey",), 7 * DAY, optional=("readout_frequency",)),
+    Node("readout_duration", "qubit", ("ramsey",), 7 * DAY, optional=("readout_frequency", "readout_amplitude")),
+    Node("readout", "qubit", ("ramsey",), tolerance={"readout_fidelity": 0.02},
+         optional=("readout_frequency", "readout_amplitude", "readout_duration"),
+         remedies=("readout_frequency", "readout_amplitude", "readout_duration")),
+    Node("drag", "qubit", ("ramsey",), optional=("readout",)),
     Node("fine_amplitude", "qubit", ("drag",), tolerance={"x_amp": 0.004, "sx_amp": 0.002}),
-    Node("t1", "qubit", ("readout",)),
-    Node("t2_ramsey", "qubit", ("ramsey", "readout")),
+    Node("t1", "qubit", ("ramsey",), optional=("readout",)),
+    Node("t2_ramsey", "qubit", ("ramsey",), optional=("readout",)),
     Node("t2_echo", "qubit", ("fine_amplitude",)),
     Node("rb", "qubit", ("fine_amplitude", "readout")),
     Node("cross_resonance", "pair", ("fine_amplitude",)),
@@ -81,10 +93,12 @@ def targets(node: Node, qubits: Sequence[int], couplings: Iterable[tuple[int, in
     return [(c, t) for c, t in couplings if c in qubits and t in qubits]
 
 
-def _deps(node: Node, target: Target, graph: Mapping[str, Node]) -> list[tuple[Node, Target]]:
-    """The node instances ``(node, target)`` needs: a pair node needs a qubit node on both of its qubits."""
+def _deps(node: Node, target: Target, graph: Mapping[str, Node], *, optional: bool = True
+          ) -> list[tuple[Node, Target]]:
+    """The node instances ``(node, target)`` builds on (``optional=False``: only those whose failure blocks it):
+    a pair node needs a qubit node on both of its qubits."""
     out: list[tuple[Node, Target]] = []
-    for name in node.depends:
+    for name in node.depends + (node.optional if optional else ()):
         dep = graph[name]
         if dep.scope == "qubit" and node.scope == "pair":
             out.extend((dep, (q,)) for q in target)
@@ -135,30 +149,47 @@ Progress = Callable[[Step, Outcome | None], None]
 
 def calibrate(ctx: Context, ledger: Ledger, steps: Sequence[Step], run: Runner,
               progress: Progress | None = None) -> list[Outcome]:
-    """Run ``steps``; commit each outcome; skip the steps of a target whose dependency failed."""
+    """Run ``steps``; commit each outcome. A failed step whose node has remedies runs them and is retried once;
+    a step still failing skips only the steps that need it (not those for which it is optional); every failed
+    outcome carries a hint (:mod:`qubitlab.calibration.hints`)."""
     graph = {**{n.name: n for n in GRAPH}, **{s.node.name: s.node for s in steps}}
     failed: set[tuple[str, Target]] = set()
-    outcomes = []
+    outcomes: list[Outcome] = []
     for step in steps:
-        blocked = [d for d in _deps(step.node, step.target, graph) if (d[0].name, d[1]) in failed]
+        blocked = [d for d in _deps(step.node, step.target, graph, optional=False) if (d[0].name, d[1]) in failed]
         if blocked:
             failed.add((step.node.name, step.target))
             if progress:
                 progress(step, None)
             continue
-        started = time.time()
-        try:
-            outcome = run(ctx, step.node, step.target)
-        except CalibrationError as exc:
-            outcome = Outcome(step.node.name, step.target, {}, (Gate("experiment ran", False, str(exc)),),
-                              message=str(exc), snapshot_id=ctx.snapshot.id)
-        _advance(ctx, outcome, ledger.record(outcome, started))
+        outcome = _run_step(ctx, ledger, step, run, outcomes, progress)
+        if not outcome.passed and step.node.remedies:
+            for name in step.node.remedies:
+                _run_step(ctx, ledger, Step(graph[name], step.target, f"remedy for {step.node.name}"), run,
+                          outcomes, progress)
+            outcome = _run_step(ctx, ledger, Step(step.node, step.target, "retry after its remedies"), run,
+                                outcomes, progress)
         if not outcome.passed:
             failed.add((step.node.name, step.target))
-        outcomes.append(outcome)
-        if progress:
-            progress(step, outcome)
     return outcomes
+
+
+def _run_step(ctx: Context, ledger: Ledger, step: Step, run: Runner, outcomes: list[Outcome],
+              progress: Progress | None) -> Outcome:
+    """Run one step, attach a hint if it failed, commit it and advance ``ctx``."""
+    started = time.time()
+    try:
+        outcome = run(ctx, step.node, step.target)
+    except CalibrationError as exc:
+        outcome = Outcome(step.node.name, step.target, {}, (Gate("experiment ran", False, str(exc)),),
+                          message=str(exc), snapshot_id=ctx.snapshot.id)
+    if not outcome.passed and not outcome.hint:
+        outcome = replace(outcome, hint=hint(step.node.name, step.target, outcome.failed_gates))
+    _advance(ctx, outcome, ledger.record(outcome, started))
+    outcomes.append(outcome)
+    if progress:
+        progress(step, outcome)
+    return outcome
 
 
 @dataclass(frozen=True)

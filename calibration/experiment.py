@@ -41,6 +41,8 @@ class Outcome:
     message: str = ""
     snapshot_id: str | None = None
     """The calibration snapshot the experiment ran with."""
+    hint: str = ""
+    """What to try next when a gate failed (set by the bring-up, :mod:`qubitlab.calibration.hints`)."""
 
     @property
     def passed(self) -> bool:
@@ -55,7 +57,8 @@ class Outcome:
         if self.passed:
             found = ", ".join(f"{k} = {v:.6g}" + (f" +- {e:.2g}" if e else "") for k, (v, e) in self.updates.items())
             return f"{self.experiment} {who}: {found or 'checked'}{'; ' + self.message if self.message else ''}"
-        return f"{self.experiment} {who}: nothing stored; " + "; ".join(str(g) for g in self.failed_gates)
+        next_step = f"; next: {self.hint}" if self.hint else ""
+        return f"{self.experiment} {who}: nothing stored; " + "; ".join(str(g) for g in self.failed_gates) + next_step
 
 
 # -- signals -------------------------------------------------------------------------------------------------------

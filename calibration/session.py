@@ -42,7 +42,7 @@ class StoreLedger:
 
     def record(self, outcome: Outcome, started: float) -> Snapshot:
         name = run_name(outcome.experiment, outcome.qubits)
-        failed = "; ".join(str(g) for g in outcome.failed_gates)
+        failed = "; ".join(str(g) for g in outcome.failed_gates) + (f"; next: {outcome.hint}" if outcome.hint else "")
         run = RunInfo(experiment=name, kind=RunKind.EXPERIMENT,
                       started=datetime.datetime.fromtimestamp(started, datetime.timezone.utc),
                       finished=datetime.datetime.now(datetime.timezone.utc),

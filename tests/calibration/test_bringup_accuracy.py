@@ -119,9 +119,9 @@ def test_readout_fidelity_is_within_1_percent_of_what_the_noise_and_t1_allow(cal
     digitizer samples), plus the excited shots that decay in the first half of the window (assigned |0>)."""
     values, _, lab = calibrated
     rate = lab.timing.digitizers["digitizer"].sample_rate
-    window = values.get("q0.readout_duration", lab.bringup.readout_duration)
-    samples = int(round(window * rate))
     for q, p in lab.device.model_dump()["qubits"].items():
+        window = values.get(f"q{q}.readout_duration", lab.bringup.readout_duration)  # per qubit since issue 22
+        samples = int(round(window * rate))
         d = abs(complex(values[f"q{q}.iq1_re"], values[f"q{q}.iq1_im"]) -
                 complex(values[f"q{q}.iq0_re"], values[f"q{q}.iq0_im"]))
         sigma = float(p["readout_noise"]) / math.sqrt(samples)

@@ -1,0 +1,222 @@
+"""Issue 22: ``calibrate all`` on harder devices drawn at random (seeded) from realistic ranges, two-qubit and a
+three-qubit line with two CR pairs. Each bring-up takes about a minute, so they are marked slow; the bounded
+variant runs the readout chain of one drawn device on one qubit.
+
+Ranges (the issue's): qubit frequencies 4-6 GHz with neighbour detunings 80-400 MHz, anharmonicity -200 to
+-350 MHz, T1 15-150 us, T2 10-150 us (at most 2 T1), dispersive shift 0.4-2 MHz, readout noise up to twice the
+shipped labs' 0.6, bring-up ranges offset from the truth by up to a third of their width. Each drive LO sits in
+the middle of the frequencies its line plays (its qubit's and its CR targets'), as a lab would set it;
+frequency collisions (``COLLISION``) are not drawn. The
+generated lab files start the readout at ``readout_amp: 0.25`` (virtual_2q: 0.1): at 0.1, a device with chi
+0.4 MHz and twice the noise fails qubit spectroscopy's fit before any readout node runs (the failure's hint
+says to raise bringup.readout_amp).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from coherence import coherence_limit
+from readout_limit import readout_limit
+
+from qubitlab.calibration import bringup
+from qubitlab.calibration.session import open_calibration
+from qubitlab.config import LabConfig, load_lab
+
+ROOT = Path(__file__).resolve().parents[2]
+READOUT_NODES = ("resonator_spectroscopy", "qubit_spectroscopy", "rabi", "ramsey", "readout_frequency",
+                 "readout_amplitude", "readout_duration", "readout")
+
+
+def _frequencies(rng: np.random.Generator, n: int) -> list[float]:
+    while True:
+        f = [float(rng.uniform(4.3e9, 5.7e9))]
+        for _ in range(n - 1):
+            f.append(f[-1] + float(rng.choice([-1, 1]) * rng.uniform(80e6, 400e6)))
+        spread_ok = all(max(f[max(q - 1, 0):q + 2]) - min(f[max(q - 1, 0):q + 2]) < 650e6 for q in range(n))
+        distinct = all(abs(a - b) > 80e6 for i, a in enumerate(f) for b in f[i + 1:])
+        if all(4e9 <= x <= 6e9 for x in f) and spread_ok and distinct:
+            return f
+
+
+def _resonators(rng: np.random.Generator, n: int) -> list[float]:
+    while True:
+        r = sorted(float(x) for x in rng.uniform(7.03e9, 7.17e9, n))
+        if min(np.diff(r), default=1e9) > 30e6:
+            return r
+
+
+COLLISION = 30e6
+"""A coupled pair whose one qubit's 1-2 line lies within this of the other's 0-1 line is a frequency collision
+(Hertzberg et al., npj Quantum Inf. 7, 129 (2021)): the CR tone drives the control's 1-2 transition and no CR
+gate exists; such devices are not fabricated on purpose, so the draw avoids them."""
+
+
+def _anharmonicities(rng: np.random.Generator, freqs: list[float], pairs: list[tuple[int, int]]) -> list[float]:
+    while True:
+        alpha = [float(rng.uniform(-3.5e8, -2.0e8)) for _ in freqs]
+        if all(abs(freqs[a] + alpha[a] - freqs[b]) > COLLISION and abs(freqs[b] + alpha[b] - freqs[a]) > COLLISION
+               for a, b in pairs):
+            return alpha
+
+
+def draw(base: dict[str, Any], seed: int) -> dict[str, Any]:
+    """``base``'s wiring with a device drawn from the issue's ranges and bring-up ranges around the truth."""
+    rng = np.random.default_rng(seed)
+    qubits = sorted(base["device"]["qubits"])
+    freqs, resonators = _frequencies(rng, len(qubits)), _resonators(rng, len(qubits))
+    pairs = [(qubits.index(a), qubits.index(b)) for a, b in base["topology"]["couplings"]]
+    alphas = _anharmonicities(rng, freqs, pairs)
+    for i, q in enumerate(qubits):
+        t1 = float(rng.uniform(15e-6, 150e-6))
+        p = base["device"]["qubits"][q]
+        p.update(frequency=freqs[i], anharmonicity=alphas[i], t1=t1,
+                 t2=float(rng.uniform(10e-6, min(150e-6, 2 * t1))), resonator_frequency=resonators[i],
+                 dispersive_shift=-float(rng.uniform(0.4e6, 2.0e6)),
+                 resonator_linewidth=float(rng.uniform(1.5e6, 2.5e6)),
+                 readout_noise=float(rng.uniform(0.6, 1.2)), rabi_per_volt=float(rng.uniform(5e9, 7e9)))
+        qubit_width, resonator_width = 50e6, 25e6
+        qc = p["frequency"] + rng.uniform(-1, 1) * qubit_width / 3
+        rc = p["resonator_frequency"] + rng.uniform(-1, 1) * resonator_width / 3
+        base["bringup"]["qubits"][q] = {"resonator_range": [rc - resonator_width / 2, rc + resonator_width / 2],
+                                        "qubit_range": [qc - qubit_width / 2, qc + qubit_width / 2]}
+        played = [freqs[i]] + [freqs[qubits.index(c["target"])] for c in base["wiring"]["channels"].values()
+                               if c.get("control") == q]
+        base["wiring"]["lines"][f"q{q}_drive"]["lo_frequency"] = (min(played) + max(played)) / 2
+    for coupling in base["device"]["couplings"]:
+        coupling["j"] = float(rng.uniform(2.5e6, 4e6))
+    base["bringup"]["readout_amp"] = 0.25
+    base["device"]["seed"] = seed
+    return base
+
+
+def three_qubit_line() -> dict[str, Any]:
+    """virtual_5q cut down to its first three qubits: a line 0-1-2 with the pairs (0, 1) and (1, 2)."""
+    data: dict[str, Any] = yaml.safe_load((ROOT / "lab_configs" / "virtual_5q.yaml").read_text())
+    keep = {0, 1, 2}
+    data["name"] = "random_3q"
+    data["topology"]["qubits"] = sorted(keep)
+    data["topology"]["couplings"] = [[0, 1], [1, 2]]
+    for q in (3, 4):
+        del data["wiring"]["lines"][f"q{q}_drive"], data["instruments"][f"lo_q{q}"], data["limits"]["los"][f"lo_q{q}"]
+        del data["device"]["qubits"][q], data["bringup"]["qubits"][q]
+    data["wiring"]["channels"] = {k: c for k, c in data["wiring"]["channels"].items()
+                                  if int(k[1:]) < 3 and (k[0] != "u" or {c["control"], c["target"]} <= keep)}
+    data["device"]["couplings"] = [c for c in data["device"]["couplings"] if set(c["qubits"]) <= keep]
+    data["device"]["crosstalk"] = [x for x in data["device"].get("crosstalk", [])
+                                   if {x["line"], x["reaches"]} <= keep]
+    return data
+
+
+def two_qubits() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "lab_configs" / "virtual_2q.yaml").read_text())
+    data["name"] = "random_2q"
+    return data
+
+
+def bring_up(lab_file: Path, nodes: tuple[str, ...] | None = None, qubits: list[int] | None = None
+             ) -> tuple[dict[str, float], list[str], LabConfig]:
+    with open_calibration(lab_file) as session:
+        graph = [n for n in bringup.GRAPH if nodes is None or n.name in nodes]
+        steps = bringup.plan(session.ledger, qubits or session.lab.qubits,
+                             session.lab.couplings if nodes is None else [], graph=graph)
+        outcomes = bringup.calibrate(session.ctx, session.ledger, steps, bringup.default_runner)
+        values = {key: entry.value for key, entry in session.store.snapshot().items()}
+        lab = session.lab
+    return values, [o.summary() for o in outcomes if not o.passed], lab
+
+
+def assert_qubit(values: dict[str, float], lab: LabConfig, q: int, *, full: bool) -> None:
+    assert lab.device is not None and lab.bringup is not None
+    p = lab.device.qubits[q]
+    assert abs(values[f"q{q}.frequency"] - p.frequency) < 50e3, q
+    assert abs(values[f"q{q}.resonator_frequency"] - p.resonator_frequency) < 200e3, q
+    chosen = [values[f"q{q}.{k}"] for k in ("readout_frequency", "readout_amp", "readout_duration")]
+    limit, _ = readout_limit(lab, q, *chosen)
+    assert abs(values[f"q{q}.readout_fidelity"] - limit) <= 0.01, (q, values[f"q{q}.readout_fidelity"], limit)
+    if not full:
+        return
+    assert values[f"q{q}.t1"] == pytest.approx(p.t1, rel=0.15), q
+    assert values[f"q{q}.t2_ramsey"] == pytest.approx(p.t2, rel=0.15), q
+    assert values[f"q{q}.t2_echo"] == pytest.approx(p.t2, rel=0.15), q  # the engine's dephasing is white (Lindblad)
+    assert 0 < values[f"q{q}.epc_1q"] <= 1.5 * coherence_limit(p.t1, p.t2, lab.bringup.pulse_duration), q
+
+
+def bell_limit(values: dict[str, float], lab: LabConfig, pair: tuple[int, int]) -> float:
+    """Coherence limit of the Bell state: both qubits decay and dephase through the ECR (two CR halves and
+    the echo's x) and the control's sx: 1 - sum_q t (1/T1 + 1/T2) / 4 to first order (Bell-state fidelity
+    under amplitude damping and dephasing)."""
+    assert lab.device is not None and lab.bringup is not None
+    t = 2 * values[f"q{pair[0]}-q{pair[1]}.cr_duration"] + 2 * lab.bringup.pulse_duration
+    return 1 - sum(t * (1 / lab.device.qubits[q].t1 + 1 / lab.device.qubits[q].t2) / 4 for q in pair)
+
+
+def run_device(tmp_path: Path, data: dict[str, Any]) -> None:
+    lab_file = tmp_path / f"{data['name']}.yaml"
+    lab_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    values, failed, lab = bring_up(lab_file)
+    assert not failed, failed
+    for q in lab.qubits:
+        assert_qubit(values, lab, q, full=True)
+    for c, t in lab.couplings:
+        limit = bell_limit(values, lab, (c, t))
+        print(f"{data['name']} seed {data['device']['seed']}: pair ({c}, {t}) Bell coherence limit {limit:.4f}, "
+              f"found {values[f'q{c}-q{t}.bell_fidelity']:.4f}")
+        assert values[f"q{c}-q{t}.bell_fidelity"] >= min(0.95, limit - 0.02), (c, t, limit)
+
+
+def test_the_readout_chain_of_a_drawn_device(tmp_path: Path) -> None:
+    """Bounded variant: one drawn device (weakest dispersive shift of the seeds below), qubit 0, the nodes up
+    to the readout."""
+    data = draw(two_qubits(), 31)
+    lab_file = tmp_path / "random_2q.yaml"
+    lab_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    values, failed, lab = bring_up(lab_file, READOUT_NODES, [0])
+    assert not failed, failed
+    assert_qubit(values, lab, 0, full=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [31, 32, pytest.param(33, marks=pytest.mark.xfail(strict=True, reason=(
+    "cross_resonance q0,q1 misses its ZX pi/4 gate (0.731 rad, need within 5 %) at a 370 MHz detuning with a "
+    "17 us T1 target; every single-qubit and readout node passes and within the issue's bounds, and only bell "
+    "is skipped; a cross_resonance limitation, not a readout one (issue 22 note)")))])
+def test_a_harder_random_two_qubit_device(tmp_path: Path, seed: int) -> None:
+    run_device(tmp_path, draw(two_qubits(), seed))
+
+
+@pytest.mark.slow
+def test_a_harder_random_three_qubit_line(tmp_path: Path) -> None:
+    run_device(tmp_path, draw(three_qubit_line(), 41))
+
+
+def test_the_drawn_devices_are_inside_the_issues_ranges() -> None:
+    for data in [draw(two_qubits(), s) for s in (31, 32, 33)] + [draw(three_qubit_line(), 41)]:
+        lab = load_lab_from(data)
+        assert lab.device is not None
+        f = [lab.device.qubits[q].frequency for q in lab.qubits]
+        assert all(4e9 <= x <= 6e9 for x in f)
+        assert all(80e6 <= abs(f[a] - f[b]) <= 400e6 for a, b in lab.couplings)
+        for p in lab.device.qubits.values():
+            assert 15e-6 <= p.t1 <= 150e-6 and 10e-6 <= p.t2 <= min(150e-6, 2 * p.t1)
+            assert 0.4e6 <= -p.dispersive_shift <= 2e6 and p.readout_noise <= 1.2
+            assert -350e6 <= p.anharmonicity <= -200e6
+        for a, b in lab.couplings:
+            qa, qb = lab.device.qubits[a], lab.device.qubits[b]
+            assert abs(qa.frequency + qa.anharmonicity - qb.frequency) > COLLISION
+            assert abs(qb.frequency + qb.anharmonicity - qa.frequency) > COLLISION
+        assert math.isfinite(sum(f))
+
+
+def load_lab_from(data: dict[str, Any]) -> LabConfig:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "lab.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return load_lab(path)
