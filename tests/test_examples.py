@@ -68,6 +68,12 @@ def test_the_examples_are_discovered_and_each_declares_how_to_run_it_and_what_to
             assert math.isfinite(low) and math.isfinite(high) and low <= high, f"{path.name}: EXPECT[{name!r}]"
 
 
+def test_every_example_is_included_in_the_documentation_gallery() -> None:
+    gallery = (ROOT / "docs" / "examples" / "index.md").read_text()
+    missing = [p.name for p in discovered() if f'--8<-- "examples/{p.name}"' not in gallery]
+    assert not missing, f"add these to docs/examples/index.md: {missing}"
+
+
 def test_a_result_outside_its_range_or_missing_is_caught() -> None:
     """The checker itself: it must be able to fail."""
     expect = {"pi_amp": (0.058, 0.064)}
