@@ -3,10 +3,11 @@
 The scripts are discovered (every ``examples/*.py`` not starting with ``_``), never listed here. Each one
 declares ``EXPECT = {"name": (low, high), ...}`` at module level, a literal whose ranges come from the physics
 of the lab file or from exact counts (its comment says how); this file reads it with ``ast`` without importing
-the script, runs the script in a fresh interpreter with a time limit, its working directory, home directory
-and output folder (``QUBITLAB_EXAMPLES_OUT``) all inside ``tmp_path``, and checks the exit code, that every
-declared figure is printed as ``RESULT name=value`` and lies in its range, that nothing printed is unchecked,
-and that the repository gained no file.
+the script, runs the script in a fresh interpreter (a process group of its own) with a time limit, its working
+directory, home directory and output folder (``QUBITLAB_EXAMPLES_OUT``) all inside ``tmp_path``, and checks the
+exit code, that no process of its group is left running (a daemon it started must be stopped by the script),
+that every declared figure is printed as ``RESULT name=value`` and lies in its range, that nothing printed is
+unchecked, and that the repository gained no file.
 
 The documentation site is built here too, strictly (a broken link or a missing reference fails), when
 mkdocs is installed (``pip install -e '.[docs]'``); ``python3 dev.py docs`` builds the same into out/site/.
@@ -19,6 +20,7 @@ import importlib.util
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -104,17 +106,41 @@ def test_example_runs_and_prints_a_sensible_key_figure(path: Path, tmp_path: Pat
            "MPLCONFIGDIR": str(tmp_path / "mpl"), "PYTHONDONTWRITEBYTECODE": "1"}
     before = repo_files()
     start = time.monotonic()
-    try:
-        done = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=TIME_LIMIT)
-    except subprocess.TimeoutExpired as exc:  # subprocess.run kills the script before raising
-        pytest.fail(f"{path.name} took longer than {TIME_LIMIT:g} s; output so far: {exc.stdout!r}")
+    returncode, stdout, stderr = run_in_own_group(path, tmp_path, env)
     elapsed = time.monotonic() - start
-    assert done.returncode == 0, f"{path.name} exited {done.returncode} after {elapsed:.1f} s:\n{done.stderr[-3000:]}"
-    check_results(path.name, done.stdout, expect)
+    assert returncode == 0, f"{path.name} exited {returncode} after {elapsed:.1f} s:\n{stderr[-3000:]}"
+    check_results(path.name, stdout, expect)
     assert repo_files() == before, f"{path.name} wrote into the repository: {sorted(repo_files() - before)}"
     for png in out.rglob("*.png") if out.exists() else []:
         assert png.stat().st_size > 5000, f"{path.name}: {png.name} looks empty"
+
+
+def run_in_own_group(path: Path, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run ``path`` as the leader of a new process group; fail if it overruns :data:`TIME_LIMIT` or leaves a
+    process of its group (a daemon it started, its worker) running. Either way nothing is left behind."""
+    process = subprocess.Popen([sys.executable, str(path)], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=TIME_LIMIT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, _ = process.communicate()
+        pytest.fail(f"{path.name} took longer than {TIME_LIMIT:g} s; its output: {stdout[-2000:]!r}")
+    deadline = time.monotonic() + 10.0
+    while group_alive(process.pid):
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"{path.name} exited but left processes of its group running (killed now)")
+        time.sleep(0.05)
+    return process.returncode, stdout, stderr
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_the_documentation_site_builds_strictly(tmp_path: Path) -> None:
