@@ -4,6 +4,7 @@
     python3 dev.py demo     # create .venv, install qubitlab, run the main job on the virtual lab (bring-up + VQE)
     python3 dev.py test     # create .venv, install qubitlab[test], run the test suite and the type check
     python3 dev.py bench    # run the benchmarks (python -m benchmarks all)
+    python3 dev.py docs     # install qubitlab[docs], build the documentation site strictly into out/site/
 
 Everything it writes stays inside the clone (.venv/, .cache/, out/): pip's cache and matplotlib's
 configuration are pointed here so nothing lands in the home directory by surprise.
@@ -91,6 +92,11 @@ def main(argv: list[str]) -> None:
         ensure_venv("test")
         _run(PY, "-m", "pytest", "-q", *argv[1:])
         typecheck()
+    elif command == "docs":
+        ensure_venv("docs")
+        # strict: a broken link, a page left out of the nav or an unresolved reference fails the build
+        _run(PY, "-m", "mkdocs", "build", "--strict", "--site-dir", str(ROOT / "out" / "site"), *argv[1:])
+        print(f"documentation: {ROOT / 'out' / 'site' / 'index.html'}", flush=True)
     elif command == "bench":
         ensure_venv("test")
         _run(PY, "-m", "benchmarks", *(argv[1:] or ["all"]))

@@ -5,13 +5,16 @@ contexts, phase offsets, a called subroutine, a dynamical-decoupling block and a
 two imports back (``from qiskit import pulse``; ``from qiskit.circuit import Parameter``) and the same script
 prints the same lines under Qiskit 1.4 -- the test suite checks that when Qiskit 1.x is installed.
 
-Run it: ``python examples/qiskit_pulse_style.py``.
+Run it: ``python examples/qiskit_pulse_style.py`` (under a second). One line is ``RESULT bell_duration=<dt>``.
 """
 
 import numpy as np
 
 from qubitlab import pulse  # was: from qiskit import pulse
 from qubitlab.pulse import Parameter  # was: from qiskit.circuit import Parameter
+
+# Worked out by hand from the builder's timing rules: sx 160 + ECR (800 + x 160 + 800) + measure 1600 samples.
+EXPECT = {"bell_duration": (3520, 3520)}
 
 
 def describe(title, schedule):
@@ -68,6 +71,7 @@ with pulse.build(name="cpmg") as cpmg:
             pulse.play(pulse.Drag(duration=160, amp=0.18, sigma=40, beta=0.8, angle=np.pi / 2), d0)
     pulse.call(sx_gate)
 describe("cpmg", cpmg)
+print(f"RESULT bell_duration={bell.duration}")
 
 # --- a Rabi sweep: one template, eleven bound copies -------------------------------------------------------
 amp = Parameter("amp")
