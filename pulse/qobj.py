@@ -248,7 +248,8 @@ def _experiment(index: int, data: Mapping[str, Any], library: Mapping[str, Wavef
     header = dict(data.get("header") or {})
     schedule = Schedule(name=header.get("name") or f"experiment{index}", metadata=dict(header.get("metadata") or {}))
     for i, inst in enumerate(_get(data, "instructions", ctx, f"experiments[{index}]")):
-        where = f"experiments[{index}].instructions[{i}] ({inst.get('name') if isinstance(inst, Mapping) else inst!r})"
+        label = inst.get("name") if isinstance(inst, Mapping) else repr(inst)
+        where = f"experiments[{index}].instructions[{i}] ({label})"
         t0 = _number(_get(inst, "t0", ctx, where), "t0", ctx, where, integer=True)
         for item in _instructions(inst, library, ctx, where):
             try:
