@@ -197,7 +197,7 @@ class Calibrations:
                                   f"declared: {sorted(self.ports) or 'none'}")
         frequency, phase = (self.real(a, self.values) for a in call.arguments[1:])
         if any(f.channel == channel for f in self.frames.values()):
-            raise self.fail(node, f"frame {name!r}: port {port.name} has a frame already; qubitlab channels "
+            raise self.fail(node, f"frame {name!r}: port {channel.name} has a frame already; qubitlab channels "
                                   "carry one frame each")
         base = None if self.frequencies is None else self.frequencies.get(channel)
         if not isinstance(channel, AcquireChannel) and base is not None and abs(frequency - base) > FREQUENCY_TOLERANCE:
@@ -353,7 +353,7 @@ class _DefcalBuilder:
             if not isinstance(ch, AcquireChannel):
                 raise cal.fail(call, f"{name} needs a frame on an acquire port (a<q>), not {ch.name}")
             duration = cal.samples(args[1], self.scope)
-            self.put(ch, Acquire(duration, ch, MemorySlot(ch.index)), duration)  # type: ignore[arg-type]
+            self.put(ch, Acquire(duration, ch, MemorySlot(ch.index)), duration)
         else:
             raise cal.fail(call, f"{name}({len(args)} arguments) is not supported in a defcal; qubitlab reads "
                                  "play(frame, wf), capture_v1/v2(frame, duration), shift_phase, set_phase, "

@@ -33,7 +33,7 @@ from qubitlab.pulse.instructions import (
 )
 from qubitlab.pulse.parameters import ParameterExpression
 
-_FRAME_OPS = {ShiftPhase: "shift_phase", SetPhase: "set_phase", ShiftFrequency: "shift_frequency",
+_FRAME_OPS: dict[type[Instruction], str] = {ShiftPhase: "shift_phase", SetPhase: "set_phase", ShiftFrequency: "shift_frequency",
               SetFrequency: "set_frequency"}
 
 

@@ -45,12 +45,12 @@ from qubitlab.pulse.instructions import (
     ShiftFrequency,
     ShiftPhase,
 )
-from qubitlab.pulse.library import Constant, Drag, Gaussian, GaussianSquare, Pulse, SymbolicPulse, Waveform
+from qubitlab.pulse.library import Constant, Drag, Gaussian, GaussianSquare, Pulse, Waveform
 from qubitlab.pulse.schedule import Schedule
 
 GHZ = 1e9
 US = 1e-6
-PARAMETRIC: dict[str, type[SymbolicPulse]] = {
+PARAMETRIC: dict[str, Any] = {
     "gaussian": Gaussian, "gaussian_square": GaussianSquare, "drag": Drag, "constant": Constant,
 }
 """``pulse_shape`` of a ``parametric_pulse`` -> our class (Qiskit's ``ParametricPulseShapes``)."""
@@ -181,7 +181,8 @@ def _parametric(inst: Mapping[str, Any], ctx: _Where, where: str) -> Pulse:
     values = {k: _number(_get(params, k, ctx, where), k, ctx, where) for k in SHAPE_PARAMETERS[shape]}
     duration = _number(_get(params, "duration", ctx, where), "duration", ctx, where, integer=True)
     try:
-        return PARAMETRIC[shape](duration, abs(amp), angle=float(np.angle(amp)), **values)
+        made: Pulse = PARAMETRIC[shape](duration, abs(amp), angle=float(np.angle(amp)), **values)
+        return made
     except PulseError as exc:
         raise ctx.fail(where, str(exc)) from exc
 

@@ -111,14 +111,14 @@ def _channel(ch: Channel) -> str:
 
 def _acquire(t0: int, duration: int, group: list[Acquire]) -> dict[str, Any]:
     out: dict[str, Any] = {"name": "acquire", "t0": t0, "duration": duration,
-                           "qubits": [int(a.acquire.index) for a in group]}  # type: ignore[call-overload]
+                           "qubits": [int(a.acquire.index) for a in group]}
     if all(a.mem_slot is not None for a in group):
-        out["memory_slot"] = [int(a.mem_slot.index) for a in group]  # type: ignore[union-attr,call-overload]
+        out["memory_slot"] = [int(a.mem_slot.index) for a in group]  # type: ignore[union-attr]
     if any(a.reg_slot is not None for a in group):
         if not all(a.reg_slot is not None for a in group):
             raise PulseError(f"PulseQobj export: acquire at t0={t0}: give every qubit of a simultaneous "
                              "acquisition a register slot, or none")
-        out["register_slot"] = [int(a.reg_slot.index) for a in group]  # type: ignore[union-attr,call-overload]
+        out["register_slot"] = [int(a.reg_slot.index) for a in group]  # type: ignore[union-attr]
     return out
 
 
