@@ -57,6 +57,7 @@ from qubitlab.pulse.instructions import (
     Delay,
     Instruction,
     Play,
+    RelativeBarrier,
     SetFrequency,
     SetPhase,
     ShiftFrequency,
@@ -324,6 +325,8 @@ class _DefcalBuilder:
                 if gap:
                     self.put(ch, Delay(gap, ch), gap)
                 self.clock.setdefault(ch, latest)
+            if len(channels) > 1:  # kept, so the gate's template still names every channel it waits for
+                self.items.append((channels[0], RelativeBarrier(*channels)))
         elif not cal.declaration(node, self.scope):
             raise cal.fail(node, f"{type(node).__name__} is not supported in a defcal; qubitlab reads play, "
                                  "capture_v1/v2, delay, barrier, shift/set_phase, shift/set_frequency and "

@@ -124,28 +124,31 @@ def defcal_text(name: str, qubits: Sequence[int], entry: GateEntry | ScheduleBlo
     """One ``defcal`` statement and the channels it uses."""
     if isinstance(entry, ScheduleBlock):
         entry = GateEntry(entry)
-    per_channel: dict[Channel, list[tuple[int, Instruction]]] = {}
-    for t, inst in block_to_schedule(entry.schedule).instructions:
+    body = _Body()
+    clocks: dict[Channel, int] = {}
+    events = sorted(block_to_schedule(entry.schedule).instructions,
+                    key=lambda e: (e[0], e[1].duration != 0, isinstance(e[1], Acquire)))
+    for t, inst in events:
         if isinstance(inst, RelativeBarrier):
+            chs = [c for c in inst.channels if not isinstance(c, ClassicalIOChannel)]
+            for ch in chs:
+                if t > clocks.get(ch, 0):
+                    body.lines.append(f"delay[{t - clocks.get(ch, 0)}dt] {body.frame(ch)};")
+                clocks[ch] = t
+            body.lines.append(f"barrier {', '.join(body.frame(c) for c in chs)};")
             continue
         ch = _channel_of(inst)
         if ch is None:
             raise CircuitError(f"defcal {name}{tuple(qubits)}: {inst!r} spans several channels; OpenPulse "
                                "instructions act on one frame")
-        per_channel.setdefault(ch, []).append((t, inst))
-    body = _Body()
-    order = sorted(per_channel, key=lambda c: (isinstance(c, AcquireChannel), c.prefix, str(c.index)))
-    for ch in order:
-        clock = 0
-        events = sorted(per_channel[ch], key=lambda e: (e[0], 0 if e[1].duration == 0 else 1))
-        for t, inst in events:
-            clock = body.emit(t, clock, ch, inst)
+        clocks[ch] = body.emit(t, clocks.get(ch, 0), ch, inst)
+    per_channel = set(clocks)
     lines = body.lines
-    returns = ""
-    if name == "measure" and lines and lines[-1].startswith("capture_v2("):
-        lines[-1], returns = "return " + lines[-1], " -> bit"
+    returns = " -> bit" if name == "measure" else ""
+    if returns and lines and lines[-1].startswith("capture_v2("):
+        lines[-1] = "return " + lines[-1]
     args = f"({', '.join(f'angle {p.name}' for p in entry.params)})" if entry.params else ""
-    targets = " ".join(f"${q}" for q in qubits)
+    targets = ", ".join(f"${q}" for q in qubits)
     inner = "".join(f"  {line}\n" for line in lines)
     return f"defcal {name}{args} {targets}{returns} {{\n{inner}}}\n", set(per_channel)
 

@@ -87,3 +87,31 @@ def test_defcal_x_is_what_the_awg_plays(calibrated_2q: Any) -> None:
     calibrated = _envelope(theirs.payloads["awg"], ("1", "2"))
     calibrated_len = np.ptp(np.flatnonzero(calibrated > 1e-6 * calibrated.max())) + 1
     assert calibrated_len != DURATION  # the lab's own x plays another length
+
+
+def test_calibrated_gate_map_exports_and_reads_back_identically(calibrated_2q: Any) -> None:
+    from qubitlab import load_lab
+    from qubitlab.calibration import CalibrationStore
+    from qubitlab.calibration.frames import frames
+    from qubitlab.calibration.gates import gate_map_from_snapshot
+    from qubitlab.circuits.openpulse import calibrations_from_qasm3
+    from qubitlab.circuits.openpulse_export import gate_map_to_qasm3
+
+    lab = load_lab(calibrated_2q[0])
+    with CalibrationStore.for_lab(lab) as store:
+        snapshot = store.snapshot()
+    gate_map = gate_map_from_snapshot(lab, snapshot)
+    frequencies = _channels(frames(lab, snapshot))
+    text = gate_map_to_qasm3(gate_map, frequencies)
+    back = calibrations_from_qasm3(text, dt=lab.timing.dt, frequencies=frequencies).defcals
+    assert sorted(back) == gate_map.calibrated()
+    assert {("x", (0,)), ("sx", (1,)), ("measure", (0,)), ("ecr", (0, 1))} <= set(back)
+    for key, entry in gate_map.entries.items():
+        values = {p: 0.37 for p in entry.params}
+        first = pulse.render(entry.schedule.assign_parameters(values, inplace=False), dt=lab.timing.dt)
+        again = back[key]
+        second = pulse.render(again.schedule.assign_parameters(dict(zip(again.params, [0.37] * len(again.params))),
+                                                               inplace=False), dt=lab.timing.dt)
+        assert first.keys() == second.keys(), key
+        for ch in first:
+            np.testing.assert_array_equal(second[ch], first[ch], err_msg=f"{key} {ch}")
