@@ -137,11 +137,11 @@ def defcal_text(name: str, qubits: Sequence[int], entry: GateEntry | ScheduleBlo
                 clocks[ch] = t
             body.lines.append(f"barrier {', '.join(body.frame(c) for c in chs)};")
             continue
-        ch = _channel_of(inst)
-        if ch is None:
+        target = _channel_of(inst)
+        if target is None:
             raise CircuitError(f"defcal {name}{tuple(qubits)}: {inst!r} spans several channels; OpenPulse "
                                "instructions act on one frame")
-        clocks[ch] = body.emit(t, clocks.get(ch, 0), ch, inst)
+        clocks[target] = body.emit(t, clocks.get(target, 0), target, inst)
     per_channel = set(clocks)
     lines = body.lines
     returns = " -> bit" if name == "measure" else ""
