@@ -108,6 +108,13 @@ class QobjJob:
         out.update({MeasureChannel(q): f for q, f in enumerate(meas)})
         return out
 
+    def frames(self, calibrated: Mapping[str, float], index: int = 0) -> dict[str, float]:
+        """Frame frequency per channel name (Hz) to compile experiment ``index`` with: the ``calibrated`` frames,
+        with each ``d<q>``/``m<q>`` the document sets (its LO frequencies) replaced by the document's value."""
+        out = dict(calibrated)
+        out.update({ch.name: f for ch, f in self.base_frequencies(index).items()})
+        return out
+
 
 class _Where:
     """Names the place in the document for error messages."""

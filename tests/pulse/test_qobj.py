@@ -61,7 +61,7 @@ def test_import_settings_in_si_units() -> None:
     assert [e.schedule.name for e in job.experiments] == ["single_qubit", "frequency_shifts"]
     acquires = [(t, i) for t, i in job.experiments[0].schedule.instructions if isinstance(i, pulse.Acquire)]
     assert sorted((t, a.acquire.index, a.mem_slot.index, a.duration) for t, a in acquires) == [  # type: ignore[union-attr]
-        (0, 0, 0, 64), (0, 1, 1, 64)]
+        (112, 0, 0, 64), (112, 1, 1, 64)]
     delays = [(t, i.duration) for t, i in job.experiments[0].schedule.instructions if type(i) is pulse.Delay]
     assert delays == [(88, 8)]
 
@@ -196,3 +196,23 @@ def test_export_accepted_by_qiskit_and_equal_after_round_trip() -> None:
         original = PulseQobj.from_dict(_document()).to_dict()
         ours = PulseQobj.from_dict(to_qobj(load_qobj(ASSEMBLED))).to_dict()
     assert _canonical(ours) == _canonical(original)
+
+
+def test_imported_qobj_runs_on_the_virtual_lab() -> None:
+    """The fixture's first experiment (Gaussian, DRAG, waveform on d0, constant on d1, readout and acquires of both
+    qubits) compiles for virtual_2q with the document's LO frequencies as frames, and runs there."""
+    from qubitlab import load_lab
+    from qubitlab.drivers.open import open_lab
+    from qubitlab.pulse.compiler import compile
+
+    lab = load_lab(Path(__file__).resolve().parents[2] / "lab_configs" / "virtual_2q.yaml")
+    job = load_qobj(ASSEMBLED)
+    calibrated = {"d0": 4.95e9, "d1": 5.25e9, "u0": 5.25e9, "u1": 4.95e9, "m0": 7.05e9, "m1": 7.1e9}
+    frames = job.frames(calibrated, 0)
+    assert frames["d0"] == pytest.approx(5.0e9) and frames["m1"] == pytest.approx(7.1e9)
+    assert frames["u0"] == 5.25e9  # a PulseQobj sets no control-channel LO: the calibrated frame stays
+    program = compile(job.experiments[0].schedule, lab, frames)
+    with open_lab(lab) as opened:
+        raw = opened.executor.run(program, shots=16, rep_delay=job.rep_time or 100e-6)
+    assert sorted(raw.data) == [0, 1]  # memory slots 0 and 1, one per acquired qubit
+    assert raw.shots == 16 and all(np.all(np.isfinite(raw[slot])) for slot in (0, 1))
