@@ -140,10 +140,23 @@ class Calibrations:
         try:
             return list(parse_openpulse(node.body, in_defcal=in_defcal, permissive=False).body)
         except OpenPulseParsingError as exc:
-            raise CircuitError(f"OpenQASM OpenPulse block at {where(*self.origin)}: {exc or 'syntax error'}; "
-                               "ports are declared 'port d0;' (no extern port)") from None
+            raise CircuitError(f"OpenQASM {self.position(str(exc), node.body)}: OpenPulse syntax error "
+                               f"({exc or 'unexpected input'}); ports are declared 'port d0;' (no extern port), "
+                               "frames with newframe(port, frequency, phase)") from None
         except RecursionError:
             raise CircuitError(f"OpenQASM OpenPulse block at {where(*self.origin)} nests too deeply") from None
+
+    def position(self, message: str, body: str) -> str:
+        """Where in the whole program the OpenPulse parser stopped (it counts within the block, and its
+        'column' is the character offset in the block)."""
+        found = re.search(r"at line (\d+), column (\d+)", message)
+        if found is None:
+            return f"block at {where(*self.origin)}"
+        line, offset = int(found.group(1)), int(found.group(2))
+        column = offset - (body.rfind("\n", 0, offset) + 1)
+        if line == 1:
+            return where(self.origin[0], self.origin[1] + column)
+        return where(self.origin[0] + line - 1, column)
 
     # -- statements -------------------------------------------------------------------------------------------
     def statement(self, node: Any) -> None:

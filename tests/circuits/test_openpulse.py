@@ -183,3 +183,9 @@ def test_frame_at_another_frequency_than_calibrated_is_refused() -> None:
 def test_circuit_reader_refuses_cal_without_a_gate_map() -> None:
     with pytest.raises(CircuitError, match="line 2, column 1: cal/defcal blocks .*program_from_qasm3"):
         circuit_from_qasm3(HEAD + "x $0;\n")
+
+
+def test_openpulse_syntax_error_names_its_place_in_the_program() -> None:
+    text = HEAD + "defcal x $0 {\n  play(q0, constant(0.1, 16dt));\n  play(q0 constant(0.1, 16dt));\n}\n"
+    with pytest.raises(CircuitError, match=r"line 14, column 11: OpenPulse syntax error"):  # 'constant' after q0
+        calibrations_from_qasm3(text, dt=DT)
