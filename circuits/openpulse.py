@@ -102,6 +102,8 @@ class PulseProgram:
     gate_map: GateMap
     defcals: dict[GateKey, GateEntry] = field(default_factory=dict)
     frames: dict[str, Frame] = field(default_factory=dict)
+    captures: dict[GateKey, str] = field(default_factory=dict)
+    """``capture_v1`` or ``capture_v2`` per defcal that captures."""
 
 
 class Calibrations:
@@ -115,6 +117,9 @@ class Calibrations:
         self.frames: dict[str, Frame] = {}
         self.values: dict[str, Any] = {}
         self.defcals: dict[GateKey, GateEntry] = {}
+        self.captures: dict[GateKey, str] = {}
+        """Which capture each defcal uses (``capture_v1``: IQ, ``capture_v2``: bits, in the OpenPulse spec): the
+        runtime picks the measurement level from it."""
         self.origin = (1, 0)
 
     # -- positions ----------------------------------------------------------------------------------------------
@@ -369,6 +374,7 @@ class _DefcalBuilder:
             if not isinstance(ch, AcquireChannel):
                 raise cal.fail(call, f"{name} needs a frame on an acquire port (a<q>), not {ch.name}")
             duration = cal.samples(args[1], self.scope)
+            cal.captures[(self.name, self.qubits)] = name
             self.put(ch, Acquire(duration, ch, MemorySlot(ch.index)), duration)
         else:
             raise cal.fail(call, f"{name}({len(args)} arguments) is not supported in a defcal; qubitlab reads "
@@ -385,7 +391,8 @@ def program_from_qasm3(text: str, gate_map: GateMap, *, frequencies: Mapping[Cha
     cal = Calibrations(text, gate_map.dt, frequencies)
     circuit = read_program(text, name, cal)
     entries = {**gate_map.entries, **cal.defcals}
-    return PulseProgram(circuit, replace(gate_map, entries=entries), dict(cal.defcals), dict(cal.frames))
+    return PulseProgram(circuit, replace(gate_map, entries=entries), dict(cal.defcals), dict(cal.frames),
+                        dict(cal.captures))
 
 
 def calibrations_from_qasm3(text: str, *, dt: float | None = None,

@@ -74,7 +74,7 @@ def test_combinators_and_literals_by_closed_form() -> None:
 
 
 def test_frame_timelines_delays_barrier_and_capture() -> None:
-    blocks = _read("""defcal measure $0 -> bit {
+    text = HEAD + """defcal measure $0 -> bit {
   shift_phase(q0, pi);
   play(r0, constant(0.1, 100dt));
   barrier r0, c0;
@@ -82,8 +82,10 @@ def test_frame_timelines_delays_barrier_and_capture() -> None:
   set_frequency(r0, 7.001e9);
   return capture_v2(c0, 60dt);
 }
-""")
-    timed = _timed(blocks[("measure", (0,))])
+"""
+    cal = calibrations_from_qasm3(text, dt=DT, frequencies=FREQS)
+    assert cal.captures == {("measure", (0,)): "capture_v2"}
+    timed = _timed(cal.defcals[("measure", (0,))].schedule)
     assert (0, pulse.ShiftPhase(math.pi, D0)) in timed
     assert (0, pulse.Play(pulse.Constant(100, 0.1), M0)) in timed
     assert (100, pulse.SetFrequency(7.001e9, M0)) in timed
