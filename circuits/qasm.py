@@ -110,6 +110,8 @@ class _Reader:
         self.operations = 0
         """Operations counted against :data:`MAX_OPERATIONS` so far."""
         self.shapes = ShapeMemo()
+        self.calibrations: Any = None
+        """Where ``defcalgrammar``/``cal``/``defcal`` go (:class:`~.openpulse.Calibrations`); None refuses them."""
 
     def fail(self, node: ast.QASMNode, what: str) -> CircuitError:
         return CircuitError(f"OpenQASM {_where(node)}: {what}")
@@ -265,6 +267,12 @@ class _Reader:
             pass  # gphase: a global phase, invisible in every measurement
         elif isinstance(node, ast.DelayInstruction):
             self.delay(node)
+        elif isinstance(node, (ast.CalibrationGrammarDeclaration, ast.CalibrationStatement,
+                               ast.CalibrationDefinition)):
+            if self.calibrations is None:
+                raise self.fail(node, "cal/defcal blocks calibrate a lab's gates: read this program with "
+                                      "qubitlab.circuits.openpulse.program_from_qasm3(text, gate_map)")
+            self.calibrations.statement(node)
         elif isinstance(node, ast.QuantumReset):
             for q in self.operand(node.qubits, self.qregs, "qubit"):
                 self.record(("reset", (q,), [], (), None, node))
@@ -449,12 +457,19 @@ class _Reader:
 
 def circuit_from_qasm3(text: str, name: str | None = None) -> Circuit:
     """Read a gate-level OpenQASM 3 program into a :class:`Circuit` (inputs become Parameters)."""
+    return read_program(text, name)
+
+
+def read_program(text: str, name: str | None, calibrations: Any = None, allow_empty: bool = False) -> Circuit:
+    """The one OpenQASM 3 reader: ``calibrations`` (an :class:`~.openpulse.Calibrations`) takes the OpenPulse
+    statements; ``allow_empty``: a program of calibrations only gives an empty circuit."""
     program = parse_program(text)
     if program.version is not None and not program.version.startswith("3"):
         raise CircuitError(f"OpenQASM version {program.version} is not supported; write 'OPENQASM 3.0;'")
     if not program.statements:
         raise CircuitError("the OpenQASM 3 program has no statements; declare qubits ('qubit[1] q;') and gates")
     reader = _Reader(name)
+    reader.calibrations = calibrations
     for statement in program.statements:
         reader.statement(statement)  # type: ignore[arg-type]
     return reader.circuit()
