@@ -7,7 +7,7 @@ the job store's disk (part of R1's floor: the commit before the ack stays).
 
 R1 submit -> ack of a small job; R2 a 1 MiB result fetched; R3 ten one-circuit pulse jobs in a session, end to
 end (simulation included), and per job the host overhead (everything but the acquisition, which holds the
-simulation).
+simulation); then one Estimator iteration of the main job's H2 ansatz (:mod:`benchmarks.estimator_h2`).
 """
 
 from __future__ import annotations
@@ -168,4 +168,7 @@ def run(repeat: int = 200) -> list[Row]:
     finally:
         lab.daemon.stop()
         shutil.rmtree(folder, ignore_errors=True)
+    from benchmarks.estimator_h2 import h2_rows
+
+    rows.extend(h2_rows())                          # the main job's Estimator iteration (a bring-up first)
     return rows
