@@ -19,6 +19,7 @@ handler table (not ``getattr``) maps ``msg_type`` to code on each side.
 from __future__ import annotations
 
 import enum
+import math
 import struct
 import time
 import uuid
@@ -39,6 +40,8 @@ ALLOWED_DTYPES = frozenset(np.dtype(t).str for t in (
     "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64",
     "complex64", "complex128")) | frozenset(np.dtype(t).newbyteorder(">").str for t in (
         "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64", "complex64", "complex128"))
+MAX_DEPTH = 100
+"""Nesting limit of maps and lists in ``content`` (deeper would exhaust the decoder's stack)."""
 _ND = "__nd__"
 _PACKED = "__packed__"
 
@@ -124,7 +127,7 @@ def _strip(value: Any, buffers: list[memoryview]) -> Any:
         buffers.extend(frames_of(value.data))
         return {_PACKED: list(range(first, len(buffers)))}
     if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
+        array = value if value.flags.c_contiguous else np.ascontiguousarray(value)   # keeps a 0-d array 0-d
         if array.dtype.str not in ALLOWED_DTYPES:
             raise ProtocolError(f"cannot send an array of dtype {array.dtype}; numbers and booleans only")
         buffers.append(array.data.cast("B") if array.size else memoryview(b""))
@@ -194,7 +197,9 @@ def _no_ext(code: int, data: bytes) -> Any:
     raise ProtocolError(f"msgpack extension type {code} is not accepted (plain data only)")
 
 
-def _restore(value: Any, buffers: Sequence[Any], used: set[int]) -> Any:
+def _restore(value: Any, buffers: Sequence[Any], used: set[int], depth: int = 0) -> Any:
+    if depth > MAX_DEPTH and isinstance(value, (dict, list)):
+        raise ProtocolError(f"content nests maps and lists more than {MAX_DEPTH} levels deep")
     if isinstance(value, dict):
         if _ND in value:
             return _array(value, buffers, used)
@@ -205,9 +210,9 @@ def _restore(value: Any, buffers: Sequence[Any], used: set[int]) -> Any:
             if not (isinstance(re_im, list) and len(re_im) == 2 and all(isinstance(x, (int, float)) for x in re_im)):
                 raise ProtocolError("a complex number must be [real, imag]")
             return complex(re_im[0], re_im[1])
-        return {k: _restore(v, buffers, used) for k, v in value.items()}
+        return {k: _restore(v, buffers, used, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_restore(v, buffers, used) for v in value]
+        return [_restore(v, buffers, used, depth + 1) for v in value]
     return value
 
 
@@ -239,11 +244,14 @@ def _array(spec: dict[str, Any], buffers: Sequence[Any], used: set[int]) -> np.n
         raise ProtocolError(f"array shape {shape!r} must be a list of at most 32 non-negative integers")
     used.add(index)
     buffer = memoryview(buffers[index])
-    expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    expected = math.prod(shape) * np.dtype(dtype).itemsize          # Python integers: no overflow
     if buffer.nbytes != expected:
         raise ProtocolError(f"array buffer {index} holds {buffer.nbytes} bytes; dtype {dtype} and shape "
                             f"{tuple(shape)} need {expected} (truncated or corrupt)")
-    return np.frombuffer(buffer, dtype=np.dtype(dtype)).reshape(shape)
+    try:
+        return np.frombuffer(buffer, dtype=np.dtype(dtype)).reshape(shape)
+    except (ValueError, OverflowError, TypeError) as exc:     # an empty array, a dimension beyond numpy's range
+        raise ProtocolError(f"array shape {tuple(shape)} is not one numpy can hold: {exc}") from None
 
 
 # -- plain values for storage ------------------------------------------------------------------------------------------

@@ -77,6 +77,8 @@ class Worker:
             self._loop()
             store.close()
         finally:
+            for problem in opened.executor.make_safe():    # leave nothing on: AWG outputs, LO RF, digitizer
+                log.error("on exit: %s", problem)
             opened_cm.__exit__(None, None, None)
         return 0
 
