@@ -243,6 +243,11 @@ class Daemon:
         except ProtocolError as exc:
             self._send(identity, Message(MsgType.ERROR, {"error": {"type": "ProtocolError", "message": str(exc)}}))
             return
+        except Exception as exc:                            # a decoder bug must not take the daemon down either
+            log.exception("decoding a request failed")
+            self._send(identity, Message(MsgType.ERROR, {"error": {
+                "type": "ProtocolError", "message": f"the request could not be decoded ({type(exc).__name__})"}}))
+            return
         handler = self.handlers.get(request.msg_type)
         try:
             if handler is None:
