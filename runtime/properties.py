@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qubitlab.errors import CalibrationError
+from qubitlab.errors import QubitlabError
 
 
 def _value(snapshot: Any, key: str) -> float | None:
@@ -39,7 +39,7 @@ def backend_properties(lab: Any, snapshot: Any) -> dict[str, Any]:
                        "readout_error": _error(snapshot, f"q{q}.readout_fidelity")})
     try:
         gate_map = gate_map_from_snapshot(lab, snapshot)
-    except CalibrationError:
+    except QubitlabError:                 # an uncalibrated lab: no gate map yet, so no gates
         return {"qubits": qubits, "gates": []}
     gates = []
     for name, members in gate_map.calibrated():

@@ -205,3 +205,47 @@ def test_unimplemented_options_and_ibm_accounts_are_refused(calibrated_daemon: L
             estimator.run([(qc, "ZZ")])
         with pytest.raises(JobError, match=r"backend.run is not offered.*SamplerV2"):
             service.backend().run(qc)
+
+
+def test_parameter_arrays_broadcast_and_follow_the_rabi_closed_form(calibrated_daemon: Lab) -> None:
+    """ry(theta) then measure: P(1) = sin^2(theta / 2), seen through the stored readout errors of q0."""
+    from qiskit.circuit import Parameter
+    from qiskit.providers import JobStatus as QiskitJobStatus
+
+    _, snapshot, _ = stored(calibrated_daemon)
+    theta = Parameter("theta")
+    qc = QuantumCircuit(1, 1)
+    qc.ry(theta, 0); qc.measure(0, 0)
+    angles = np.array([[0.0], [math.pi / 3], [math.pi / 2], [math.pi]])           # shape (4, 1)
+    shots = 3000
+    with service_of(calibrated_daemon) as service:
+        backend = service.backend()
+        isa = transpile(qc, backend, optimization_level=1, seed_transpiler=3)
+        job = SamplerV2(mode=backend).run([(isa, angles, shots)])
+        result = job.result(timeout=600)
+        assert job.status() is QiskitJobStatus.DONE and job.done() and job.in_final_state()
+    bits = result[0].data.c
+    assert bits.shape == (4,) and bits.num_shots == shots
+    layout = isa.layout.final_index_layout()[0]
+    assert layout in (0, 1)
+    e = 1 - snapshot[f"q{layout}.readout_fidelity"].value
+    for k, angle in enumerate(angles[:, 0]):
+        p1 = math.sin(angle / 2) ** 2
+        seen = p1 * (1 - e) + (1 - p1) * e                    # symmetric readout error, to first order
+        measured = bits.get_counts(k).get("1", 0) / shots
+        assert abs(measured - seen) <= 5 * math.sqrt(seen * (1 - seen) / shots) + 2e-2, (angle, measured, seen)
+
+
+def test_an_uncalibrated_lab_has_no_target_and_says_what_to_run(tmp_path: Path) -> None:
+    from qubitlab.errors import JobError
+    from qubitlab.runtime.client import QubitlabService
+
+    running = started(tmp_path)                                # frequencies only, no gates calibrated
+    try:
+        with service_of(running) as service:
+            native = QubitlabService.backend(service)                        # the daemon's plain reply
+            assert native["properties"]["gates"] == [] and len(native["properties"]["qubits"]) == 2
+            with pytest.raises(JobError, match=r"no calibrated gates yet: run `qubitlab calibrate all`"):
+                service.backend()
+    finally:
+        running.daemon.stop()

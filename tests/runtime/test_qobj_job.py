@@ -147,7 +147,29 @@ def test_bad_documents_are_refused_naming_what_is_wrong(calibrated_daemon: Lab) 
             service.run_qobj({**doc, "config": {**doc["config"], "meas_level": 0}}).result(timeout=60)
         bad = json.loads(json.dumps(doc))
         bad["experiments"][0]["instructions"][0]["name"] = "snapshot"
-        with pytest.raises(JobError, match=r"experiment 0"):
+        with pytest.raises(JobError, match=r"experiments\[0\]\.instructions\[0\] \(snapshot\): .*fc"):
             service.run_qobj(bad).result(timeout=60)
         with pytest.raises(JobError, match=r"'qobj' must be a PulseQobj"):
             service.submit("pulse_qobj", {"qobj": "not a document"}).result(timeout=60)
+
+
+def test_the_documents_lo_frequency_is_what_drives(calibrated_daemon: Lab) -> None:
+    """The same pi pulse with qubit_lo_freq[0] detuned by 60 MHz from the calibrated frame barely excites q0.
+    First-order perturbation theory: a Gaussian of area pi and width sigma detuned by D leaves
+    P1 ~ (pi/2)^2 exp(-(2 pi D sigma)^2) in |1>; what is read as 1 beyond that is readout error."""
+    from qubitlab.drivers.payloads import MeasLevel, MeasReturn
+
+    shots = 2000
+    doc = document(calibrated_daemon, shots=shots, meas_level=MeasLevel.CLASSIFIED, meas_return=MeasReturn.SINGLE)
+    doc["experiments"] = doc["experiments"][1:2]                                     # x on q0
+    detuning = 60e6
+    doc["config"]["qubit_lo_freq"][0] += detuning / 1e9
+    with calibrated_daemon.service() as service:
+        counts = service.run_qobj(doc).result(timeout=600)["results"][0]["data"]["counts"]
+    snapshot = stored(calibrated_daemon)[0]
+    sigma = snapshot["q0.pulse_sigma"].value if "q0.pulse_sigma" in snapshot else 4e-9     # the narrowest allowed
+    leak = (math.pi / 2) ** 2 * math.exp(-(2 * math.pi * detuning * sigma) ** 2)
+    error = 1 - snapshot["q0.readout_fidelity"].value
+    excited = (counts.get("0x1", 0) + counts.get("0x3", 0)) / shots
+    expected = leak + 2 * error                      # P(1|0) is at most twice the average assignment error
+    assert excited <= expected + 5 * math.sqrt(max(expected, 1e-3) / shots) + 5e-3, (counts, leak, error)
