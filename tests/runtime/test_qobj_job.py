@@ -166,8 +166,11 @@ def test_the_documents_lo_frequency_is_what_drives(calibrated_daemon: Lab) -> No
     doc["config"]["qubit_lo_freq"][0] += detuning / 1e9
     with calibrated_daemon.service() as service:
         counts = service.run_qobj(doc).result(timeout=600)["results"][0]["data"]["counts"]
-    snapshot = stored(calibrated_daemon)[0]
-    sigma = snapshot["q0.pulse_sigma"].value if "q0.pulse_sigma" in snapshot else 4e-9     # the narrowest allowed
+    from qubitlab.pulse.instructions import Play
+
+    snapshot, _, gate_map, _ = stored(calibrated_daemon)
+    plays = [i for _, i in gate_map.get("x", (0,)).schedule.instructions if isinstance(i, Play)]
+    sigma = float(plays[0].pulse.sigma) * float(gate_map.dt)                      # samples -> seconds
     leak = (math.pi / 2) ** 2 * math.exp(-(2 * math.pi * detuning * sigma) ** 2)
     error = 1 - snapshot["q0.readout_fidelity"].value
     excited = (counts.get("0x1", 0) + counts.get("0x3", 0)) / shots
