@@ -149,6 +149,8 @@ def test_bad_documents_are_refused_naming_what_is_wrong(calibrated_daemon: Lab) 
         bad["experiments"][0]["instructions"][0]["name"] = "snapshot"
         with pytest.raises(JobError, match=r"experiments\[0\]\.instructions\[0\] \(snapshot\): .*fc"):
             service.run_qobj(bad).result(timeout=60)
+        with pytest.raises(JobError, match=r"config.rep_time 0.001 us is shorter than the experiment"):
+            service.run_qobj({**doc, "config": {**doc["config"], "rep_time": 0.001}}).result(timeout=60)
         with pytest.raises(JobError, match=r"'qobj' must be a PulseQobj"):
             service.submit("pulse_qobj", {"qobj": "not a document"}).result(timeout=60)
 
