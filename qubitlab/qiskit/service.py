@@ -3,7 +3,8 @@
 A qiskit-ibm-runtime script changes only its imports: ``QiskitRuntimeService()`` (address and keys from
 ``QUBITLAB_DAEMON`` / ``QUBITLAB_KEY`` / ``QUBITLAB_SERVER_KEY``, as the IBM one reads a saved account),
 ``service.least_busy(operational=True, simulator=False)`` / ``backend()`` / ``backends()`` return the bridge's
-Qiskit ``Backend`` (its ``Target`` calibrated), ``service.jobs()`` lists the daemon's jobs, and
+Qiskit ``Backend`` (its ``Target`` calibrated), ``service.jobs()`` gives job handles (``job_id()``,
+``status()``, ``details()``, ``metrics()``) in the order the daemon lists them, and
 ``Session(backend=backend)`` / ``Batch(backend=backend)`` are the native ones (they take the backend's service).
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from qubitlab.errors import JobError
 from qubitlab.qiskit.backend import Backend
-from qubitlab.runtime.client import Batch, QubitlabService, Session
+from qubitlab.runtime.client import Batch, QubitlabService, RuntimeJob, Session
 
 __all__ = ["Batch", "QiskitRuntimeService", "Session"]
 
@@ -43,3 +44,8 @@ class QiskitRuntimeService(QubitlabService):
             raise JobError(f"least_busy(min_num_qubits={min_num_qubits}): lab {backend.name!r} has only "
                            f"{backend.num_qubits} qubits")
         return backend
+
+    def jobs(self, limit: int = 100, **filters: Any) -> list[RuntimeJob]:  # type: ignore[override]
+        """Your jobs as handles, as qiskit-ibm-runtime's ``jobs()`` returns ``RuntimeJobV2`` objects
+        (its filters, such as ``pending=``, are accepted; the daemon lists at most ``limit``)."""
+        return [RuntimeJob(self, str(record["job_id"])) for record in super().jobs(limit)]
