@@ -139,11 +139,9 @@ def test_h2_energies_match_the_native_estimator_within_error_bars(calibrated_dae
     sigma = np.hypot(stds, reference_stds)
     assert np.all(np.abs(evs - reference) <= 4 * sigma + 5e-3), (evs, reference, sigma)
     # and both follow the energy of the ideal state (a loose physics check: gate and readout errors remain)
-    ideal = []
-    for row in THETAS:
-        state = np.zeros(4); state[0] = 1
-        from qiskit.quantum_info import Statevector
-        ideal.append(float(np.real(Statevector(qc.assign_parameters(row)).expectation_value(hamiltonian))))
+    from qiskit.quantum_info import Statevector
+
+    ideal = [float(np.real(Statevector(qc.assign_parameters(row)).expectation_value(hamiltonian))) for row in THETAS]
     assert np.all(np.abs(evs - np.array(ideal)) < 0.15), (evs, ideal)
 
 
