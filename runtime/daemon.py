@@ -391,6 +391,7 @@ class Daemon:
 
     def _backend(self, client: Client, request: Message) -> Message:
         from qubitlab.calibration import CalibrationStore
+        from qubitlab.runtime.properties import backend_properties
 
         with CalibrationStore.for_lab(self.lab) as calibration:
             snapshot = calibration.snapshot()
@@ -399,6 +400,7 @@ class Daemon:
             "couplings": [list(c) for c in self.lab.topology.couplings],
             "native_gates": list(self.lab.topology.native_gates), "dt": self.lab.dt, "snapshot_id": snapshot.id,
             "version": qubitlab_version(), "queued": len(self.queue),
+            "properties": backend_properties(self.lab, snapshot),  # what a Qiskit Target needs (the bridge)
             "worker": {"pid": self.worker.pid, "ready": self.worker.ready, "restarts": self.worker.restarts}})
 
     # -- the worker ------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ Kinds defined here:
 - ``sleep``: waits (interruptibly) and echoes its input; the scheduler's tests and benchmarks use it to hold
   the device without instruments in the way.
 - ``calibrate``: ``qubitlab calibrate all|check`` on the worker's instruments (:mod:`.calibrate_job`).
+- ``pulse_qobj``: a Qiskit 1.x PulseQobj document, answered as a Qiskit 1.x result dict (:mod:`.qobj_job`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from qubitlab.errors import JobError
-from qubitlab.runtime import calibrate_job
+from qubitlab.runtime import calibrate_job, qobj_job
 
 
 class Aborted(JobError):
@@ -150,5 +151,6 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
 
 
 JOB_KINDS: dict[str, JobKind] = {"pulse_program": pulse_program, "sleep": sleep, "sampler": sampler,
-                                 "estimator": estimator, "calibrate": calibrate_job.calibrate}
+                                 "estimator": estimator, "calibrate": calibrate_job.calibrate,
+                                 "pulse_qobj": qobj_job.pulse_qobj}
 """Job kinds by name: what a client may ask the daemon to run."""
