@@ -89,7 +89,8 @@ def main(argv: list[str]) -> None:
         # fresh), then an H2 VQE through the daemon in a session, with its report
         _run(BIN / "qubitlab", "demo", "--out", "out")
     elif command == "test":
-        ensure_venv("test")
+        # the Qiskit bridge's tests and the strict docs build run in the suite too (both skip without them)
+        ensure_venv("test,qiskit,docs")
         _run(PY, "-m", "pytest", "-q", *argv[1:])
         typecheck()
     elif command == "docs":
