@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qubitlab.errors import CalibrationError, CircuitError, JobError
+from qubitlab.runtime.mitigation import hooks as mitigation
 from qubitlab.runtime.jobs import Outcome, WorkContext
 
 MAX_POINTS = 100_000
@@ -126,8 +127,10 @@ def _values(pub: Mapping[str, Any], circuit: Any, index: int) -> tuple[list[str]
     return names, values
 
 
-def _prepared(ctx: WorkContext, circuit: Any, digest: str, basis: str, snapshot: Any) -> tuple[Any, dict[str, Any]]:
-    """The circuit with ``basis``'s change of basis and measurements, lowered (cached)."""
+def _prepared(ctx: WorkContext, circuit: Any, digest: str, basis: str, snapshot: Any,
+              variant: Any = None) -> tuple[Any, dict[str, Any]]:
+    """The circuit with ``basis``'s change of basis and measurements, lowered (cached); a mitigation
+    ``variant`` (:class:`qubitlab.runtime.mitigation.Variant`) may rewrite the translated circuit."""
     from qubitlab.circuits import LoweredCircuit, translate
 
     cache = _cache(ctx)
@@ -137,10 +140,14 @@ def _prepared(ctx: WorkContext, circuit: Any, digest: str, basis: str, snapshot:
 
     def build() -> Lowered:
         measured = circuit if not basis else _with_basis(circuit, basis)
-        lowered = LoweredCircuit.build(translate(measured, target), gate_map)
+        translated = translate(measured, target)
+        if variant is not None:
+            translated = variant.transform(translated)
+        lowered = LoweredCircuit.build(translated, gate_map)
         return Lowered({p.name: p for p in measured.parameters}, {basis: lowered})
 
-    entry: Lowered = cache.lower((digest, basis, snapshot.id), build)
+    key = digest if variant is None else f"{digest}:{variant.key}"
+    entry: Lowered = cache.lower((key, basis, snapshot.id), build)
     return entry.by_basis[basis], entry.parameters
 
 
@@ -286,6 +293,7 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
 
     snapshot = ctx.store.snapshot()
     options = inputs.get("options") or {}
+    zne_plan = mitigation.zne_plan(options)
     timings: dict[str, float] = {}
     results = []
     for index, pub in enumerate(_pubs(inputs)):
@@ -306,16 +314,18 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         shots = int(options.get("default_shots") or math.ceil(1 / precision**2))
         labels = sorted({label for obs in observables for label in obs if set(label) != {"I"}})
         groups = group_qubit_wise(SparsePauliOp(labels)) if labels else []
+        variants = mitigation.variants(zne_plan, circuit, digest, _target(ctx, circuit, snapshot))
         schedules: list[Any] = []
-        where: dict[int, int] = {}
+        where: dict[tuple[int, int], int] = {}
         assignment_at = 0
-        for g, group in enumerate(groups):
-            lowered, parameters = _prepared(ctx, circuit, digest, group.basis, snapshot)
-            t0 = time.perf_counter()
-            bound = _bind_all(lowered, parameters, names, flat)
-            timings["bind"] = timings.get("bind", 0.0) + time.perf_counter() - t0
-            where[g] = len(schedules)
-            schedules.extend(bound)
+        for v, variant in enumerate(variants):
+            for g, group in enumerate(groups):
+                lowered, parameters = _prepared(ctx, circuit, digest, group.basis, snapshot, variant)
+                t0 = time.perf_counter()
+                bound = _bind_all(lowered, parameters, names, flat)
+                timings["bind"] = timings.get("bind", 0.0) + time.perf_counter() - t0
+                where[(v, g)] = len(schedules)
+                schedules.extend(bound)
         n_sets = max(1, int(np.prod(p_shape, dtype=np.int64))) if names else 1
         mitigate = _measure_mitigation(options)
         if mitigate and schedules:
@@ -333,40 +343,63 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         else:
             t0 = time.perf_counter()
         term_group = {labels[t]: g for g, group in enumerate(groups) for t in group.terms}
-        evs = np.zeros(shape)
-        variances = np.zeros(shape)
         p_index = np.arange(n_sets).reshape(p_shape) if names else np.zeros((), dtype=np.int64)
         o_index = np.arange(len(observables)).reshape(o_shape)
         o_b, p_b = np.broadcast_arrays(o_index, p_index)
-        for pos in np.ndindex(shape):
-            obs, point = observables[int(o_b[pos])], int(p_b[pos])
-            value, variance = 0.0, 0.0
-            by_group: dict[int, dict[str, float]] = {}
-            for label, coeff in obs.items():
-                if set(label) == {"I"}:
-                    value += coeff
-                    continue
-                by_group.setdefault(term_group[label], {})[label] = coeff
-            for g, terms in by_group.items():
-                p = probs[where[g] + point]
-                raw = _weights(terms, circuit.num_qubits)
-                w = raw if assignment is None else decode.corrected_weights(raw, assignment)
-                mean = float(p @ w)
-                value += mean
-                variance += max(float(p @ w**2) - mean**2, 0.0) / shots
-                if assignment is not None:
-                    variance += _assignment_variance(p, raw, assignment, mean, shots)
-            evs[pos], variances[pos] = value, variance
+        per_variant = [_expectations(shape, observables, o_b, p_b, term_group,
+                                     {g: where[(v, g)] for g in range(len(groups))}, probs, assignment,
+                                     circuit.num_qubits, shots) for v in range(len(variants))]
+        evs, stds = per_variant[0]
+        extra: dict[str, Any] = {}
+        if zne_plan is not None:
+            evs, stds, extra = mitigation.extrapolated(zne_plan, variants, per_variant, observables, o_b)
+        used = extra.pop("extrapolator_used", None)
         timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
-        stds = np.sqrt(variances)
-        results.append({"evs": evs, "stds": stds, "ensemble_standard_error": stds, "metadata": {
+        results.append({"evs": evs, "stds": stds, "ensemble_standard_error": stds, **extra, "metadata": {
             "shots": shots, "target_precision": float(precision), "num_bases": len(groups),
             "circuits_per_basis": n_sets, "resilience_level": options.get("resilience_level", 0),
             "measure_mitigation": "assignment matrices measured in the same program" if assignment is not None
             else None,
             "assignment_matrices": np.asarray(assignment) if assignment is not None else None,
+            **mitigation.metadata(zne_plan, variants, options, assignment is not None), "extrapolator_used": used,
             "execution": {"execution_spans": [[started, time.time()]]}}})
     return Outcome({"pubs": results, "snapshot_id": snapshot.id, "cache": _cache_stats(ctx)}, timings, snapshot.id)
+
+
+def _target(ctx: WorkContext, circuit: Any, snapshot: Any) -> Any:
+    return _cache(ctx).gate_map(ctx.opened.lab, snapshot, list(range(circuit.num_qubits)))[1]
+
+
+def _expectations(shape: tuple[int, ...], observables: list[dict[str, float]], o_b: NDArray[np.int64],
+                  p_b: NDArray[np.int64], term_group: Mapping[str, int], where: Mapping[int, int],
+                  probs: NDArray[np.float64], assignment: NDArray[np.float64] | None, n: int,
+                  shots: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each observable's value and standard error at every position of the PUB's shape, from the outcome
+    probabilities of the bases starting at ``where[group]`` (one row per parameter set)."""
+    from qubitlab.drivers import decode
+
+    evs = np.zeros(shape)
+    variances = np.zeros(shape)
+    for pos in np.ndindex(shape):
+        obs, point = observables[int(o_b[pos])], int(p_b[pos])
+        value, variance = 0.0, 0.0
+        by_group: dict[int, dict[str, float]] = {}
+        for label, coeff in obs.items():
+            if set(label) == {"I"}:
+                value += coeff
+                continue
+            by_group.setdefault(term_group[label], {})[label] = coeff
+        for g, terms in by_group.items():
+            p = probs[where[g] + point]
+            raw = _weights(terms, n)
+            w = raw if assignment is None else decode.corrected_weights(raw, assignment)
+            mean = float(p @ w)
+            value += mean
+            variance += max(float(p @ w**2) - mean**2, 0.0) / shots
+            if assignment is not None:
+                variance += _assignment_variance(p, raw, assignment, mean, shots)
+        evs[pos], variances[pos] = value, variance
+    return evs, np.sqrt(variances)
 
 
 def _measure_mitigation(options: Mapping[str, Any]) -> bool:

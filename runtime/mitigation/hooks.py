@@ -1,0 +1,95 @@
+"""The few calls :mod:`qubitlab.runtime.estimation` makes into mitigation, so the Estimator stays one loop.
+
+Why it exists: the Estimator runs one program per PUB; a mitigation technique adds *variants* of the PUB's
+circuits to that program (one per ZNE noise factor) and combines their expectation values afterwards. A
+:class:`Variant` is a key (part of the lowering cache key) and a rewrite of the translated circuit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qubitlab.errors import JobError
+from qubitlab.runtime.mitigation import extrapolation, zne
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One noise-amplified copy of a PUB's circuits: ``transform`` rewrites the translated circuit."""
+
+    key: str
+    transform: Callable[[Any], Any]
+    noise_factor: float
+    """The factor actually applied (folding rounds to whole folds)."""
+
+
+def zne_plan(options: Mapping[str, Any]) -> zne.ZnePlan | None:
+    return zne.plan(options)
+
+
+def variants(plan: zne.ZnePlan | None, circuit: Any, digest: str, target: Any) -> list[Variant | None]:
+    """``[None]`` (the circuit as it is) without ZNE, else one variant per noise factor."""
+    if plan is None:
+        return [None]
+    from qubitlab.circuits import translate
+
+    if plan.amplifier == "pulse_stretch":
+        raise JobError("resilience.zne.amplifier 'pulse_stretch' is not implemented yet; use gate_folding, "
+                       "gate_folding_front or gate_folding_back")
+    n_gates = zne.count_two_qubit(translate(circuit, target))
+    out: list[Variant | None] = []
+    for factor in plan.noise_factors:
+        def transform(translated: Any, factor: float = factor) -> Any:
+            return zne.fold(translated, factor, plan.amplifier, digest)
+        out.append(Variant(f"zne:{plan.amplifier}:{factor!r}", transform, zne.applied_factor(n_gates, factor)))
+    return out
+
+
+def extrapolated(plan: zne.ZnePlan, found: Sequence[Variant | None],
+                 per_variant: Sequence[tuple[FloatArray, FloatArray]], observables: Sequence[Mapping[str, float]],
+                 o_b: NDArray[np.int64]) -> tuple[FloatArray, FloatArray, dict[str, Any]]:
+    """Zero-noise ``evs`` and ``stds`` and Qiskit Runtime's extra data fields: ``evs_extrapolated`` and
+    ``stds_extrapolated`` (``(*shape, num_extrapolators, num_points)``), ``evs_noise_factors`` and
+    ``stds_noise_factors`` (``(*shape, num_noise_factors)``)."""
+    factors = [v.noise_factor if v is not None else 1.0 for v in found]
+    by_factor = np.stack([e for e, _ in per_variant], axis=-1)
+    std_factor = np.stack([s for _, s in per_variant], axis=-1)
+    shape = by_factor.shape[:-1]
+    n_ex, n_pt = len(plan.extrapolators), len(plan.extrapolated_noise_factors)
+    evs, stds = np.zeros(shape), np.zeros(shape)
+    evs_x, stds_x = np.zeros((*shape, n_ex, n_pt)), np.zeros((*shape, n_ex, n_pt))
+    chosen = np.empty(shape, dtype=object)
+    for pos in np.ndindex(shape):
+        obs = observables[int(o_b[pos])]
+        bound = sum(abs(c) for c in obs.values())
+        result = extrapolation.extrapolate(plan.extrapolators, factors, list(by_factor[pos]),
+                                           list(std_factor[pos]), plan.extrapolated_noise_factors, bound)
+        evs[pos], stds[pos], chosen[pos] = result.value, result.std, result.chosen
+        evs_x[pos], stds_x[pos] = result.values, result.stds
+    return evs, stds, {"evs_extrapolated": evs_x, "stds_extrapolated": stds_x, "evs_noise_factors": by_factor,
+                       "stds_noise_factors": std_factor, "ensemble_stds_noise_factors": std_factor,
+                       "extrapolator_used": [str(c) for c in chosen.reshape(-1)]}
+
+
+def metadata(plan: zne.ZnePlan | None, found: Sequence[Variant | None], options: Mapping[str, Any],
+             readout: bool) -> dict[str, Any]:
+    """What ran: the techniques, the requested and applied noise factors, and the shot overhead factor."""
+    techniques = (["measure_mitigation (assignment matrices)"] if readout else []) + \
+        ([f"zne ({plan.amplifier})"] if plan is not None else [])
+    level = options.get("resilience_level", 0)
+    skipped = ["gate twirling (implied by resilience_level 2; not implemented yet)"] \
+        if isinstance(level, int) and level >= 2 else []
+    if plan is None:
+        return {"techniques": techniques, "not_applied": skipped, "zne": None, "shot_overhead": 1}
+    return {"techniques": techniques, "not_applied": skipped, "zne": {"amplifier": plan.amplifier, "noise_factors": list(plan.noise_factors),
+                    "noise_factors_applied": [v.noise_factor if v is not None else 1.0 for v in found],
+                    "extrapolator": list(plan.extrapolators),
+                    "extrapolated_noise_factors": list(plan.extrapolated_noise_factors)},
+            "shot_overhead": len(found)}

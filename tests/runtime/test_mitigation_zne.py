@@ -1,0 +1,98 @@
+"""ZNE's pieces without a device: the extrapolators against closed forms, folding against the circuit's unitary.
+
+Expected values are written from the models (data generated from a known line, parabola or exponential must
+extrapolate to its known value at 0), from the weighted least-squares formula for the intercept's error, and
+from the definition of folding (G (G^dag G)^k has G's unitary and 2k + 1 times its ECRs).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from qubitlab.circuits import Circuit, Target, translate
+from qubitlab.errors import ConfigError, JobError
+from qubitlab.runtime.mitigation import extrapolation, zne
+from qubitlab.runtime.primitives import EstimatorOptions, not_implemented
+
+X = [1.0, 3.0, 5.0]
+
+
+def test_linear_and_polynomial_fits_recover_the_intercept_and_its_closed_form_error() -> None:
+    sigma = 0.01
+    line = extrapolation.fit("linear", X, [0.8 - 0.1 * x for x in X], [sigma] * 3, [0.0])
+    assert line.ok and line.values[0] == pytest.approx(0.8, abs=1e-12)
+    # var(intercept) of an unweighted line = sigma^2 sum x^2 / (n sum x^2 - (sum x)^2) = sigma^2 35 / 24
+    assert line.stds[0] == pytest.approx(sigma * math.sqrt(35 / 24), rel=1e-9)
+    quad = extrapolation.fit("polynomial_degree_2", X, [0.9 - 0.05 * x + 0.004 * x * x for x in X], [sigma] * 3,
+                             [0.0, 2.0])
+    assert quad.values == pytest.approx([0.9, 0.9 - 0.1 + 0.016], abs=1e-10)
+    assert not extrapolation.fit("polynomial_degree_3", X, [0.5] * 3, [sigma] * 3, [0.0]).ok   # 4 unknowns
+
+
+def test_exponential_fits_recover_the_amplitude_at_zero_noise() -> None:
+    xs = [1.0, 2.0, 3.0, 5.0, 7.0]
+    one = extrapolation.fit("exponential", X, [0.95 * math.exp(-x / 4) for x in X], [1e-3] * 3, [0.0])
+    assert one.ok and one.values[0] == pytest.approx(0.95, abs=1e-6)
+    two = extrapolation.fit("double_exponential", xs,
+                            [0.6 * math.exp(-x / 1.5) + 0.3 * math.exp(-x / 10) for x in xs], [1e-4] * 5, [0.0])
+    assert two.ok and two.values[0] == pytest.approx(0.9, abs=1e-3)
+
+
+def test_a_list_falls_back_to_the_first_extrapolator_inside_the_physical_bound() -> None:
+    y, s = [0.7, 0.2, 0.05], [0.01] * 3
+    # the exponential through these points starts above 1 at x = 0 (log-linear: about 1.4): out of bounds
+    chosen = extrapolation.extrapolate(("exponential", "linear"), X, y, s, [0.0, 1.0], bound=1.0)
+    assert chosen.chosen == "linear"
+    # least-squares line through the three points: slope -0.1625, intercept 0.31667 + 3 * 0.1625
+    assert chosen.value == pytest.approx(0.95 / 3 + 0.4875, abs=1e-9)
+    assert chosen.values.shape == (2, 2)
+    none = extrapolation.extrapolate(("exponential",), X, y, s, [0.0], bound=0.5)
+    assert none.chosen == "fallback" and none.value == 0.7              # the lowest factor's own value
+
+
+def test_fold_counts_follow_qiskit_runtimes_front_back_and_random_rules() -> None:
+    assert zne.fold_counts(4, 3.0, "gate_folding", "c") == [1, 1, 1, 1]
+    assert zne.fold_counts(4, 2.0, "gate_folding_front", "c") == [1, 1, 0, 0]
+    assert zne.fold_counts(4, 2.0, "gate_folding_back", "c") == [0, 0, 1, 1]
+    counts = zne.fold_counts(5, 2.2, "gate_folding", "c")              # round(5 * 0.6) = 3 folds
+    assert sorted(counts) == [0, 0, 1, 1, 1]
+    assert counts == zne.fold_counts(5, 2.2, "gate_folding", "c")      # seeded: the same variant every time
+    assert zne.applied_factor(5, 2.2) == pytest.approx(1 + 6 / 5)
+    assert zne.applied_factor(0, 5.0) == 1.0
+
+
+def test_folding_keeps_the_unitary_and_multiplies_the_ecrs() -> None:
+    target = Target.make(couplings=[(0, 1)], ecr_directions=[(0, 1)])
+    translated = translate(Circuit(2).h(0).cx(0, 1).rz(0.3, 1).cx(1, 0).sx(1), target)
+    n = translated.count_ops()["ecr"]
+    assert n == 2
+    for factor, amplifier in ((3.0, "gate_folding"), (5.0, "gate_folding_back"), (2.0, "gate_folding_front")):
+        folded = zne.fold(translated, factor, amplifier, "seed")
+        assert folded.count_ops()["ecr"] == n + 2 * round(n * (factor - 1) / 2)
+        a, b = translated.to_matrix(), folded.to_matrix()
+        overlap = abs(np.trace(a.conj().T @ b)) / a.shape[0]           # 1 when equal up to a global phase
+        assert overlap == pytest.approx(1.0, abs=1e-12)
+
+
+def test_plan_reads_level_2_and_the_explicit_switch() -> None:
+    assert zne.plan({"resilience_level": 1}) is None
+    at_two = zne.plan({"resilience_level": 2, "resilience": {}})
+    assert at_two is not None and at_two.noise_factors == (1.0, 3.0, 5.0)
+    assert at_two.extrapolated_noise_factors == (0.0, 1.0, 3.0, 5.0)
+    assert zne.plan({"resilience_level": 2, "resilience": {"zne_mitigation": False}}) is None
+    with pytest.raises(JobError, match="amplifier 'pea' is not implemented; valid: gate_folding"):
+        zne.plan({"resilience": {"zne_mitigation": True, "zne": {"amplifier": "pea"}}})
+
+
+def test_zne_options_are_no_longer_refused_and_bad_values_fail_at_assignment() -> None:
+    options = EstimatorOptions(resilience_level=2)
+    options.resilience.zne.noise_factors = (1, 2, 3)
+    options.resilience.zne.extrapolator = "polynomial_degree_2"
+    assert not_implemented(options) == []
+    with pytest.raises(ConfigError, match="resilience.zne.extrapolator"):
+        options.resilience.zne.extrapolator = "cubic"
+    with pytest.raises(ConfigError, match="requires at least 4 noise_factors"):
+        options.resilience.zne.extrapolator = "double_exponential"
