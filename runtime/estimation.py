@@ -141,9 +141,12 @@ def _prepared(ctx: WorkContext, circuit: Any, digest: str, basis: str, snapshot:
     def build() -> Lowered:
         measured = circuit if not basis else _with_basis(circuit, basis)
         translated = translate(measured, target)
-        if variant is not None:
+        if variant is not None and variant.transform is not None:
             translated = variant.transform(translated)
-        lowered = LoweredCircuit.build(translated, gate_map)
+        gates = gate_map
+        if variant is not None and variant.gate_map is not None:
+            gates = variant.gate_map(lab, snapshot, qubits, _calibrated_pairs(lab, snapshot, qubits))
+        lowered = LoweredCircuit.build(translated, gates)
         return Lowered({p.name: p for p in measured.parameters}, {basis: lowered})
 
     key = digest if variant is None else f"{digest}:{variant.key}"
@@ -314,7 +317,9 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         shots = int(options.get("default_shots") or math.ceil(1 / precision**2))
         labels = sorted({label for obs in observables for label in obs if set(label) != {"I"}})
         groups = group_qubit_wise(SparsePauliOp(labels)) if labels else []
-        variants = mitigation.variants(zne_plan, circuit, digest, _target(ctx, circuit, snapshot))
+        variants = mitigation.variants(zne_plan, circuit, digest, _target(ctx, circuit, snapshot), ctx.opened.lab,
+                                       snapshot, _calibrated_pairs(ctx.opened.lab, snapshot,
+                                                                   list(range(circuit.num_qubits))))
         schedules: list[Any] = []
         where: dict[tuple[int, int], int] = {}
         assignment_at = 0

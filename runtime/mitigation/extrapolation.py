@@ -11,7 +11,8 @@ Models (``x`` the noise factor): ``linear`` a + b x, ``polynomial_degree_k`` sum
 A exp(-x / tau) (a Pauli expectation under depolarising noise decays to 0), ``double_exponential``
 A exp(-x / t1) + B exp(-x / t2). ``fallback`` is no extrapolation: the value measured at the lowest factor.
 A list of extrapolators falls back in order: the first whose fit succeeds, is finite and whose zero-noise
-value lies within the observable's bound (sum of |coefficients|) is the one reported in ``evs``.
+value lies within the observable's bound (sum of |coefficients|, up to 3 of its standard errors) is the one
+reported in ``evs``.
 """
 
 from __future__ import annotations
@@ -136,14 +137,20 @@ class Extrapolated:
     chosen: str
 
 
+BOUND_SIGMAS = 3.0
+"""How far (in its own standard errors) a zero-noise value may pass the observable's bound and still count as
+inside it: an unbiased estimate of a value at the bound (a Bell state's <ZZ> = 1) is above it half the time."""
+
+
 def extrapolate(names: Sequence[str], x: Sequence[float], y: Sequence[float], s: Sequence[float],
                 at: Sequence[float], bound: float) -> Extrapolated:
     """Fit each of ``names``; the reported value is the first whose fit succeeds with a finite zero-noise value
-    within ``[-bound, bound]`` (a fit that leaves the physical range has not fitted), else ``fallback``'s."""
+    within ``[-bound, bound]`` up to :data:`BOUND_SIGMAS` of its error (a fit that leaves the physical range
+    has not fitted), else ``fallback``'s."""
     fits = [fit(name, x, y, s, at) for name in names]
     zero = [fit(name, x, y, s, [0.0]) for name in names]
     for name, f in zip(names, zero):
-        if f.ok and abs(float(f.values[0])) <= bound * (1 + 1e-9):
+        if f.ok and abs(float(f.values[0])) <= bound + BOUND_SIGMAS * float(f.stds[0]):
             return Extrapolated(np.array([g.values for g in fits]), np.array([g.stds for g in fits]),
                                 float(f.values[0]), float(f.stds[0]), name)
     last = fit("fallback", x, y, s, [0.0])

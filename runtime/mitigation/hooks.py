@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qubitlab.errors import JobError
 from qubitlab.runtime.mitigation import extrapolation, zne
 
 FloatArray = NDArray[np.float64]
@@ -25,24 +24,31 @@ class Variant:
     """One noise-amplified copy of a PUB's circuits: ``transform`` rewrites the translated circuit."""
 
     key: str
-    transform: Callable[[Any], Any]
+    transform: Callable[[Any], Any] | None
     noise_factor: float
-    """The factor actually applied (folding rounds to whole folds)."""
+    """The factor actually applied (folding rounds to whole folds, stretching to whole samples)."""
+    gate_map: Callable[[Any, Any, list[int], list[tuple[int, int]]], Any] | None = None
+    """``(lab, snapshot, qubits, pairs) -> GateMap`` to lower with instead of the snapshot's own."""
 
 
 def zne_plan(options: Mapping[str, Any]) -> zne.ZnePlan | None:
     return zne.plan(options)
 
 
-def variants(plan: zne.ZnePlan | None, circuit: Any, digest: str, target: Any) -> list[Variant | None]:
+def variants(plan: zne.ZnePlan | None, circuit: Any, digest: str, target: Any, lab: Any, snapshot: Any,
+             pairs: list[tuple[int, int]]) -> list[Variant | None]:
     """``[None]`` (the circuit as it is) without ZNE, else one variant per noise factor."""
     if plan is None:
         return [None]
     from qubitlab.circuits import translate
 
     if plan.amplifier == "pulse_stretch":
-        raise JobError("resilience.zne.amplifier 'pulse_stretch' is not implemented yet; use gate_folding, "
-                       "gate_folding_front or gate_folding_back")
+        from qubitlab.runtime.mitigation import stretch
+
+        qubits = list(range(circuit.num_qubits))
+        return [Variant(f"zne:pulse_stretch:{factor!r}", None,
+                        stretch.applied_factor(lab, snapshot, factor, qubits, pairs), stretch.builder(factor))
+                for factor in plan.noise_factors]
     n_gates = zne.count_two_qubit(translate(circuit, target))
     out: list[Variant | None] = []
     for factor in plan.noise_factors:
