@@ -320,26 +320,34 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         variants = mitigation.variants(zne_plan, circuit, digest, _target(ctx, circuit, snapshot), ctx.opened.lab,
                                        snapshot, _calibrated_pairs(ctx.opened.lab, snapshot,
                                                                    list(range(circuit.num_qubits))))
+        trex = mitigation.trex_plan(options, circuit.num_qubits, shots, digest)
+        masks: tuple[int | None, ...] = trex.masks if trex is not None else (None,)
+        run_shots = trex.shots if trex is not None else shots
         schedules: list[Any] = []
-        where: dict[tuple[int, int], int] = {}
-        assignment_at = 0
+        rows: dict[tuple[int, int, int], int] = {}
+        assignment_at = learn_at = 0
         for v, variant in enumerate(variants):
             for g, group in enumerate(groups):
-                lowered, parameters = _prepared(ctx, circuit, digest, group.basis, snapshot, variant)
-                t0 = time.perf_counter()
-                bound = _bind_all(lowered, parameters, names, flat)
-                timings["bind"] = timings.get("bind", 0.0) + time.perf_counter() - t0
-                where[(v, g)] = len(schedules)
-                schedules.extend(bound)
+                for r, mask in enumerate(masks):
+                    lowered, parameters = _prepared(ctx, circuit, digest, group.basis, snapshot,
+                                                    mitigation.flipped(variant, mask))
+                    t0 = time.perf_counter()
+                    bound = _bind_all(lowered, parameters, names, flat)
+                    timings["bind"] = timings.get("bind", 0.0) + time.perf_counter() - t0
+                    rows[(v, g, r)] = len(schedules)
+                    schedules.extend(bound)
         n_sets = max(1, int(np.prod(p_shape, dtype=np.int64))) if names else 1
-        mitigate = _measure_mitigation(options)
+        mitigate = _measure_mitigation(options) and trex is None
         if mitigate and schedules:
             assignment_at = len(schedules)
             schedules.extend(_assignment_schedules(ctx, circuit.num_qubits, snapshot))
+        if trex is not None and schedules:
+            learn_at = len(schedules)
+            schedules.extend(_learning_schedules(ctx, circuit.num_qubits, snapshot, trex))
         probs = np.zeros((0, 2**circuit.num_qubits))
         assignment = None
         if schedules:
-            data = _run_points(ctx, schedules, shots, snapshot, timings, rep_delay=_rep_delay(options))
+            data = _run_points(ctx, schedules, run_shots, snapshot, timings, rep_delay=_rep_delay(options))
             t0 = time.perf_counter()
             joint = decode.JointDiscriminator.from_values(snapshot.to_values(), list(range(circuit.num_qubits)))
             probs = decode.probabilities(joint.bits([data[q] for q in range(circuit.num_qubits)]))
@@ -347,13 +355,18 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
                 assignment = _assignment(probs[assignment_at:], circuit.num_qubits)
         else:
             t0 = time.perf_counter()
+        where = {(v, g): rows[(v, g, 0)] for v in range(len(variants)) for g in range(len(groups))}
+        if trex is not None and schedules:
+            trex.learn(probs[learn_at:])
+            probs, where = _untwirled(trex, probs, rows, n_sets, len(variants), len(groups))
         term_group = {labels[t]: g for g, group in enumerate(groups) for t in group.terms}
         p_index = np.arange(n_sets).reshape(p_shape) if names else np.zeros((), dtype=np.int64)
         o_index = np.arange(len(observables)).reshape(o_shape)
         o_b, p_b = np.broadcast_arrays(o_index, p_index)
         per_variant = [_expectations(shape, observables, o_b, p_b, term_group,
                                      {g: where[(v, g)] for g in range(len(groups))}, probs, assignment,
-                                     circuit.num_qubits, shots) for v in range(len(variants))]
+                                     circuit.num_qubits, run_shots * len(masks), trex)
+                      for v in range(len(variants))]
         evs, stds = per_variant[0]
         extra: dict[str, Any] = {}
         if zne_plan is not None:
@@ -364,9 +377,10 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
             "shots": shots, "target_precision": float(precision), "num_bases": len(groups),
             "circuits_per_basis": n_sets, "resilience_level": options.get("resilience_level", 0),
             "measure_mitigation": "assignment matrices measured in the same program" if assignment is not None
-            else None,
+            else ("TREX (measurement twirling, factors learned in the same program)" if trex is not None else None),
+            "trex": mitigation.trex_metadata(trex),
             "assignment_matrices": np.asarray(assignment) if assignment is not None else None,
-            **mitigation.metadata(zne_plan, variants, options, assignment is not None), "extrapolator_used": used,
+            **mitigation.metadata(zne_plan, variants, options, assignment is not None, trex is not None), "extrapolator_used": used,
             "execution": {"execution_spans": [[started, time.time()]]}}})
     return Outcome({"pubs": results, "snapshot_id": snapshot.id, "cache": _cache_stats(ctx)}, timings, snapshot.id)
 
@@ -378,9 +392,10 @@ def _target(ctx: WorkContext, circuit: Any, snapshot: Any) -> Any:
 def _expectations(shape: tuple[int, ...], observables: list[dict[str, float]], o_b: NDArray[np.int64],
                   p_b: NDArray[np.int64], term_group: Mapping[str, int], where: Mapping[int, int],
                   probs: NDArray[np.float64], assignment: NDArray[np.float64] | None, n: int,
-                  shots: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+                  shots: int, trex: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Each observable's value and standard error at every position of the PUB's shape, from the outcome
-    probabilities of the bases starting at ``where[group]`` (one row per parameter set)."""
+    probabilities of the bases starting at ``where[group]`` (one row per parameter set); readout corrected by
+    the assignment matrices or by TREX's learned factors when given."""
     from qubitlab.drivers import decode
 
     evs = np.zeros(shape)
@@ -398,11 +413,15 @@ def _expectations(shape: tuple[int, ...], observables: list[dict[str, float]], o
             p = probs[where[g] + point]
             raw = _weights(terms, n)
             w = raw if assignment is None else decode.corrected_weights(raw, assignment)
+            if trex is not None:
+                w = trex.weights(terms, n, _weights)
             mean = float(p @ w)
             value += mean
             variance += max(float(p @ w**2) - mean**2, 0.0) / shots
             if assignment is not None:
                 variance += _assignment_variance(p, raw, assignment, mean, shots)
+            if trex is not None:
+                variance += trex.variance(p, terms, n, _weights)
         evs[pos], variances[pos] = value, variance
     return evs, np.sqrt(variances)
 
@@ -429,6 +448,35 @@ def _assignment_schedules(ctx: WorkContext, n: int, snapshot: Any) -> list[Any]:
         lowered, _ = _prepared(ctx, circuit, f"{name}:{n}", "", snapshot)
         out.append(lowered.bind({}))
     return out
+
+
+def _learning_schedules(ctx: WorkContext, n: int, snapshot: Any, trex: Any) -> list[Any]:
+    """TREX's learning circuits: |0...0> measured, each with one learning mask's X flips before readout."""
+    from qubitlab.circuits import Circuit
+
+    circuit = Circuit(n, n, name="trex_learning")
+    circuit.barrier(*range(n))
+    for q in range(n):
+        circuit.measure(q, q)
+    out = []
+    for mask in trex.learning_masks:
+        lowered, _ = _prepared(ctx, circuit, f"trex_learning:{n}", "", snapshot, mitigation.flipped(None, mask))
+        out.append(lowered.bind({}))
+    return out
+
+
+def _untwirled(trex: Any, probs: NDArray[np.float64], rows: Mapping[tuple[int, int, int], int], n_sets: int,
+               n_variants: int, n_groups: int) -> tuple[NDArray[np.float64], dict[tuple[int, int], int]]:
+    """One block of ``n_sets`` rows per (variant, basis): the masks' probabilities with the flips undone,
+    averaged; and where each block starts."""
+    blocks: list[NDArray[np.float64]] = []
+    where: dict[tuple[int, int], int] = {}
+    for v in range(n_variants):
+        for g in range(n_groups):
+            where[(v, g)] = len(blocks) * n_sets
+            blocks.append(trex.untwirled([probs[rows[(v, g, r)]:rows[(v, g, r)] + n_sets]
+                                          for r in range(len(trex.masks))]))
+    return (np.concatenate(blocks) if blocks else probs), where
 
 
 def _assignment(probs: NDArray[np.float64], n: int) -> NDArray[np.float64]:

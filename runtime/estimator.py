@@ -62,7 +62,7 @@ class EstimatorV2:
         wire = {"default_shots": options.default_shots, "default_precision": default,
                 "resilience_level": options.resilience_level,
                 "measure_mitigation": options.resilience.measure_mitigation,
-                "resilience": options.resilience.to_dict(),
+                "resilience": options.resilience.to_dict(), "twirling": options.twirling.to_dict(),
                 "rep_delay": options.execution.rep_delay}
         submitted = time.time()
         job = self._service.submit("estimator", {"pubs": encoded, "options": wire}, session=self._session,

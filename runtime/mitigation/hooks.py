@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qubitlab.runtime.mitigation import extrapolation, zne
+from qubitlab.runtime.mitigation import extrapolation, trex, zne
 
 FloatArray = NDArray[np.float64]
 
@@ -29,6 +29,23 @@ class Variant:
     """The factor actually applied (folding rounds to whole folds, stretching to whole samples)."""
     gate_map: Callable[[Any, Any, list[int], list[tuple[int, int]]], Any] | None = None
     """``(lab, snapshot, qubits, pairs) -> GateMap`` to lower with instead of the snapshot's own."""
+
+
+def trex_plan(options: Mapping[str, Any], n: int, shots: int, seed: str) -> trex.TrexPlan | None:
+    return trex.plan(options, n, shots, seed)
+
+
+def flipped(variant: Variant | None, mask: int | None) -> Variant | None:
+    """``variant`` (or the plain circuit) with TREX's X flips of ``mask`` before the measurements."""
+    if mask is None:
+        return variant
+    inner = variant.transform if variant is not None else None
+
+    def transform(translated: Any) -> Any:
+        return trex.flip_before_measure(inner(translated) if inner is not None else translated, mask)
+    key = f"{variant.key}:" if variant is not None else ""
+    return Variant(f"{key}flip{mask}", transform, variant.noise_factor if variant is not None else 1.0,
+                   variant.gate_map if variant is not None else None)
 
 
 def zne_plan(options: Mapping[str, Any]) -> zne.ZnePlan | None:
@@ -84,10 +101,19 @@ def extrapolated(plan: zne.ZnePlan, found: Sequence[Variant | None],
                        "extrapolator_used": [str(c) for c in chosen.reshape(-1)]}
 
 
+def trex_metadata(plan: trex.TrexPlan | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    return {"num_randomizations": len(plan.masks), "shots_per_randomization": plan.shots,
+            "learning_randomizations": len(plan.learning_masks),
+            "learned_factors": {f"{support:b}": f for support, (f, _) in sorted(plan.factors.items())}}
+
+
 def metadata(plan: zne.ZnePlan | None, found: Sequence[Variant | None], options: Mapping[str, Any],
-             readout: bool) -> dict[str, Any]:
+             readout: bool, twirled: bool = False) -> dict[str, Any]:
     """What ran: the techniques, the requested and applied noise factors, and the shot overhead factor."""
     techniques = (["measure_mitigation (assignment matrices)"] if readout else []) + \
+        (["measure_mitigation (TREX)", "twirling.enable_measure"] if twirled else []) + \
         ([f"zne ({plan.amplifier})"] if plan is not None else [])
     level = options.get("resilience_level", 0)
     skipped = ["gate twirling (implied by resilience_level 2; not implemented yet)"] \

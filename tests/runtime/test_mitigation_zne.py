@@ -96,3 +96,32 @@ def test_zne_options_are_no_longer_refused_and_bad_values_fail_at_assignment() -
         options.resilience.zne.extrapolator = "cubic"
     with pytest.raises(ConfigError, match="requires at least 4 noise_factors"):
         options.resilience.zne.extrapolator = "double_exponential"
+
+
+def test_trex_learns_one_minus_both_readout_errors_and_divides_it_out() -> None:
+    """One qubit read through P(1|0) = e0, P(0|1) = e1: averaged over X flips (bits flipped back) every state's
+    <Z> is scaled by 1 - e0 - e1 (van den Berg 2022, eq. for a single qubit), which TREX learns from |0>."""
+    from qubitlab.runtime.mitigation import trex
+
+    e0, e1, z = 0.02, 0.07, 0.3
+    read = np.array([[1 - e0, e1], [e0, 1 - e1]])                       # M[measured, prepared]
+
+    def measured(prepared: np.ndarray, mask: int) -> np.ndarray:        # X before readout when mask = 1
+        flipped = prepared[::-1] if mask else prepared
+        return read @ flipped
+
+    plan = trex.TrexPlan(masks=(0, 1, 1, 0), learning_masks=(0, 1), shots=1000)
+    plan.learn(np.stack([measured(np.array([1.0, 0.0]), m) for m in plan.learning_masks]))
+    f, var_f = plan.factor(0b1)
+    assert f == pytest.approx(1 - e0 - e1, abs=1e-12)
+    assert var_f == pytest.approx((1 - f * f) / 2000)
+    state = np.array([(1 + z) / 2, (1 - z) / 2])
+    rows = [measured(state, m)[None, :] for m in plan.masks]
+    p = plan.untwirled(rows)[0]
+    from qubitlab.runtime.estimation import _weights
+
+    assert float(p @ _weights({"Z": 1.0}, 1)) == pytest.approx(z * (1 - e0 - e1), abs=1e-12)
+    assert float(p @ plan.weights({"Z": 1.0}, 1, _weights)) == pytest.approx(z, abs=1e-12)
+    circuit = Circuit(1, 1).h(0).measure(0, 0)
+    assert [op.name for op in trex.flip_before_measure(circuit, 1)] == ["h", "x", "measure"]
+    assert [op.name for op in trex.flip_before_measure(circuit, 0)] == ["h", "measure"]

@@ -1,0 +1,124 @@
+"""TREX: twirled readout error extinction (van den Berg, Minev, Temme, PRA 105, 032620, 2022).
+
+Why it exists: readout errors bias every Estimator value. The assignment-matrix path (estimation.py) models
+them per qubit and inverts the model; TREX assumes no model. Before each measurement a random subset of qubits
+gets an X (measurement twirling) and the measured bits of that subset are flipped back: averaged over the
+random subsets, any readout error becomes a Pauli-diagonal channel that only scales each parity,
+``<Z_S>_measured = f_S <Z_S>``. The factors ``f_S`` are *learned in the same program* from |0...0> circuits
+twirled the same way (their ideal parities are all 1) and divided out. Options, with Qiskit Runtime's names:
+``twirling.enable_measure`` (selects TREX at level 1 instead of the assignment matrices),
+``twirling.num_randomizations`` (masks for the PUB's circuits, ``auto``: 32) and
+``resilience.measure_noise_learning.num_randomizations`` (masks for the learning circuits, default 32);
+``shots_per_randomization`` (``auto``: the PUB's shots spread over its randomizations).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qubitlab.errors import JobError
+
+FloatArray = NDArray[np.float64]
+AUTO_RANDOMIZATIONS = 32
+
+
+@dataclass
+class TrexPlan:
+    """Random X masks (bit q = qubit q) for the PUB's circuits and for the learning circuits, and shots each."""
+
+    masks: tuple[int, ...]
+    learning_masks: tuple[int, ...]
+    shots: int
+    factors: dict[int, tuple[float, float]] = field(default_factory=dict)
+    """Learned per support mask S: (f_S, its variance); filled by :meth:`learn`."""
+    _learned: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+
+    def learn(self, probs: FloatArray) -> None:
+        """``probs``: outcome probabilities of the learning circuits, one row per learning mask."""
+        n_out = probs.shape[1]
+        self.factors.clear()
+        self._learned = np.stack([probs[r][np.arange(n_out) ^ m] for r, m in enumerate(self.learning_masks)])
+
+    def factor(self, support: int) -> tuple[float, float]:
+        if support not in self.factors:
+            outcomes = np.arange(self._learned.shape[1])
+            signs = 1.0 - 2.0 * np.array([bin(int(o) & support).count("1") & 1 for o in outcomes])
+            f = float(np.mean(self._learned @ signs))
+            if abs(f) < 0.05:
+                raise JobError(f"TREX learned a readout factor of {f:.3f} for qubit mask {support:#b}: the readout "
+                               "is too poor to correct; recalibrate the readout (qubitlab calibrate readout)")
+            shots = len(self.learning_masks) * self.shots
+            self.factors[support] = (f, max(1.0 - f * f, 0.0) / shots)
+        return self.factors[support]
+
+    def untwirled(self, rows: list[FloatArray]) -> FloatArray:
+        """The average over the masks of each mask's outcome probabilities with its flipped bits flipped back."""
+        n_out = rows[0].shape[-1]
+        out: FloatArray = np.mean([p[:, np.arange(n_out) ^ m] for p, m in zip(rows, self.masks)], axis=0)
+        return out
+
+    def weights(self, terms: Mapping[str, float], n: int,
+                plain: Callable[[Mapping[str, float], int], FloatArray]) -> FloatArray:
+        """The outcome weights of ``terms`` with each term's coefficient divided by its learned f_S."""
+        return plain({label: coeff / self.factor(support(label))[0] for label, coeff in terms.items()}, n)
+
+    def variance(self, p: FloatArray, terms: Mapping[str, float], n: int,
+                 plain: Callable[[Mapping[str, float], int], FloatArray]) -> float:
+        """What the learned factors' uncertainty adds (first order): sum over terms of (c <P> / f)^2 var f / f^2."""
+        total = 0.0
+        for label, coeff in terms.items():
+            f, var_f = self.factor(support(label))
+            corrected = coeff * float(p @ plain({label: 1.0}, n)) / f
+            total += corrected**2 * var_f / f**2
+        return total
+
+
+def support(label: str) -> int:
+    n = len(label)
+    return sum(1 << q for q in range(n) if label[n - 1 - q] != "I")
+
+
+def plan(options: Mapping[str, Any], n: int, shots: int, seed: str) -> TrexPlan | None:
+    """TREX when measurement mitigation is on and ``twirling.enable_measure`` is True, else None."""
+    twirling = options.get("twirling") or {}
+    if not twirling.get("enable_measure"):
+        return None
+    level = options.get("resilience_level", 0)
+    explicit = options.get("measure_mitigation")
+    if not (bool(explicit) if explicit is not None else isinstance(level, int) and level >= 1):
+        return None
+    learning = (options.get("resilience") or {}).get("measure_noise_learning") or {}
+    count = _count(twirling.get("num_randomizations", "auto"), "twirling.num_randomizations")
+    learn = _count(learning.get("num_randomizations", AUTO_RANDOMIZATIONS),
+                   "resilience.measure_noise_learning.num_randomizations")
+    per = twirling.get("shots_per_randomization", "auto")
+    shots_each = math.ceil(shots / count) if per == "auto" else _count(per, "twirling.shots_per_randomization")
+    rng = np.random.default_rng(int(hashlib.sha256(f"trex:{seed}".encode()).hexdigest()[:16], 16))
+    masks = tuple(int(m) for m in rng.integers(0, 2**n, size=count))
+    learning_masks = tuple(int(m) for m in rng.integers(0, 2**n, size=learn))
+    return TrexPlan(masks, learning_masks, shots_each)
+
+
+def _count(value: Any, name: str) -> int:
+    if value == "auto":
+        return AUTO_RANDOMIZATIONS
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10_000:
+        raise JobError(f"{name} must be an integer in 1..10000 or 'auto', got {value!r}")
+    return value
+
+
+def flip_before_measure(translated: Any, mask: int) -> Any:
+    """The translated circuit with an X on each qubit of ``mask`` right before its measurement."""
+    out = translated.copy_empty()
+    for op in translated:
+        if op.name == "measure" and (mask >> op.qubits[0]) & 1:
+            out.append("x", op.qubits)
+        out.add(op)
+    return out
