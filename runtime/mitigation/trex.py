@@ -9,7 +9,9 @@ twirled the same way (their ideal parities are all 1) and divided out. Options, 
 ``twirling.enable_measure`` (selects TREX at level 1 instead of the assignment matrices),
 ``twirling.num_randomizations`` (masks for the PUB's circuits, ``auto``: 32) and
 ``resilience.measure_noise_learning.num_randomizations`` (masks for the learning circuits, default 32);
-``shots_per_randomization`` (``auto``: the PUB's shots spread over its randomizations).
+``twirling.shots_per_randomization`` (``auto``: the PUB's shots spread over its randomizations; the learning
+circuits run in the same program, so with the same shots: ``measure_noise_learning.shots_per_randomization``
+must be ``auto`` or equal). Twirling with mitigation off (level 0) twirls without learning or correcting.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class TrexPlan:
     masks: tuple[int, ...]
     learning_masks: tuple[int, ...]
     shots: int
+    correct: bool = True
+    """False for measurement twirling alone (mitigation off): no learning circuits, factors 1."""
     factors: dict[int, tuple[float, float]] = field(default_factory=dict)
     """Learned per support mask S: (f_S, its variance); filled by :meth:`learn`."""
     _learned: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -47,6 +51,8 @@ class TrexPlan:
         self._learned = np.stack([probs[r][np.arange(n_out) ^ m] for r, m in enumerate(self.learning_masks)])
 
     def factor(self, support: int) -> tuple[float, float]:
+        if not self.correct:
+            return 1.0, 0.0
         if support not in self.factors:
             outcomes = np.arange(self._learned.shape[1])
             signs = 1.0 - 2.0 * np.array([bin(int(o) & support).count("1") & 1 for o in outcomes])
@@ -86,24 +92,32 @@ def support(label: str) -> int:
 
 
 def plan(options: Mapping[str, Any], n: int, shots: int, seed: str) -> TrexPlan | None:
-    """TREX when measurement mitigation is on and ``twirling.enable_measure`` is True, else None."""
+    """Measurement twirling when ``twirling.enable_measure`` is True or ``measure_noise_learning`` is set away
+    from its defaults; TREX (learned and divided out) when measurement mitigation is also on; else None."""
     twirling = options.get("twirling") or {}
-    if not twirling.get("enable_measure"):
+    learning = (options.get("resilience") or {}).get("measure_noise_learning") or {}
+    learning_set = learning.get("num_randomizations", AUTO_RANDOMIZATIONS) != AUTO_RANDOMIZATIONS or \
+        learning.get("shots_per_randomization", "auto") != "auto"
+    if not (twirling.get("enable_measure") or learning_set):
         return None
     level = options.get("resilience_level", 0)
     explicit = options.get("measure_mitigation")
-    if not (bool(explicit) if explicit is not None else isinstance(level, int) and level >= 1):
-        return None
-    learning = (options.get("resilience") or {}).get("measure_noise_learning") or {}
+    correct = bool(explicit) if explicit is not None else isinstance(level, int) and level >= 1
     count = _count(twirling.get("num_randomizations", "auto"), "twirling.num_randomizations")
     learn = _count(learning.get("num_randomizations", AUTO_RANDOMIZATIONS),
                    "resilience.measure_noise_learning.num_randomizations")
     per = twirling.get("shots_per_randomization", "auto")
     shots_each = math.ceil(shots / count) if per == "auto" else _count(per, "twirling.shots_per_randomization")
+    learn_per = learning.get("shots_per_randomization", "auto")
+    if learn_per != "auto" and _count(learn_per, "resilience.measure_noise_learning.shots_per_randomization") \
+            != shots_each:
+        raise JobError(f"resilience.measure_noise_learning.shots_per_randomization={learn_per!r}: the learning "
+                       f"circuits run in the PUB's program, with its {shots_each} shots per randomization; set it "
+                       f"to 'auto' or {shots_each}")
     rng = np.random.default_rng(int(hashlib.sha256(f"trex:{seed}".encode()).hexdigest()[:16], 16))
     masks = tuple(int(m) for m in rng.integers(0, 2**n, size=count))
-    learning_masks = tuple(int(m) for m in rng.integers(0, 2**n, size=learn))
-    return TrexPlan(masks, learning_masks, shots_each)
+    learning_masks = tuple(int(m) for m in rng.integers(0, 2**n, size=learn)) if correct else ()
+    return TrexPlan(masks, learning_masks, shots_each, correct)
 
 
 def _count(value: Any, name: str) -> int:

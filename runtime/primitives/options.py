@@ -249,8 +249,14 @@ class EstimatorOptions(_Group):
 IMPLEMENTED = frozenset({"default_shots", "default_precision", "max_execution_time", "resilience_level",
                          "execution.rep_delay", "execution.meas_type", "resilience.measure_mitigation",
                          "resilience.zne_mitigation", "resilience.zne.noise_factors", "resilience.zne.extrapolator",
-                         "resilience.zne.amplifier", "resilience.zne.extrapolated_noise_factors"})
+                         "resilience.zne.amplifier", "resilience.zne.extrapolated_noise_factors",
+                         "twirling.enable_measure", "twirling.num_randomizations", "twirling.shots_per_randomization",
+                         "resilience.measure_noise_learning.num_randomizations",
+                         "resilience.measure_noise_learning.shots_per_randomization"})
 """Options the daemon honours today (the rest of each group is filled by the mitigation work)."""
+ESTIMATOR_ONLY = frozenset({"twirling.enable_measure", "twirling.num_randomizations",
+                            "twirling.shots_per_randomization"})
+"""Implemented by the Estimator only (the Sampler does not twirl yet): refused on SamplerOptions."""
 
 
 def not_implemented(options: SamplerOptions | EstimatorOptions) -> list[str]:
@@ -260,7 +266,8 @@ def not_implemented(options: SamplerOptions | EstimatorOptions) -> list[str]:
     ``resilience_level=2`` runs readout mitigation and ZNE; its gate twirling is not implemented yet and the
     result's metadata says so (``techniques``)."""
     defaults = dict(type(options)().flat())
+    done = IMPLEMENTED - ESTIMATOR_ONLY if isinstance(options, SamplerOptions) else IMPLEMENTED
     out = [name for name, value in options.flat()
-           if name not in IMPLEMENTED and value != defaults[name]
+           if name not in done and value != defaults[name]
            and (value is not False or name == "execution.init_qubits")]
     return out

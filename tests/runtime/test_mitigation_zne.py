@@ -125,3 +125,23 @@ def test_trex_learns_one_minus_both_readout_errors_and_divides_it_out() -> None:
     circuit = Circuit(1, 1).h(0).measure(0, 0)
     assert [op.name for op in trex.flip_before_measure(circuit, 1)] == ["h", "x", "measure"]
     assert [op.name for op in trex.flip_before_measure(circuit, 0)] == ["h", "measure"]
+
+
+def test_measure_twirling_is_accepted_by_the_estimator_and_still_refused_by_the_sampler() -> None:
+    from qubitlab.runtime.mitigation import trex
+    from qubitlab.runtime.primitives import SamplerOptions
+
+    assert not_implemented(EstimatorOptions(twirling={"enable_measure": True})) == []  # type: ignore[arg-type]
+    assert not_implemented(SamplerOptions(twirling={"enable_measure": True})) == [  # type: ignore[arg-type]
+        "twirling.enable_measure"]
+    on = trex.plan({"resilience_level": 1, "twirling": {"enable_measure": True}}, 2, 10_000, "c")
+    assert on is not None and on.correct and len(on.masks) == 32 and on.shots == 313   # ceil(10000 / 32)
+    only_twirl = trex.plan({"resilience_level": 0, "twirling": {"enable_measure": True}}, 2, 100, "c")
+    assert only_twirl is not None and not only_twirl.correct and only_twirl.learning_masks == ()
+    learned = trex.plan({"resilience_level": 1, "resilience": {"measure_noise_learning": {"num_randomizations": 8}}},
+                        2, 100, "c")
+    assert learned is not None and len(learned.learning_masks) == 8     # setting the learning options selects TREX
+    assert trex.plan({"resilience_level": 1}, 2, 100, "c") is None       # default level 1: assignment matrices
+    with pytest.raises(JobError, match="shots_per_randomization=7: .* set it to 'auto' or 4"):
+        trex.plan({"resilience_level": 1, "twirling": {"enable_measure": True, "num_randomizations": 25},
+                   "resilience": {"measure_noise_learning": {"shots_per_randomization": 7}}}, 2, 100, "c")
