@@ -19,14 +19,17 @@ import numpy as np
 
 from benchmarks._harness import Row, Timing
 
+QUAD = {"extrapolator": ("polynomial_degree_2", "linear")}
 SETTINGS: list[tuple[str, dict[str, Any]]] = [
     ("level 0 (raw)", {"resilience_level": 0}),
-    ("level 1 (readout)", {"resilience_level": 1}),
-    ("level 2, ZNE gate_folding", {"resilience_level": 2}),
-    ("level 2, ZNE gate_folding linear", {"resilience_level": 2,
-                                          "resilience": {"zne": {"extrapolator": "linear"}}}),
-    ("level 2, ZNE pulse_stretch 1,2,3", {"resilience_level": 2, "resilience": {"zne": {
-        "amplifier": "pulse_stretch", "noise_factors": (1.0, 2.0, 3.0)}}}),
+    ("level 1 (assignment matrices)", {"resilience_level": 1}),
+    ("level 1 TREX", {"resilience_level": 1, "twirling": {"enable_measure": True}}),
+    ("level 2 fold, exp/linear (Qiskit default)", {"resilience_level": 2}),
+    ("level 2 fold, quadratic", {"resilience_level": 2, "resilience": {"zne": QUAD}}),
+    ("level 2 TREX + fold, quadratic", {"resilience_level": 2, "twirling": {"enable_measure": True},
+                                        "resilience": {"zne": QUAD}}),
+    ("level 2 pulse_stretch 1,2,3, quadratic", {"resilience_level": 2, "resilience": {"zne": {
+        "amplifier": "pulse_stretch", "noise_factors": (1.0, 2.0, 3.0), **QUAD}}}),
 ]
 
 
@@ -100,7 +103,7 @@ def run(repeat: int = 1, precision: float = 0.01) -> list[Row]:
                         "observables": labels, "ideal": truth, "abs_error": err.tolist(), "stds": std.tolist(),
                         "mean_abs_error": float(err.mean()), "shots_overhead": result[0].metadata.get(
                             "shot_overhead", 1)}))
-                    print(f"{name:20s} {setting:34s} mean |error| {err.mean():.4f}  per observable "
+                    print(f"{name:20s} {setting:42s} mean |error| {err.mean():.4f}  per observable "
                           + "  ".join(f"{lab} {e:.4f}±{s:.4f}" for lab, e, s in zip(labels, err, std)))
     finally:
         daemon.stop()

@@ -129,10 +129,17 @@ def _count(value: Any, name: str) -> int:
 
 
 def flip_before_measure(translated: Any, mask: int) -> Any:
-    """The translated circuit with an X on each qubit of ``mask`` right before its measurement."""
+    """The translated circuit with an X on each qubit of ``mask`` right before its measurement; the X's of a run
+    of measurements all come before the run's first one (qubits read out together start measuring together, so
+    no drive may follow the first)."""
+    ops = list(translated)
     out = translated.copy_empty()
-    for op in translated:
-        if op.name == "measure" and (mask >> op.qubits[0]) & 1:
-            out.append("x", op.qubits)
+    for i, op in enumerate(ops):
+        if op.name == "measure" and (i == 0 or ops[i - 1].name != "measure"):
+            j = i
+            while j < len(ops) and ops[j].name == "measure":
+                if (mask >> ops[j].qubits[0]) & 1:
+                    out.append("x", ops[j].qubits)
+                j += 1
         out.add(op)
     return out

@@ -125,6 +125,9 @@ def test_trex_learns_one_minus_both_readout_errors_and_divides_it_out() -> None:
     circuit = Circuit(1, 1).h(0).measure(0, 0)
     assert [op.name for op in trex.flip_before_measure(circuit, 1)] == ["h", "x", "measure"]
     assert [op.name for op in trex.flip_before_measure(circuit, 0)] == ["h", "measure"]
+    two = trex.flip_before_measure(Circuit(2, 2).barrier(0, 1).measure(0, 0).measure(1, 1), 0b10)
+    assert [(op.name, op.qubits) for op in two] == [("barrier", (0, 1)), ("x", (1,)), ("measure", (0,)),
+                                                    ("measure", (1,))]     # flips before the joint readout
 
 
 def test_measure_twirling_is_accepted_by_the_estimator_and_still_refused_by_the_sampler() -> None:
