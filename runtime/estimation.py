@@ -317,7 +317,8 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         shots = int(options.get("default_shots") or math.ceil(1 / precision**2))
         labels = sorted({label for obs in observables for label in obs if set(label) != {"I"}})
         groups = group_qubit_wise(SparsePauliOp(labels)) if labels else []
-        variants = mitigation.variants(zne_plan, circuit, digest, _target(ctx, circuit, snapshot), ctx.opened.lab,
+        target = _target(ctx, circuit, snapshot)
+        variants = mitigation.variants(zne_plan, circuit, digest, target, ctx.opened.lab,
                                        snapshot, _calibrated_pairs(ctx.opened.lab, snapshot,
                                                                    list(range(circuit.num_qubits))))
         trex = mitigation.trex_plan(options, circuit.num_qubits, shots, digest)
@@ -328,20 +329,20 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         assignment_at = learn_at = 0
         for v, variant in enumerate(variants):
             for g, group in enumerate(groups):
-                for r, mask in enumerate(masks):
+                for r in range(len(masks)):
                     lowered, parameters = _prepared(ctx, circuit, digest, group.basis, snapshot,
-                                                    mitigation.flipped(variant, mask))
+                                                    mitigation.randomized(variant, trex, r, target, digest))
                     t0 = time.perf_counter()
                     bound = _bind_all(lowered, parameters, names, flat)
                     timings["bind"] = timings.get("bind", 0.0) + time.perf_counter() - t0
                     rows[(v, g, r)] = len(schedules)
                     schedules.extend(bound)
         n_sets = max(1, int(np.prod(p_shape, dtype=np.int64))) if names else 1
-        mitigate = _measure_mitigation(options) and trex is None
+        mitigate = _measure_mitigation(options) and (trex is None or not trex.correct)
         if mitigate and schedules:
             assignment_at = len(schedules)
             schedules.extend(_assignment_schedules(ctx, circuit.num_qubits, snapshot))
-        if trex is not None and schedules:
+        if trex is not None and trex.correct and schedules:
             learn_at = len(schedules)
             schedules.extend(_learning_schedules(ctx, circuit.num_qubits, snapshot, trex))
         probs = np.zeros((0, 2**circuit.num_qubits))
@@ -357,7 +358,8 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
             t0 = time.perf_counter()
         where = {(v, g): rows[(v, g, 0)] for v in range(len(variants)) for g in range(len(groups))}
         if trex is not None and schedules:
-            trex.learn(probs[learn_at:])
+            if trex.correct:
+                trex.learn(probs[learn_at:])
             probs, where = _untwirled(trex, probs, rows, n_sets, len(variants), len(groups))
         term_group = {labels[t]: g for g, group in enumerate(groups) for t in group.terms}
         p_index = np.arange(n_sets).reshape(p_shape) if names else np.zeros((), dtype=np.int64)
@@ -365,7 +367,8 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         o_b, p_b = np.broadcast_arrays(o_index, p_index)
         per_variant = [_expectations(shape, observables, o_b, p_b, term_group,
                                      {g: where[(v, g)] for g in range(len(groups))}, probs, assignment,
-                                     circuit.num_qubits, run_shots * len(masks), trex)
+                                     circuit.num_qubits, run_shots * len(masks),
+                                     trex if trex is not None and trex.correct else None)
                       for v in range(len(variants))]
         evs, stds = per_variant[0]
         extra: dict[str, Any] = {}
@@ -377,10 +380,11 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
             "shots": shots, "target_precision": float(precision), "num_bases": len(groups),
             "circuits_per_basis": n_sets, "resilience_level": options.get("resilience_level", 0),
             "measure_mitigation": "assignment matrices measured in the same program" if assignment is not None
-            else ("TREX (measurement twirling, factors learned in the same program)" if trex is not None else None),
+            else ("TREX (measurement twirling, factors learned in the same program)"
+                  if trex is not None and trex.correct else None),
             "trex": mitigation.trex_metadata(trex),
             "assignment_matrices": np.asarray(assignment) if assignment is not None else None,
-            **mitigation.metadata(zne_plan, variants, options, assignment is not None, trex is not None), "extrapolator_used": used,
+            **mitigation.metadata(zne_plan, variants, options, assignment is not None, trex), "extrapolator_used": used,
             "execution": {"execution_spans": [[started, time.time()]]}}})
     return Outcome({"pubs": results, "snapshot_id": snapshot.id, "cache": _cache_stats(ctx)}, timings, snapshot.id)
 
@@ -460,7 +464,7 @@ def _learning_schedules(ctx: WorkContext, n: int, snapshot: Any, trex: Any) -> l
         circuit.measure(q, q)
     out = []
     for mask in trex.learning_masks:
-        lowered, _ = _prepared(ctx, circuit, f"trex_learning:{n}", "", snapshot, mitigation.flipped(None, mask))
+        lowered, _ = _prepared(ctx, circuit, f"trex_learning:{n}", "", snapshot, mitigation.flipped(mask))
         out.append(lowered.bind({}))
     return out
 

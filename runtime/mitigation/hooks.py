@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qubitlab.runtime.mitigation import extrapolation, trex, zne
+from qubitlab.runtime.mitigation import extrapolation, trex, twirl, zne
 
 FloatArray = NDArray[np.float64]
 
@@ -35,17 +35,29 @@ def trex_plan(options: Mapping[str, Any], n: int, shots: int, seed: str) -> trex
     return trex.plan(options, n, shots, seed)
 
 
-def flipped(variant: Variant | None, mask: int | None) -> Variant | None:
-    """``variant`` (or the plain circuit) with TREX's X flips of ``mask`` before the measurements."""
-    if mask is None:
+def randomized(variant: Variant | None, plan: trex.TrexPlan | None, r: int, target: Any,
+               seed: str) -> Variant | None:
+    """``variant`` (or the plain circuit) as randomization ``r`` of ``plan``: its ECRs Pauli-twirled when the
+    plan twirls gates, then X flips of the randomization's mask before the measurements."""
+    if plan is None:
         return variant
     inner = variant.transform if variant is not None else None
+    mask = plan.masks[r]
 
     def transform(translated: Any) -> Any:
-        return trex.flip_before_measure(inner(translated) if inner is not None else translated, mask)
+        out = inner(translated) if inner is not None else translated
+        if plan.gates:
+            out = twirl.twirled(out, r, seed, target)
+        return trex.flip_before_measure(out, mask)
     key = f"{variant.key}:" if variant is not None else ""
-    return Variant(f"{key}flip{mask}", transform, variant.noise_factor if variant is not None else 1.0,
+    return Variant(f"{key}r{r}:{'g' if plan.gates else ''}{mask}", transform,
+                   variant.noise_factor if variant is not None else 1.0,
                    variant.gate_map if variant is not None else None)
+
+
+def flipped(mask: int) -> Variant:
+    """The circuit with X flips of ``mask`` before its measurements (TREX's learning circuits)."""
+    return Variant(f"flip{mask}", lambda translated: trex.flip_before_measure(translated, mask), 1.0)
 
 
 def zne_plan(options: Mapping[str, Any]) -> zne.ZnePlan | None:
@@ -105,19 +117,20 @@ def trex_metadata(plan: trex.TrexPlan | None) -> dict[str, Any] | None:
     if plan is None:
         return None
     return {"num_randomizations": len(plan.masks), "shots_per_randomization": plan.shots,
+            "enable_gates": plan.gates, "enable_measure": plan.measure, "strategy": "active",
             "learning_randomizations": len(plan.learning_masks),
             "learned_factors": {f"{support:b}": f for support, (f, _) in sorted(plan.factors.items())}}
 
 
 def metadata(plan: zne.ZnePlan | None, found: Sequence[Variant | None], options: Mapping[str, Any],
-             readout: bool, twirled: bool = False) -> dict[str, Any]:
+             readout: bool, twirled: trex.TrexPlan | None = None) -> dict[str, Any]:
     """What ran: the techniques, the requested and applied noise factors, and the shot overhead factor."""
     techniques = (["measure_mitigation (assignment matrices)"] if readout else []) + \
-        (["measure_mitigation (TREX)", "twirling.enable_measure"] if twirled else []) + \
+        (["measure_mitigation (TREX)"] if twirled is not None and twirled.correct else []) + \
+        (["twirling.enable_measure"] if twirled is not None and twirled.measure else []) + \
+        (["twirling.enable_gates"] if twirled is not None and twirled.gates else []) + \
         ([f"zne ({plan.amplifier})"] if plan is not None else [])
-    level = options.get("resilience_level", 0)
-    skipped = ["gate twirling (implied by resilience_level 2; not implemented yet)"] \
-        if isinstance(level, int) and level >= 2 else []
+    skipped: list[str] = []
     if plan is None:
         return {"techniques": techniques, "not_applied": skipped, "zne": None, "shot_overhead": 1}
     return {"techniques": techniques, "not_applied": skipped, "zne": {"amplifier": plan.amplifier, "noise_factors": list(plan.noise_factors),

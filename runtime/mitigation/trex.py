@@ -39,7 +39,11 @@ class TrexPlan:
     learning_masks: tuple[int, ...]
     shots: int
     correct: bool = True
-    """False for measurement twirling alone (mitigation off): no learning circuits, factors 1."""
+    """False for twirling alone (mitigation off, or gates only): no learning circuits, factors 1."""
+    gates: bool = False
+    """Whether each randomization also Pauli-twirls the ECRs (:mod:`.twirl`)."""
+    measure: bool = True
+    """Whether the masks flip qubits before measurement (all masks 0 otherwise)."""
     factors: dict[int, tuple[float, float]] = field(default_factory=dict)
     """Learned per support mask S: (f_S, its variance); filled by :meth:`learn`."""
     _learned: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -92,17 +96,22 @@ def support(label: str) -> int:
 
 
 def plan(options: Mapping[str, Any], n: int, shots: int, seed: str) -> TrexPlan | None:
-    """Measurement twirling when ``twirling.enable_measure`` is True or ``measure_noise_learning`` is set away
-    from its defaults; TREX (learned and divided out) when measurement mitigation is also on; else None."""
+    """The PUB's randomizations: measurement twirling when ``twirling.enable_measure`` is True or
+    ``measure_noise_learning`` is set away from its defaults (TREX, learned and divided out, when measurement
+    mitigation is also on), gate twirling when ``twirling.enable_gates`` is True (None: from level 2); None
+    when neither."""
     twirling = options.get("twirling") or {}
     learning = (options.get("resilience") or {}).get("measure_noise_learning") or {}
     learning_set = learning.get("num_randomizations", AUTO_RANDOMIZATIONS) != AUTO_RANDOMIZATIONS or \
         learning.get("shots_per_randomization", "auto") != "auto"
-    if not (twirling.get("enable_measure") or learning_set):
-        return None
     level = options.get("resilience_level", 0)
+    gates_option = twirling.get("enable_gates")
+    gates = bool(gates_option) if gates_option is not None else isinstance(level, int) and level >= 2
+    measure = bool(twirling.get("enable_measure")) or learning_set
+    if not (gates or measure):
+        return None
     explicit = options.get("measure_mitigation")
-    correct = bool(explicit) if explicit is not None else isinstance(level, int) and level >= 1
+    correct = measure and (bool(explicit) if explicit is not None else isinstance(level, int) and level >= 1)
     count = _count(twirling.get("num_randomizations", "auto"), "twirling.num_randomizations")
     learn = _count(learning.get("num_randomizations", AUTO_RANDOMIZATIONS),
                    "resilience.measure_noise_learning.num_randomizations")
@@ -115,9 +124,9 @@ def plan(options: Mapping[str, Any], n: int, shots: int, seed: str) -> TrexPlan 
                        f"circuits run in the PUB's program, with its {shots_each} shots per randomization; set it "
                        f"to 'auto' or {shots_each}")
     rng = np.random.default_rng(int(hashlib.sha256(f"trex:{seed}".encode()).hexdigest()[:16], 16))
-    masks = tuple(int(m) for m in rng.integers(0, 2**n, size=count))
+    masks = tuple(int(m) for m in rng.integers(0, 2**n, size=count)) if measure else (0,) * count
     learning_masks = tuple(int(m) for m in rng.integers(0, 2**n, size=learn)) if correct else ()
-    return TrexPlan(masks, learning_masks, shots_each, correct)
+    return TrexPlan(masks, learning_masks, shots_each, correct, gates=gates, measure=measure)
 
 
 def _count(value: Any, name: str) -> int:

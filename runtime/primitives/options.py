@@ -250,11 +250,12 @@ IMPLEMENTED = frozenset({"default_shots", "default_precision", "max_execution_ti
                          "execution.rep_delay", "execution.meas_type", "resilience.measure_mitigation",
                          "resilience.zne_mitigation", "resilience.zne.noise_factors", "resilience.zne.extrapolator",
                          "resilience.zne.amplifier", "resilience.zne.extrapolated_noise_factors",
-                         "twirling.enable_measure", "twirling.num_randomizations", "twirling.shots_per_randomization",
+                         "twirling.enable_measure", "twirling.enable_gates", "twirling.num_randomizations",
+                         "twirling.shots_per_randomization",
                          "resilience.measure_noise_learning.num_randomizations",
                          "resilience.measure_noise_learning.shots_per_randomization"})
 """Options the daemon honours today (the rest of each group is filled by the mitigation work)."""
-ESTIMATOR_ONLY = frozenset({"twirling.enable_measure", "twirling.num_randomizations",
+ESTIMATOR_ONLY = frozenset({"twirling.enable_measure", "twirling.enable_gates", "twirling.num_randomizations",
                             "twirling.shots_per_randomization"})
 """Implemented by the Estimator only (the Sampler does not twirl yet): refused on SamplerOptions."""
 

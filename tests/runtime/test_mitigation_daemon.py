@@ -76,7 +76,9 @@ def test_gate_folding_zne_removes_most_of_the_bias_readout_mitigation_leaves(cal
     assert zne.data.evs_extrapolated.shape == zne.data.stds_extrapolated.shape == (3, 2, 4)
     assert zne.metadata["zne"]["noise_factors_applied"] == [1.0, 3.0, 5.0]
     assert zne.metadata["shot_overhead"] == 3
-    assert zne.metadata["not_applied"] == ["gate twirling (implied by resilience_level 2; not implemented yet)"]
+    assert zne.metadata["techniques"] == ["measure_mitigation (assignment matrices)", "twirling.enable_gates",
+                                          "zne (gate_folding)"]                   # level 2 twirls the ECRs
+    assert zne.metadata["trex"]["num_randomizations"] == 32
     # physics: three times and five times the ECRs decay each correlator further toward 0
     magnitudes = np.abs(zne.data.evs_noise_factors)
     assert np.all(np.diff(magnitudes, axis=1) < 0), magnitudes

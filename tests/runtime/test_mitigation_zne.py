@@ -137,6 +137,9 @@ def test_measure_twirling_is_accepted_by_the_estimator_and_still_refused_by_the_
     assert not_implemented(EstimatorOptions(twirling={"enable_measure": True})) == []  # type: ignore[arg-type]
     assert not_implemented(SamplerOptions(twirling={"enable_measure": True})) == [  # type: ignore[arg-type]
         "twirling.enable_measure"]
+    assert not_implemented(EstimatorOptions(twirling={"enable_gates": True})) == []  # type: ignore[arg-type]
+    assert not_implemented(EstimatorOptions(twirling={"strategy": "all"})) == [  # type: ignore[arg-type]
+        "twirling.strategy"]
     on = trex.plan({"resilience_level": 1, "twirling": {"enable_measure": True}}, 2, 10_000, "c")
     assert on is not None and on.correct and len(on.masks) == 32 and on.shots == 313   # ceil(10000 / 32)
     only_twirl = trex.plan({"resilience_level": 0, "twirling": {"enable_measure": True}}, 2, 100, "c")
@@ -148,3 +151,26 @@ def test_measure_twirling_is_accepted_by_the_estimator_and_still_refused_by_the_
     with pytest.raises(JobError, match="shots_per_randomization=7: .* set it to 'auto' or 4"):
         trex.plan({"resilience_level": 1, "twirling": {"enable_measure": True, "num_randomizations": 25},
                    "resilience": {"measure_noise_learning": {"shots_per_randomization": 7}}}, 2, 100, "c")
+
+
+def test_ecr_twirl_pairs_are_sixteen_distinct_paulis_and_keep_every_circuit_unitary() -> None:
+    from qubitlab.runtime.mitigation import twirl
+
+    pairs = twirl.ecr_pairs()
+    assert len(pairs) == 16 and len({before for before, _ in pairs}) == 16
+    assert len({after for _, after in pairs}) == 16                       # conjugation permutes the Paulis
+    assert (("I", "I"), ("I", "I")) in pairs
+    # ECR ~ (IX - XY) / sqrt 2 commutes with Z on the control only up to an X on the target: not the identity map
+    assert any(before != after for before, after in pairs)
+    target = Target.make(couplings=[(0, 1)], ecr_directions=[(0, 1)])
+    translated = translate(Circuit(2).h(0).cx(0, 1).rz(0.3, 1).cx(1, 0).sx(1), target)
+    a = translated.to_matrix()
+    seen = set()
+    for r in range(6):
+        twirled = twirl.twirled(translated, r, "seed", target)
+        b = twirled.to_matrix()
+        assert abs(np.trace(a.conj().T @ b)) / 4 == pytest.approx(1.0, abs=1e-9), r
+        assert twirled.count_ops()["ecr"] == 2
+        assert set(twirled.count_ops()) <= {"rz", "sx", "x", "ecr"}      # the Paulis merged into native gates
+        seen.add(str(twirled))
+    assert len(seen) > 1                                                  # randomizations differ
