@@ -124,17 +124,19 @@ def trex_metadata(plan: trex.TrexPlan | None) -> dict[str, Any] | None:
 
 def metadata(plan: zne.ZnePlan | None, found: Sequence[Variant | None], options: Mapping[str, Any],
              readout: bool, twirled: trex.TrexPlan | None = None) -> dict[str, Any]:
-    """What ran: the techniques, the requested and applied noise factors, and the shot overhead factor."""
+    """What ran: the techniques, the requested and applied noise factors, and the shot overhead factor (the
+    noise factors; twirling spreads the PUB's shots over its randomizations and adds none)."""
     techniques = (["measure_mitigation (assignment matrices)"] if readout else []) + \
         (["measure_mitigation (TREX)"] if twirled is not None and twirled.correct else []) + \
         (["twirling.enable_measure"] if twirled is not None and twirled.measure else []) + \
         (["twirling.enable_gates"] if twirled is not None and twirled.gates else []) + \
         ([f"zne ({plan.amplifier})"] if plan is not None else [])
-    skipped: list[str] = []
     if plan is None:
-        return {"techniques": techniques, "not_applied": skipped, "zne": None, "shot_overhead": 1}
-    return {"techniques": techniques, "not_applied": skipped, "zne": {"amplifier": plan.amplifier, "noise_factors": list(plan.noise_factors),
+        return {"techniques": techniques, "zne": None, "shot_overhead": 1}
+    return {"techniques": techniques,
+            "zne": {"amplifier": plan.amplifier, "noise_factors": list(plan.noise_factors),
                     "noise_factors_applied": [v.noise_factor if v is not None else 1.0 for v in found],
                     "extrapolator": list(plan.extrapolators),
-                    "extrapolated_noise_factors": list(plan.extrapolated_noise_factors)},
+                    "extrapolated_noise_factors": list(plan.extrapolated_noise_factors),
+                    "pulse_stretch": "rescaled, not recalibrated" if plan.amplifier == "pulse_stretch" else None},
             "shot_overhead": len(found)}

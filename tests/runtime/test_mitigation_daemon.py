@@ -22,6 +22,7 @@ from qubitlab.circuits import Circuit
 from qubitlab.runtime import EstimatorV2
 
 LABELS = ["ZZ", "XX", "YY"]
+QUADRATIC = {"noise_factors": (1.0, 3.0, 5.0), "extrapolator": ("polynomial_degree_2", "linear")}
 PAULI = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
          "Z": np.diag([1.0, -1.0])}
 
@@ -64,8 +65,8 @@ def test_gate_folding_zne_removes_most_of_the_bias_readout_mitigation_leaves(cal
     truth = np.array([ideal(circuit, label) for label in LABELS])
     assert truth == pytest.approx([1.0, 1.0, -1.0], abs=1e-12)
     level_1 = run(calibrated_daemon, circuit, {"resilience_level": 1})
-    zne = run(calibrated_daemon, circuit, {"resilience_level": 2, "resilience": {"zne": {
-        "noise_factors": (1.0, 3.0, 5.0), "extrapolator": ("polynomial_degree_2", "linear")}}})
+    zne = run(calibrated_daemon, circuit, {"resilience_level": 2, "twirling": {"enable_gates": False},
+                                           "resilience": {"zne": QUADRATIC}})
     error_1 = np.abs(level_1.data.evs - truth)
     error_2 = np.abs(zne.data.evs - truth)
     assert error_1.mean() > 0.03, error_1                               # the device's noise is visible
@@ -76,15 +77,29 @@ def test_gate_folding_zne_removes_most_of_the_bias_readout_mitigation_leaves(cal
     assert zne.data.evs_extrapolated.shape == zne.data.stds_extrapolated.shape == (3, 2, 4)
     assert zne.metadata["zne"]["noise_factors_applied"] == [1.0, 3.0, 5.0]
     assert zne.metadata["shot_overhead"] == 3
-    assert zne.metadata["techniques"] == ["measure_mitigation (assignment matrices)", "twirling.enable_gates",
-                                          "zne (gate_folding)"]                   # level 2 twirls the ECRs
-    assert zne.metadata["trex"]["num_randomizations"] == 32
+    assert zne.metadata["techniques"] == ["measure_mitigation (assignment matrices)", "zne (gate_folding)"]
+    assert zne.metadata["trex"] is None
     # physics: three times and five times the ECRs decay each correlator further toward 0
     magnitudes = np.abs(zne.data.evs_noise_factors)
     assert np.all(np.diff(magnitudes, axis=1) < 0), magnitudes
     # the polynomial evaluated back at factor 1 agrees with what was measured there
     at_one = zne.data.evs_extrapolated[:, 0, 1]
     assert np.all(np.abs(at_one - zne.data.evs_noise_factors[:, 0]) <= 3 * zne.data.stds_noise_factors[:, 0])
+
+
+def test_level_2_with_twirled_ecrs_also_removes_most_of_the_bias(calibrated_daemon: Lab) -> None:
+    """Level 2 as Qiskit Runtime runs it (gate twirling on by default), with 4 randomizations to stay quick."""
+    circuit = deep_bell()
+    truth = np.array([ideal(circuit, label) for label in LABELS])
+    level_1 = run(calibrated_daemon, circuit, {"resilience_level": 1})
+    twirled = run(calibrated_daemon, circuit, {"resilience_level": 2, "twirling": {"num_randomizations": 4},
+                                               "resilience": {"zne": QUADRATIC}})
+    error_1, error_2 = np.abs(level_1.data.evs - truth), np.abs(twirled.data.evs - truth)
+    assert twirled.metadata["techniques"] == ["measure_mitigation (assignment matrices)", "twirling.enable_gates",
+                                              "zne (gate_folding)"]
+    assert twirled.metadata["trex"]["num_randomizations"] == 4 and twirled.metadata["trex"]["enable_gates"]
+    assert error_2.mean() <= 0.5 * error_1.mean(), (error_1, error_2, twirled.data.stds)
+    assert np.all(error_2 <= 4 * twirled.data.stds + 0.01), (error_2, twirled.data.stds)
 
 
 def test_pulse_stretch_keeps_each_rotation_and_lengthens_the_gates(calibrated_2q: tuple[Path, list[Any]]) -> None:
@@ -117,7 +132,8 @@ def test_pulse_stretch_keeps_each_rotation_and_lengthens_the_gates(calibrated_2q
 def test_pulse_stretch_zne_reports_what_it_ran(calibrated_daemon: Lab) -> None:
     circuit = deep_bell(1)
     result = run(calibrated_daemon, circuit, {"resilience_level": 2, "resilience": {"zne": {
-        "amplifier": "pulse_stretch", "noise_factors": (1.0, 2.0, 3.0), "extrapolator": "linear"}}}, 0.02)
+        "amplifier": "pulse_stretch", "noise_factors": (1.0, 2.0, 3.0), "extrapolator": "linear"}},
+        "twirling": {"enable_gates": False}}, 0.02)
     assert result.metadata["zne"]["amplifier"] == "pulse_stretch"
     assert result.metadata["zne"]["noise_factors_applied"] == pytest.approx([1.0, 2.0, 3.0], abs=0.02)
     magnitudes = np.abs(result.data.evs_noise_factors)
