@@ -87,7 +87,7 @@ def run(repeat: int = 1, precision: float = 0.01) -> list[Row]:
     lab_file = _lab(folder)
     keys_dir = folder / "keys"
     server_keys(keys_dir)
-    key = client_key(keys_dir, "bench", folder=folder / "client_keys")
+    key = client_key(keys_dir, f"bench{os.getpid()}", folder=folder / "client_keys")
     daemon = start_daemon(lab_file, keys_dir=keys_dir)
     rows: list[Row] = []
     try:

@@ -321,6 +321,8 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         variants = mitigation.variants(zne_plan, circuit, digest, target, ctx.opened.lab,
                                        snapshot, _calibrated_pairs(ctx.opened.lab, snapshot,
                                                                    list(range(circuit.num_qubits))))
+        variants = mitigation.decoupled(variants, options, _cache(ctx).gate_map(
+            ctx.opened.lab, snapshot, list(range(circuit.num_qubits)))[0])
         trex = mitigation.trex_plan(options, circuit.num_qubits, shots, digest)
         masks: tuple[int | None, ...] = trex.masks if trex is not None else (None,)
         run_shots = trex.shots if trex is not None else shots

@@ -63,6 +63,7 @@ class EstimatorV2:
                 "resilience_level": options.resilience_level,
                 "measure_mitigation": options.resilience.measure_mitigation,
                 "resilience": options.resilience.to_dict(), "twirling": options.twirling.to_dict(),
+                "dynamical_decoupling": options.dynamical_decoupling.to_dict(),
                 "rep_delay": options.execution.rep_delay}
         submitted = time.time()
         job = self._service.submit("estimator", {"pubs": encoded, "options": wire}, session=self._session,

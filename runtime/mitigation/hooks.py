@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qubitlab.runtime.mitigation import extrapolation, trex, twirl, zne
+from qubitlab.runtime.mitigation import dd, extrapolation, trex, twirl, zne
 
 FloatArray = NDArray[np.float64]
 
@@ -87,6 +87,23 @@ def variants(plan: zne.ZnePlan | None, circuit: Any, digest: str, target: Any, l
     return out
 
 
+def decoupled(found: list[Variant | None], options: Mapping[str, Any], gate_map: Any) -> list[Variant | None]:
+    """Each variant with dynamical decoupling in its idle windows when ``dynamical_decoupling.enable``."""
+    plan = dd.plan(options)
+    if plan is None:
+        return found
+    out: list[Variant | None] = []
+    for variant in found:
+        inner = variant.transform if variant is not None else None
+
+        def transform(translated: Any, inner: Callable[[Any], Any] | None = inner) -> Any:
+            return dd.decoupled(inner(translated) if inner is not None else translated, plan, gate_map)
+        key = f"{variant.key}:" if variant is not None else ""
+        out.append(Variant(f"{key}dd:{plan}", transform, variant.noise_factor if variant is not None else 1.0,
+                           variant.gate_map if variant is not None else None))
+    return out
+
+
 def extrapolated(plan: zne.ZnePlan, found: Sequence[Variant | None],
                  per_variant: Sequence[tuple[FloatArray, FloatArray]], observables: Sequence[Mapping[str, float]],
                  o_b: NDArray[np.int64]) -> tuple[FloatArray, FloatArray, dict[str, Any]]:
@@ -130,7 +147,8 @@ def metadata(plan: zne.ZnePlan | None, found: Sequence[Variant | None], options:
         (["measure_mitigation (TREX)"] if twirled is not None and twirled.correct else []) + \
         (["twirling.enable_measure"] if twirled is not None and twirled.measure else []) + \
         (["twirling.enable_gates"] if twirled is not None and twirled.gates else []) + \
-        ([f"zne ({plan.amplifier})"] if plan is not None else [])
+        ([f"zne ({plan.amplifier})"] if plan is not None else []) + \
+        ([f"dynamical_decoupling ({dd_plan.sequence_type})"] if (dd_plan := dd.plan(options)) else [])
     if plan is None:
         return {"techniques": techniques, "zne": None, "shot_overhead": 1}
     return {"techniques": techniques,

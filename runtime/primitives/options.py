@@ -253,10 +253,14 @@ IMPLEMENTED = frozenset({"default_shots", "default_precision", "max_execution_ti
                          "twirling.enable_measure", "twirling.enable_gates", "twirling.num_randomizations",
                          "twirling.shots_per_randomization",
                          "resilience.measure_noise_learning.num_randomizations",
-                         "resilience.measure_noise_learning.shots_per_randomization"})
+                         "resilience.measure_noise_learning.shots_per_randomization",
+                         "dynamical_decoupling.enable", "dynamical_decoupling.sequence_type",
+                         "dynamical_decoupling.extra_slack_distribution", "dynamical_decoupling.skip_reset_qubits"})
 """Options the daemon honours today (the rest of each group is filled by the mitigation work)."""
 ESTIMATOR_ONLY = frozenset({"twirling.enable_measure", "twirling.enable_gates", "twirling.num_randomizations",
-                            "twirling.shots_per_randomization"})
+                            "twirling.shots_per_randomization", "dynamical_decoupling.enable",
+                            "dynamical_decoupling.sequence_type", "dynamical_decoupling.extra_slack_distribution",
+                            "dynamical_decoupling.skip_reset_qubits"})
 """Implemented by the Estimator only (the Sampler does not twirl yet): refused on SamplerOptions."""
 
 

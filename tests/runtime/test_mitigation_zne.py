@@ -174,3 +174,29 @@ def test_ecr_twirl_pairs_are_sixteen_distinct_paulis_and_keep_every_circuit_unit
         assert set(twirled.count_ops()) <= {"rz", "sx", "x", "ecr"}      # the Paulis merged into native gates
         seen.add(str(twirled))
     assert len(seen) > 1                                                  # randomizations differ
+
+
+def test_dd_spacings_are_balanced_and_the_sequences_keep_the_unitary() -> None:
+    from qubitlab.circuits import GateMap
+    from qubitlab.pulse import DriveChannel, Play, Gaussian, ScheduleBlock
+    from qubitlab.runtime.mitigation import dd
+
+    assert dd.spacings(400, 2, "middle") == [100, 200, 100]               # tau/4, tau/2, tau/4
+    assert dd.spacings(403, 2, "middle") == [100, 203, 100]
+    assert dd.spacings(403, 2, "edges") == [101, 201, 101]
+    assert sum(dd.spacings(1001, 4, "middle")) == 1001
+    x = ScheduleBlock(name="x")
+    x.append(Play(Gaussian(40, 0.1, 10), DriveChannel(0)))
+    gate_map = GateMap(dt=1e-9)
+    gate_map.add("x", (0,), x).add("x", (1,), x)
+    circuit = Circuit(2).h(0).delay(1000, 0).h(0).delay(10, 1)
+    for kind, pulses in (("XX", 2), ("XpXm", 2), ("XY4", 4)):
+        out = dd.decoupled(circuit, dd.DdPlan(kind, "middle", False), gate_map)
+        assert out.count_ops()["x"] == pulses
+        delays = [float(op.params[0]) for op in out if op.name == "delay" and op.qubits == (0,)]
+        assert sum(delays) + 40 * pulses == 1000                          # the idle time is kept
+        overlap = abs(np.trace(circuit.to_matrix().conj().T @ out.to_matrix())) / 4
+        assert overlap == pytest.approx(1.0, abs=1e-12), kind             # an identity up to phase
+        assert [op for op in out if op.qubits == (1,)] == [op for op in circuit if op.qubits == (1,)]  # too short
+    skipped = dd.decoupled(Circuit(1).delay(1000, 0).x(0), dd.DdPlan("XX", "middle", True), gate_map)
+    assert skipped.count_ops().get("x") == 1                              # |0> before its first gate: skipped
