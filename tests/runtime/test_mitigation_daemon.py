@@ -161,3 +161,20 @@ def test_trex_removes_the_readout_bias_of_level_0(calibrated_daemon: Lab) -> Non
     # the learned factors are 1 - P(1|0) - P(0|1) per qubit: below 1 by about twice the readout error
     learned = trex.metadata["trex"]["learned_factors"]
     assert 0.8 < learned["1"] < 1.0 and 0.8 < learned["10"] < 1.0, learned
+
+
+def test_xpxm_decoupling_refocuses_a_qubit_idling_next_to_an_excited_neighbour(calibrated_daemon: Lab) -> None:
+    """Qubit 0 idles 5 us in |+> while qubit 1 sits in |1>: the static ZZ shift (and any residual detuning)
+    turns its phase, so <X> on qubit 0 falls from its ideal 1; XpXm in the idle window echoes the phase away."""
+    circuit = Circuit(2).x(1).h(0).delay(5, 0, "us")
+    labels = ["IX", "ZI"]
+    truth = np.array([ideal(circuit, label) for label in labels])
+    assert truth == pytest.approx([1.0, -1.0], abs=1e-12)
+    with calibrated_daemon.service() as service:
+        plain, decoupled = (EstimatorV2(mode=service, options={"resilience_level": 1, "dynamical_decoupling": {
+            "enable": enable, "sequence_type": "XpXm"}}).run([(circuit, labels)], precision=0.01).result(
+                timeout=600)[0] for enable in (False, True))
+    error_plain, error_dd = np.abs(plain.data.evs - truth), np.abs(decoupled.data.evs - truth)
+    assert error_plain[0] > 0.05, error_plain                            # the idle visibly dephases qubit 0
+    assert error_dd[0] <= 0.5 * error_plain[0], (error_plain, error_dd)
+    assert "dynamical_decoupling (XpXm)" in decoupled.metadata["techniques"]
