@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qubitlab.errors import CalibrationError, CircuitError, JobError
+from qubitlab.runtime.mitigation import hooks as mitigation
 from qubitlab.runtime.jobs import Outcome, WorkContext
 
 MAX_POINTS = 100_000
@@ -126,8 +127,10 @@ def _values(pub: Mapping[str, Any], circuit: Any, index: int) -> tuple[list[str]
     return names, values
 
 
-def _prepared(ctx: WorkContext, circuit: Any, digest: str, basis: str, snapshot: Any) -> tuple[Any, dict[str, Any]]:
-    """The circuit with ``basis``'s change of basis and measurements, lowered (cached)."""
+def _prepared(ctx: WorkContext, circuit: Any, digest: str, basis: str, snapshot: Any,
+              variant: Any = None) -> tuple[Any, dict[str, Any]]:
+    """The circuit with ``basis``'s change of basis and measurements, lowered (cached); a mitigation
+    ``variant`` (:class:`qubitlab.runtime.mitigation.Variant`) may rewrite the translated circuit."""
     from qubitlab.circuits import LoweredCircuit, translate
 
     cache = _cache(ctx)
@@ -137,10 +140,17 @@ def _prepared(ctx: WorkContext, circuit: Any, digest: str, basis: str, snapshot:
 
     def build() -> Lowered:
         measured = circuit if not basis else _with_basis(circuit, basis)
-        lowered = LoweredCircuit.build(translate(measured, target), gate_map)
+        translated = translate(measured, target)
+        if variant is not None and variant.transform is not None:
+            translated = variant.transform(translated)
+        gates = gate_map
+        if variant is not None and variant.gate_map is not None:
+            gates = variant.gate_map(lab, snapshot, qubits, _calibrated_pairs(lab, snapshot, qubits))
+        lowered = LoweredCircuit.build(translated, gates)
         return Lowered({p.name: p for p in measured.parameters}, {basis: lowered})
 
-    entry: Lowered = cache.lower((digest, basis, snapshot.id), build)
+    key = digest if variant is None else f"{digest}:{variant.key}"
+    entry: Lowered = cache.lower((key, basis, snapshot.id), build)
     return entry.by_basis[basis], entry.parameters
 
 
@@ -286,6 +296,7 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
 
     snapshot = ctx.store.snapshot()
     options = inputs.get("options") or {}
+    zne_plan = mitigation.zne_plan(options)
     timings: dict[str, float] = {}
     results = []
     for index, pub in enumerate(_pubs(inputs)):
@@ -306,25 +317,40 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         shots = int(options.get("default_shots") or math.ceil(1 / precision**2))
         labels = sorted({label for obs in observables for label in obs if set(label) != {"I"}})
         groups = group_qubit_wise(SparsePauliOp(labels)) if labels else []
+        target = _target(ctx, circuit, snapshot)
+        variants = mitigation.variants(zne_plan, circuit, digest, target, ctx.opened.lab,
+                                       snapshot, _calibrated_pairs(ctx.opened.lab, snapshot,
+                                                                   list(range(circuit.num_qubits))))
+        variants = mitigation.decoupled(variants, options, _cache(ctx).gate_map(
+            ctx.opened.lab, snapshot, list(range(circuit.num_qubits)))[0])
+        trex = mitigation.trex_plan(options, circuit.num_qubits, shots, digest)
+        masks: tuple[int | None, ...] = trex.masks if trex is not None else (None,)
+        run_shots = trex.shots if trex is not None else shots
         schedules: list[Any] = []
-        where: dict[int, int] = {}
-        assignment_at = 0
-        for g, group in enumerate(groups):
-            lowered, parameters = _prepared(ctx, circuit, digest, group.basis, snapshot)
-            t0 = time.perf_counter()
-            bound = _bind_all(lowered, parameters, names, flat)
-            timings["bind"] = timings.get("bind", 0.0) + time.perf_counter() - t0
-            where[g] = len(schedules)
-            schedules.extend(bound)
+        rows: dict[tuple[int, int, int], int] = {}
+        assignment_at = learn_at = 0
+        for v, variant in enumerate(variants):
+            for g, group in enumerate(groups):
+                for r in range(len(masks)):
+                    lowered, parameters = _prepared(ctx, circuit, digest, group.basis, snapshot,
+                                                    mitigation.randomized(variant, trex, r, target, digest))
+                    t0 = time.perf_counter()
+                    bound = _bind_all(lowered, parameters, names, flat)
+                    timings["bind"] = timings.get("bind", 0.0) + time.perf_counter() - t0
+                    rows[(v, g, r)] = len(schedules)
+                    schedules.extend(bound)
         n_sets = max(1, int(np.prod(p_shape, dtype=np.int64))) if names else 1
-        mitigate = _measure_mitigation(options)
+        mitigate = _measure_mitigation(options) and (trex is None or not trex.correct)
         if mitigate and schedules:
             assignment_at = len(schedules)
             schedules.extend(_assignment_schedules(ctx, circuit.num_qubits, snapshot))
+        if trex is not None and trex.correct and schedules:
+            learn_at = len(schedules)
+            schedules.extend(_learning_schedules(ctx, circuit.num_qubits, snapshot, trex))
         probs = np.zeros((0, 2**circuit.num_qubits))
         assignment = None
         if schedules:
-            data = _run_points(ctx, schedules, shots, snapshot, timings, rep_delay=_rep_delay(options))
+            data = _run_points(ctx, schedules, run_shots, snapshot, timings, rep_delay=_rep_delay(options))
             t0 = time.perf_counter()
             joint = decode.JointDiscriminator.from_values(snapshot.to_values(), list(range(circuit.num_qubits)))
             probs = decode.probabilities(joint.bits([data[q] for q in range(circuit.num_qubits)]))
@@ -332,41 +358,78 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
                 assignment = _assignment(probs[assignment_at:], circuit.num_qubits)
         else:
             t0 = time.perf_counter()
+        where = {(v, g): rows[(v, g, 0)] for v in range(len(variants)) for g in range(len(groups))}
+        if trex is not None and schedules:
+            if trex.correct:
+                trex.learn(probs[learn_at:])
+            probs, where = _untwirled(trex, probs, rows, n_sets, len(variants), len(groups))
         term_group = {labels[t]: g for g, group in enumerate(groups) for t in group.terms}
-        evs = np.zeros(shape)
-        variances = np.zeros(shape)
         p_index = np.arange(n_sets).reshape(p_shape) if names else np.zeros((), dtype=np.int64)
         o_index = np.arange(len(observables)).reshape(o_shape)
         o_b, p_b = np.broadcast_arrays(o_index, p_index)
-        for pos in np.ndindex(shape):
-            obs, point = observables[int(o_b[pos])], int(p_b[pos])
-            value, variance = 0.0, 0.0
-            by_group: dict[int, dict[str, float]] = {}
-            for label, coeff in obs.items():
-                if set(label) == {"I"}:
-                    value += coeff
-                    continue
-                by_group.setdefault(term_group[label], {})[label] = coeff
-            for g, terms in by_group.items():
-                p = probs[where[g] + point]
-                raw = _weights(terms, circuit.num_qubits)
-                w = raw if assignment is None else decode.corrected_weights(raw, assignment)
-                mean = float(p @ w)
-                value += mean
-                variance += max(float(p @ w**2) - mean**2, 0.0) / shots
-                if assignment is not None:
-                    variance += _assignment_variance(p, raw, assignment, mean, shots)
-            evs[pos], variances[pos] = value, variance
+        per_variant = [_expectations(shape, observables, o_b, p_b, term_group,
+                                     {g: where[(v, g)] for g in range(len(groups))}, probs, assignment,
+                                     circuit.num_qubits, run_shots * len(masks),
+                                     trex if trex is not None and trex.correct else None)
+                      for v in range(len(variants))]
+        evs, stds = per_variant[0]
+        extra: dict[str, Any] = {}
+        if zne_plan is not None:
+            evs, stds, extra = mitigation.extrapolated(zne_plan, variants, per_variant, observables, o_b)
+        used = extra.pop("extrapolator_used", None)
         timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
-        stds = np.sqrt(variances)
-        results.append({"evs": evs, "stds": stds, "ensemble_standard_error": stds, "metadata": {
+        results.append({"evs": evs, "stds": stds, "ensemble_standard_error": stds, **extra, "metadata": {
             "shots": shots, "target_precision": float(precision), "num_bases": len(groups),
             "circuits_per_basis": n_sets, "resilience_level": options.get("resilience_level", 0),
             "measure_mitigation": "assignment matrices measured in the same program" if assignment is not None
-            else None,
+            else ("TREX (measurement twirling, factors learned in the same program)"
+                  if trex is not None and trex.correct else None),
+            "trex": mitigation.trex_metadata(trex),
             "assignment_matrices": np.asarray(assignment) if assignment is not None else None,
+            **mitigation.metadata(zne_plan, variants, options, assignment is not None, trex), "extrapolator_used": used,
             "execution": {"execution_spans": [[started, time.time()]]}}})
     return Outcome({"pubs": results, "snapshot_id": snapshot.id, "cache": _cache_stats(ctx)}, timings, snapshot.id)
+
+
+def _target(ctx: WorkContext, circuit: Any, snapshot: Any) -> Any:
+    return _cache(ctx).gate_map(ctx.opened.lab, snapshot, list(range(circuit.num_qubits)))[1]
+
+
+def _expectations(shape: tuple[int, ...], observables: list[dict[str, float]], o_b: NDArray[np.int64],
+                  p_b: NDArray[np.int64], term_group: Mapping[str, int], where: Mapping[int, int],
+                  probs: NDArray[np.float64], assignment: NDArray[np.float64] | None, n: int,
+                  shots: int, trex: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each observable's value and standard error at every position of the PUB's shape, from the outcome
+    probabilities of the bases starting at ``where[group]`` (one row per parameter set); readout corrected by
+    the assignment matrices or by TREX's learned factors when given."""
+    from qubitlab.drivers import decode
+
+    evs = np.zeros(shape)
+    variances = np.zeros(shape)
+    for pos in np.ndindex(shape):
+        obs, point = observables[int(o_b[pos])], int(p_b[pos])
+        value, variance = 0.0, 0.0
+        by_group: dict[int, dict[str, float]] = {}
+        for label, coeff in obs.items():
+            if set(label) == {"I"}:
+                value += coeff
+                continue
+            by_group.setdefault(term_group[label], {})[label] = coeff
+        for g, terms in by_group.items():
+            p = probs[where[g] + point]
+            raw = _weights(terms, n)
+            w = raw if assignment is None else decode.corrected_weights(raw, assignment)
+            if trex is not None:
+                w = trex.weights(terms, n, _weights)
+            mean = float(p @ w)
+            value += mean
+            variance += max(float(p @ w**2) - mean**2, 0.0) / shots
+            if assignment is not None:
+                variance += _assignment_variance(p, raw, assignment, mean, shots)
+            if trex is not None:
+                variance += trex.variance(p, terms, n, _weights)
+        evs[pos], variances[pos] = value, variance
+    return evs, np.sqrt(variances)
 
 
 def _measure_mitigation(options: Mapping[str, Any]) -> bool:
@@ -391,6 +454,35 @@ def _assignment_schedules(ctx: WorkContext, n: int, snapshot: Any) -> list[Any]:
         lowered, _ = _prepared(ctx, circuit, f"{name}:{n}", "", snapshot)
         out.append(lowered.bind({}))
     return out
+
+
+def _learning_schedules(ctx: WorkContext, n: int, snapshot: Any, trex: Any) -> list[Any]:
+    """TREX's learning circuits: |0...0> measured, each with one learning mask's X flips before readout."""
+    from qubitlab.circuits import Circuit
+
+    circuit = Circuit(n, n, name="trex_learning")
+    circuit.barrier(*range(n))
+    for q in range(n):
+        circuit.measure(q, q)
+    out = []
+    for mask in trex.learning_masks:
+        lowered, _ = _prepared(ctx, circuit, f"trex_learning:{n}", "", snapshot, mitigation.flipped(mask))
+        out.append(lowered.bind({}))
+    return out
+
+
+def _untwirled(trex: Any, probs: NDArray[np.float64], rows: Mapping[tuple[int, int, int], int], n_sets: int,
+               n_variants: int, n_groups: int) -> tuple[NDArray[np.float64], dict[tuple[int, int], int]]:
+    """One block of ``n_sets`` rows per (variant, basis): the masks' probabilities with the flips undone,
+    averaged; and where each block starts."""
+    blocks: list[NDArray[np.float64]] = []
+    where: dict[tuple[int, int], int] = {}
+    for v in range(n_variants):
+        for g in range(n_groups):
+            where[(v, g)] = len(blocks) * n_sets
+            blocks.append(trex.untwirled([probs[rows[(v, g, r)]:rows[(v, g, r)] + n_sets]
+                                          for r in range(len(trex.masks))]))
+    return (np.concatenate(blocks) if blocks else probs), where
 
 
 def _assignment(probs: NDArray[np.float64], n: int) -> NDArray[np.float64]:

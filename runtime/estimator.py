@@ -24,6 +24,11 @@ from qubitlab.runtime.primitives import DataBin, EstimatorOptions, EstimatorPub,
 from qubitlab.runtime.sampler import _listed
 
 
+MITIGATION_FIELDS = ("evs_extrapolated", "stds_extrapolated", "evs_noise_factors", "stds_noise_factors",
+                     "ensemble_stds_noise_factors")
+"""Qiskit Runtime's extra data fields when ZNE runs (shapes ``(*shape, ...)``)."""
+
+
 class EstimatorV2:
     """Expectation values of observables on circuits run on the lab, a PUB at a time."""
 
@@ -57,6 +62,8 @@ class EstimatorV2:
         wire = {"default_shots": options.default_shots, "default_precision": default,
                 "resilience_level": options.resilience_level,
                 "measure_mitigation": options.resilience.measure_mitigation,
+                "resilience": options.resilience.to_dict(), "twirling": options.twirling.to_dict(),
+                "dynamical_decoupling": options.dynamical_decoupling.to_dict(),
                 "rep_delay": options.execution.rep_delay}
         submitted = time.time()
         job = self._service.submit("estimator", {"pubs": encoded, "options": wire}, session=self._session,
@@ -73,6 +80,7 @@ def _result(payload: Mapping[str, Any], shapes: list[tuple[int, ...]]) -> Primit
         data = DataBin(shape=shape, evs=np.asarray(pub["evs"], dtype=np.float64).reshape(shape),
                        stds=np.asarray(pub["stds"], dtype=np.float64).reshape(shape),
                        ensemble_standard_error=np.asarray(pub["ensemble_standard_error"],
-                                                          dtype=np.float64).reshape(shape))
+                                                          dtype=np.float64).reshape(shape),
+                       **{name: np.asarray(pub[name], dtype=np.float64) for name in MITIGATION_FIELDS if name in pub})
         results.append(PubResult(data, metadata))
     return PrimitiveResult(results, job_metadata(payload))

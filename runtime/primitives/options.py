@@ -247,19 +247,32 @@ class EstimatorOptions(_Group):
 
 
 IMPLEMENTED = frozenset({"default_shots", "default_precision", "max_execution_time", "resilience_level",
-                         "execution.rep_delay", "execution.meas_type", "resilience.measure_mitigation"})
+                         "execution.rep_delay", "execution.meas_type", "resilience.measure_mitigation",
+                         "resilience.zne_mitigation", "resilience.zne.noise_factors", "resilience.zne.extrapolator",
+                         "resilience.zne.amplifier", "resilience.zne.extrapolated_noise_factors",
+                         "twirling.enable_measure", "twirling.enable_gates", "twirling.num_randomizations",
+                         "twirling.shots_per_randomization",
+                         "resilience.measure_noise_learning.num_randomizations",
+                         "resilience.measure_noise_learning.shots_per_randomization",
+                         "dynamical_decoupling.enable", "dynamical_decoupling.sequence_type",
+                         "dynamical_decoupling.extra_slack_distribution", "dynamical_decoupling.skip_reset_qubits"})
 """Options the daemon honours today (the rest of each group is filled by the mitigation work)."""
+ESTIMATOR_ONLY = frozenset({"twirling.enable_measure", "twirling.enable_gates", "twirling.num_randomizations",
+                            "twirling.shots_per_randomization", "dynamical_decoupling.enable",
+                            "dynamical_decoupling.sequence_type", "dynamical_decoupling.extra_slack_distribution",
+                            "dynamical_decoupling.skip_reset_qubits"})
+"""Implemented by the Estimator only (the Sampler does not twirl yet): refused on SamplerOptions."""
 
 
 def not_implemented(options: SamplerOptions | EstimatorOptions) -> list[str]:
     """Dotted names of options set to something qubitlab does not implement yet: any option outside
     :data:`IMPLEMENTED` set away from its default (an explicit off, False, counts as the default, except
-    ``execution.init_qubits=False``: qubits are always initialised, by waiting ``rep_delay``), and
-    ``resilience_level=2`` (it implies ZNE)."""
+    ``execution.init_qubits=False``: qubits are always initialised, by waiting ``rep_delay``).
+    ``resilience_level=2`` runs readout mitigation and ZNE; its gate twirling is not implemented yet and the
+    result's metadata says so (``techniques``)."""
     defaults = dict(type(options)().flat())
+    done = IMPLEMENTED - ESTIMATOR_ONLY if isinstance(options, SamplerOptions) else IMPLEMENTED
     out = [name for name, value in options.flat()
-           if name not in IMPLEMENTED and value != defaults[name]
+           if name not in done and value != defaults[name]
            and (value is not False or name == "execution.init_qubits")]
-    if isinstance(options, EstimatorOptions) and options.resilience_level >= 2:
-        out.insert(0, "resilience_level=2 (ZNE and gate twirling)")
     return out

@@ -105,14 +105,14 @@ def test_not_implemented_names_what_would_be_ignored() -> None:
     assert not_implemented(EstimatorOptions(resilience_level=0)) == []
     assert not_implemented(SamplerOptions()) == []
     assert not_implemented(EstimatorOptions()) == []                        # level 1: readout mitigation, done
-    assert not_implemented(EstimatorOptions(resilience_level=2)) == ["resilience_level=2 (ZNE and gate twirling)"]
+    assert not_implemented(EstimatorOptions(resilience_level=2)) == []     # readout mitigation + ZNE (issue 17)
     assert not_implemented(EstimatorOptions(resilience={"measure_mitigation": True})) == []  # type: ignore[arg-type]
     assert not_implemented(SamplerOptions(execution={"init_qubits": False})) == [  # type: ignore[arg-type]
         "execution.init_qubits"]                                            # False is not "off" here
     assert not_implemented(SamplerOptions(execution={"meas_type": "kerneled", "rep_delay": 1e-4})) == []  # type: ignore[arg-type]
     options = EstimatorOptions(resilience_level=0, twirling={"enable_measure": False})  # type: ignore[arg-type]
     assert not_implemented(options) == []                                   # explicitly off is fine
-    options.dynamical_decoupling.enable = True
+    options.dynamical_decoupling.scheduling_method = "asap"
     options.resilience.zne.extrapolator = "linear"
     options.default_shots = 100                                             # implemented: not listed
-    assert not_implemented(options) == ["resilience.zne.extrapolator", "dynamical_decoupling.enable"]
+    assert not_implemented(options) == ["dynamical_decoupling.scheduling_method"]  # ZNE, DD enable: issue 17

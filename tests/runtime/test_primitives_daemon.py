@@ -166,8 +166,8 @@ def test_unbroadcastable_shapes_and_unimplemented_options_are_refused_before_sub
                                                r"shape \(3,\) do not broadcast"):
             EstimatorV2(mode=service).run([(Circuit(1).ry(theta, 0), ["Z", "X", "Y", "Z"], [0.1, 0.2, 0.3])])
         estimator = EstimatorV2(mode=service)
-        estimator.options.twirling.enable_gates = True
-        with pytest.raises(NotImplementedError, match="twirling.enable_gates"):
+        estimator.options.dynamical_decoupling.scheduling_method = "asap"
+        with pytest.raises(NotImplementedError, match="dynamical_decoupling.scheduling_method"):
             estimator.run([(Circuit(1).h(0), "X")])
         assert len(service.jobs()) == before                               # nothing reached the daemon
 

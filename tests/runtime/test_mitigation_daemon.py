@@ -1,0 +1,180 @@
+"""ZNE through a real daemon on the calibrated virtual two-qubit lab, against exact ideal values.
+
+The reference is the circuit's own unitary (numpy, here), never the Estimator: a Bell pair sent through five CX
+(four of them cancel) has <ZZ> = <XX> = 1 and <YY> = -1 exactly. The device's noise makes level 1 (readout
+mitigated) visibly biased; ZNE by gate folding must remove most of that bias. Pulse stretching is checked for
+what it must do (each gate's rotation kept: equal envelope areas; longer gates: more decay), and its
+extrapolation is reported, not asserted better (see stretch.py: the stretched CR is rescaled, not recalibrated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from calibrated_lab import copy_calibrated
+from daemon_lab import Lab, started
+
+from qubitlab.circuits import Circuit
+from qubitlab.runtime import EstimatorV2
+
+LABELS = ["ZZ", "XX", "YY"]
+QUADRATIC = {"noise_factors": (1.0, 3.0, 5.0), "extrapolator": ("polynomial_degree_2", "linear")}
+PAULI = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
+         "Z": np.diag([1.0, -1.0])}
+
+
+@pytest.fixture(scope="module")
+def calibrated_daemon(calibrated_2q: tuple[Path, list[Any]], tmp_path_factory: pytest.TempPathFactory
+                      ) -> Iterator[Lab]:
+    folder = tmp_path_factory.mktemp("mitigation")
+    running = started(folder, copy_calibrated(calibrated_2q[0], folder))
+    try:
+        yield running
+    finally:
+        running.daemon.stop()
+
+
+def deep_bell(cx: int = 5) -> Circuit:
+    circuit = Circuit(2).h(0)
+    for _ in range(cx):
+        circuit.cx(0, 1)
+    return circuit
+
+
+def ideal(circuit: Circuit, label: str) -> float:
+    """<P> on U|00>, U the circuit's unitary (qubit 0 least significant, label's first letter the highest)."""
+    state = circuit.to_matrix()[:, 0]
+    operator = np.array([[1.0]])
+    for letter in label:
+        operator = np.kron(operator, PAULI[letter])
+    return float(np.real(state.conj() @ operator @ state))
+
+
+def run(lab: Lab, circuit: Circuit, options: dict[str, Any], precision: float = 0.01) -> Any:
+    with lab.service() as service:
+        return EstimatorV2(mode=service, options=options).run([(circuit, LABELS)],
+                                                              precision=precision).result(timeout=600)[0]
+
+
+def test_gate_folding_zne_removes_most_of_the_bias_readout_mitigation_leaves(calibrated_daemon: Lab) -> None:
+    circuit = deep_bell()
+    truth = np.array([ideal(circuit, label) for label in LABELS])
+    assert truth == pytest.approx([1.0, 1.0, -1.0], abs=1e-12)
+    level_1 = run(calibrated_daemon, circuit, {"resilience_level": 1})
+    zne = run(calibrated_daemon, circuit, {"resilience_level": 2, "twirling": {"enable_gates": False},
+                                           "resilience": {"zne": QUADRATIC}})
+    error_1 = np.abs(level_1.data.evs - truth)
+    error_2 = np.abs(zne.data.evs - truth)
+    assert error_1.mean() > 0.03, error_1                               # the device's noise is visible
+    assert error_2.mean() <= 0.5 * error_1.mean(), (error_1, error_2, zne.data.stds)
+    assert np.all(error_2 <= 4 * zne.data.stds + 0.01), (error_2, zne.data.stds)
+    # Qiskit Runtime's extra fields and shapes; the applied factors are the requested odd ones
+    assert zne.data.evs_noise_factors.shape == (3, 3)
+    assert zne.data.evs_extrapolated.shape == zne.data.stds_extrapolated.shape == (3, 2, 4)
+    assert zne.metadata["zne"]["noise_factors_applied"] == [1.0, 3.0, 5.0]
+    assert zne.metadata["shot_overhead"] == 3
+    assert zne.metadata["techniques"] == ["measure_mitigation (assignment matrices)", "zne (gate_folding)"]
+    assert zne.metadata["trex"] is None
+    # physics: three times and five times the ECRs decay each correlator further toward 0
+    magnitudes = np.abs(zne.data.evs_noise_factors)
+    assert np.all(np.diff(magnitudes, axis=1) < 0), magnitudes
+    # the polynomial evaluated back at factor 1 agrees with what was measured there
+    at_one = zne.data.evs_extrapolated[:, 0, 1]
+    assert np.all(np.abs(at_one - zne.data.evs_noise_factors[:, 0]) <= 3 * zne.data.stds_noise_factors[:, 0])
+
+
+def test_level_2_with_twirled_ecrs_also_removes_most_of_the_bias(calibrated_daemon: Lab) -> None:
+    """Level 2 as Qiskit Runtime runs it (gate twirling on by default), with 4 randomizations to stay quick."""
+    circuit = deep_bell()
+    truth = np.array([ideal(circuit, label) for label in LABELS])
+    level_1 = run(calibrated_daemon, circuit, {"resilience_level": 1})
+    twirled = run(calibrated_daemon, circuit, {"resilience_level": 2, "twirling": {"num_randomizations": 4},
+                                               "resilience": {"zne": QUADRATIC}})
+    error_1, error_2 = np.abs(level_1.data.evs - truth), np.abs(twirled.data.evs - truth)
+    assert twirled.metadata["techniques"] == ["measure_mitigation (assignment matrices)", "twirling.enable_gates",
+                                              "zne (gate_folding)"]
+    assert twirled.metadata["trex"]["num_randomizations"] == 4 and twirled.metadata["trex"]["enable_gates"]
+    assert error_2.mean() <= 0.5 * error_1.mean(), (error_1, error_2, twirled.data.stds)
+    assert np.all(error_2 <= 4 * twirled.data.stds + 0.01), (error_2, twirled.data.stds)
+
+
+def test_pulse_stretch_keeps_each_rotation_and_lengthens_the_gates(calibrated_2q: tuple[Path, list[Any]]) -> None:
+    from qubitlab import load_lab
+    from qubitlab.calibration import CalibrationStore
+    from qubitlab.calibration.gates import gate_map_from_snapshot
+    from qubitlab.circuits.lowering import instructions_of
+    from qubitlab.runtime.mitigation.stretch import stretched_gate_map
+
+    lab = load_lab(calibrated_2q[0])
+    with CalibrationStore.for_lab(lab) as store:
+        snapshot = store.snapshot()
+    plain = gate_map_from_snapshot(lab, snapshot, pairs=[(0, 1)], qubits=[0, 1])
+    double = stretched_gate_map(lab, snapshot, [0, 1], [(0, 1)], 2.0)
+    for key in (("x", (0,)), ("sx", (1,)), ("ecr", (0, 1))):
+        a, b = plain.get(*key).schedule, double.get(*key).schedule
+        assert b.duration == 2 * a.duration, key
+        plays_a = [i for _, i in instructions_of(a) if hasattr(i, "pulse")]
+        plays_b = [i for _, i in instructions_of(b) if hasattr(i, "pulse")]
+        assert len(plays_a) == len(plays_b)
+        for pa, pb in zip(plays_a, plays_b):
+            area_a = pa.pulse.get_waveform().samples.sum()
+            area_b = pb.pulse.get_waveform().samples.sum()
+            # the rotation is the envelope's (complex: the CR tones carry a phase) area: kept
+            assert abs(area_b - area_a) <= 1e-4 * abs(area_a), (key, area_a, area_b)
+    measure_a, measure_b = plain.get("measure", (0,)).schedule, double.get("measure", (0,)).schedule
+    assert measure_a.duration == measure_b.duration                      # the readout is not a gate
+
+
+def test_pulse_stretch_zne_reports_what_it_ran(calibrated_daemon: Lab) -> None:
+    circuit = deep_bell(1)
+    result = run(calibrated_daemon, circuit, {"resilience_level": 2, "resilience": {"zne": {
+        "amplifier": "pulse_stretch", "noise_factors": (1.0, 2.0, 3.0), "extrapolator": "linear"}},
+        "twirling": {"enable_gates": False}}, 0.02)
+    assert result.metadata["zne"]["amplifier"] == "pulse_stretch"
+    assert result.metadata["zne"]["noise_factors_applied"] == pytest.approx([1.0, 2.0, 3.0], abs=0.02)
+    magnitudes = np.abs(result.data.evs_noise_factors)
+    assert np.all(np.diff(magnitudes, axis=1) < 0), magnitudes           # longer gates, more decay
+    assert result.data.evs.shape == (3,) and np.all(np.isfinite(result.data.evs))
+
+
+def test_trex_removes_the_readout_bias_of_level_0(calibrated_daemon: Lab) -> None:
+    circuit = Circuit(2).x(0).h(1).s(1).h(1)                            # |1> on qubit 0, |-i> on qubit 1
+    labels = ["IZ", "ZI", "ZZ", "YI"]
+    truth = np.array([ideal(circuit, label) for label in labels])
+    assert truth == pytest.approx([-1.0, 0.0, 0.0, -1.0], abs=1e-12)
+    with calibrated_daemon.service() as service:
+        raw = EstimatorV2(mode=service, options={"resilience_level": 0}).run(
+            [(circuit, labels)], precision=0.01).result(timeout=600)[0]
+        trex = EstimatorV2(mode=service, options={"resilience_level": 1, "twirling": {"enable_measure": True}}).run(
+            [(circuit, labels)], precision=0.01).result(timeout=600)[0]
+    error_0, error_1 = np.abs(raw.data.evs - truth), np.abs(trex.data.evs - truth)
+    assert error_0[0] > 0.01 and error_0[3] > 0.01, error_0             # readout visibly biases level 0
+    assert error_1[0] + error_1[3] <= 0.5 * (error_0[0] + error_0[3]), (error_0, error_1)
+    assert np.all(error_1 <= 4 * trex.data.stds + 0.01), (error_1, trex.data.stds)
+    assert trex.metadata["measure_mitigation"].startswith("TREX")
+    assert trex.metadata["trex"]["num_randomizations"] == 32
+    assert trex.metadata["assignment_matrices"] is None
+    # the learned factors are 1 - P(1|0) - P(0|1) per qubit: below 1 by about twice the readout error
+    learned = trex.metadata["trex"]["learned_factors"]
+    assert 0.8 < learned["1"] < 1.0 and 0.8 < learned["10"] < 1.0, learned
+
+
+def test_xpxm_decoupling_refocuses_a_qubit_idling_next_to_an_excited_neighbour(calibrated_daemon: Lab) -> None:
+    """Qubit 0 idles 5 us in |+> while qubit 1 sits in |1>: the static ZZ shift (and any residual detuning)
+    turns its phase, so <X> on qubit 0 falls from its ideal 1; XpXm in the idle window echoes the phase away."""
+    circuit = Circuit(2).x(1).h(0).delay(5, 0, "us")
+    labels = ["IX", "ZI"]
+    truth = np.array([ideal(circuit, label) for label in labels])
+    assert truth == pytest.approx([1.0, -1.0], abs=1e-12)
+    with calibrated_daemon.service() as service:
+        plain, decoupled = (EstimatorV2(mode=service, options={"resilience_level": 1, "dynamical_decoupling": {
+            "enable": enable, "sequence_type": "XpXm"}}).run([(circuit, labels)], precision=0.01).result(
+                timeout=600)[0] for enable in (False, True))
+    error_plain, error_dd = np.abs(plain.data.evs - truth), np.abs(decoupled.data.evs - truth)
+    assert error_plain[0] > 0.05, error_plain                            # the idle visibly dephases qubit 0
+    assert error_dd[0] <= 0.5 * error_plain[0], (error_plain, error_dd)
+    assert "dynamical_decoupling (XpXm)" in decoupled.metadata["techniques"]
