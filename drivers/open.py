@@ -46,12 +46,20 @@ def needs_virtual_lab(lab: LabConfig) -> bool:
     return lab.kind == "virtual" and any(spec.address is None for spec in lab.instruments.values())
 
 
+VIRTUAL_ACQUISITION_TIMEOUT = 600.0
+"""Seconds an acquisition on the virtual lab may take beyond shots x period: the virtual digitizer answers when
+the physics is done, which for hundreds of two-qubit schedules (level-2 mitigation's twirled, folded circuits) is
+a minute or more on a 2-core machine, not the microseconds the shots would take on hardware. A job's
+``max_execution_time`` and cancel still stop it sooner."""
+
+
 @contextmanager
 def open_lab(lab_file: str | Path | LabConfig, *, runs_dir: Path | None = None, virtual: VirtualLab | None = None,
              timeout: float = 30.0) -> Iterator[OpenLab]:
     """Connect every instrument of ``lab_file`` (a path or a loaded lab); ``virtual``: an already running
     virtual lab to connect to instead of starting one. ``runs_dir`` defaults to ``<store folder>/runs`` when
-    the lab was loaded from a file; ``timeout`` bounds each acquisition wait beyond its expected duration."""
+    the lab was loaded from a file; ``timeout`` bounds each acquisition wait beyond its expected duration (at least
+    :data:`VIRTUAL_ACQUISITION_TIMEOUT` on a virtual lab)."""
     lab = lab_file if isinstance(lab_file, LabConfig) else load_lab(lab_file)
     started = None
     if virtual is None and needs_virtual_lab(lab):
@@ -64,6 +72,8 @@ def open_lab(lab_file: str | Path | LabConfig, *, runs_dir: Path | None = None, 
         try:
             if runs_dir is None and lab.source is not None:
                 runs_dir = lab.store_path() / "runs"
+            if virtual is not None:             # its acquisitions last as long as the physics takes
+                timeout = max(timeout, VIRTUAL_ACQUISITION_TIMEOUT)
             executor = Executor(station, connected, timeout=timeout, runs_dir=runs_dir)
             yield OpenLab(lab, connected, station, executor, virtual)
         finally:
