@@ -13,22 +13,32 @@ the first step moves ``spsa_step`` (default 0.2 rad).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from qubitlab.errors import JobError
-from qubitlab.runtime.programs.energy import Energy
-
 OPTIMIZERS = ("COBYLA", "SPSA", "L-BFGS-B", "Nelder-Mead")
+
+
+class Objective(Protocol):
+    """What an optimizer drives: :class:`~qubitlab.runtime.programs.energy.Energy` in the worker, or a client's
+    loop over estimator jobs (the benchmark's modes b and c run the same SPSA through it)."""
+
+    calls: int
+    history: list[dict[str, Any]]
+
+    def __call__(self, points: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+
+    def publish(self, parameters: NDArray[np.float64], energy: float, std: float, **extra: Any) -> None: ...
 
 
 class _Budget(Exception):
     """``maxiter`` estimator calls are spent."""
 
 
-def minimize(method: str, energy: Energy, x0: NDArray[np.float64], maxiter: int, *, seed: int = 0,
+def minimize(method: str, energy: Objective, x0: NDArray[np.float64], maxiter: int, *, seed: int = 0,
              settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Minimise ``energy`` from ``x0``; ``{"x", "message", "calls"}`` (x: the method's answer, or the best
     point seen when the budget ran out)."""
@@ -46,14 +56,14 @@ def minimize(method: str, energy: Energy, x0: NDArray[np.float64], maxiter: int,
     return {"x": np.asarray(x, dtype=np.float64), "message": message, "calls": energy.calls}
 
 
-def _best(energy: Energy, x0: NDArray[np.float64]) -> NDArray[np.float64]:
+def _best(energy: Objective, x0: NDArray[np.float64]) -> NDArray[np.float64]:
     if not energy.history:
         return x0
     best = min(energy.history, key=lambda r: r["energy"])
     return np.asarray(best["parameters"], dtype=np.float64)
 
 
-def _budgeted(energy: Energy, maxiter: int) -> Callable[[NDArray[np.float64]], tuple[NDArray[np.float64],
+def _budgeted(energy: Objective, maxiter: int) -> Callable[[NDArray[np.float64]], tuple[NDArray[np.float64],
                                                                                        NDArray[np.float64]]]:
     def call(points: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         if energy.calls >= maxiter:
@@ -63,7 +73,7 @@ def _budgeted(energy: Energy, maxiter: int) -> Callable[[NDArray[np.float64]], t
     return call
 
 
-def _scipy(method: str, energy: Energy, x0: NDArray[np.float64], maxiter: int,
+def _scipy(method: str, energy: Objective, x0: NDArray[np.float64], maxiter: int,
            settings: Mapping[str, Any]) -> tuple[NDArray[np.float64], str]:
     from scipy.optimize import minimize as scipy_minimize
 
@@ -93,7 +103,7 @@ def _scipy(method: str, energy: Energy, x0: NDArray[np.float64], maxiter: int,
     return np.asarray(found.x, dtype=np.float64), str(found.message)
 
 
-def spsa(energy: Energy, x0: NDArray[np.float64], maxiter: int, *, seed: int = 0, step: float = 0.2,
+def spsa(energy: Objective, x0: NDArray[np.float64], maxiter: int, *, seed: int = 0, step: float = 0.2,
          c: float = 0.1, alpha: float = 0.602, gamma: float = 0.101) -> tuple[NDArray[np.float64], str]:
     """Spall's SPSA; each iteration measures ``x + c_k d`` and ``x - c_k d`` as one batch and publishes their
     mean (an estimate of ``E(x)``, with the mean's standard error)."""
