@@ -19,6 +19,7 @@ SUITES = {
     "circuits": "benchmarks.circuits",
     "calibrate": "benchmarks.calibrate",
     "runtime": "benchmarks.runtime",
+    "variational": "benchmarks.variational",
 }
 
 
