@@ -9,8 +9,10 @@ store's own records, read back through a restarted daemon.
 
 from __future__ import annotations
 
+import json
 import math
-import time
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,6 +107,14 @@ def test_cancel_stops_a_running_vqe_within_one_iteration_and_keeps_its_history(p
             job.result()
     assert [r["iteration"] for r in history] == list(range(1, len(history) + 1))
     assert counted <= len(history) <= counted + 2      # the iteration under way when the abort arrived, at most
+    assert programs_daemon.daemon.server_key is not None
+    shown = subprocess.run([sys.executable, "-m", "qubitlab", "jobs", "show", job.job_id(), "--address",
+                            programs_daemon.daemon.address, "--key", str(programs_daemon.keys["alice"]),
+                            "--server-key", str(programs_daemon.daemon.server_key), "--json"],
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    progress = json.loads(shown.stdout)["progress"]
+    assert [r["energy"] for r in progress] == pytest.approx([r["energy"] for r in history])
 
 
 def _stored(service: QubitlabService, job_id: str) -> list[Any]:
