@@ -58,8 +58,8 @@ def main() -> None:
     print(f"daemon pid {daemon.pid} listening on {daemon.address}")
     try:
         with QubitlabService(daemon.address, key=alice, server_key=daemon.server_key, timeout=120) as service:
-            job = service.run_program("qaoa", {"graph": GRAPH, "p": 1, "optimizer": "COBYLA", "maxiter": 30,
-                                               "shots": 1024}, {"estimator": {"resilience_level": 1}})
+            job = service.run_program("qaoa", {"graph": GRAPH, "p": 1, "optimizer": "COBYLA", "maxiter": 20,
+                                               "shots": 512}, {"estimator": {"resilience_level": 1}})
             for record in job.stream(timeout=300):
                 gamma, beta = record["parameters"]
                 print(f"  iteration {record['iteration']:3d}  gamma {gamma:+.4f} beta {beta:+.4f}  "

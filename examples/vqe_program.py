@@ -35,7 +35,7 @@ from qubitlab.runtime.launch import client_key, start_daemon
 # answer lies within 3 standard errors (4096 shots per basis: ~0.01) of -1, never much below it (variational).
 # SPSA runs exactly MAXITER iterations and each is streamed once.
 MAXITER = 30
-EXPECT = {"energy": (-1.04, -0.95), "streamed": (MAXITER, MAXITER)}
+EXPECT = {"energy": (-1.04, -0.95), "streamed": (30, 30)}
 TERMS = {"Z": 0.6, "X": 0.8}
 
 ROOT = Path(__file__).resolve().parents[1]
