@@ -24,6 +24,11 @@ SUITES = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["stress"]:                   # chaos and load: its own options (see benchmarks/stress.py)
+        from benchmarks.stress import main as stress
+
+        return stress(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("suite", choices=[*SUITES, "all"], help="which suite to run")
     parser.add_argument("--json", type=Path, default=None, help="write the report as JSON to this path")

@@ -1,9 +1,13 @@
 """Runtime benchmarks: the daemon's latencies over real loopback sockets with CURVE, against a bare ZeroMQ
 DEALER/ROUTER echo (also CURVE, also its own process) measured in the same run.
 
+Further reference rows, same run: the bare round trip with a 1 MiB answer, with and without CURVE (R2's floor:
+CURVE's encryption of a megabyte costs more than R2's target), and a bare SQLite insert+commit in WAL NORMAL on
+the job store's disk (part of R1's floor: the commit before the ack stays).
+
 R1 submit -> ack of a small job; R2 a 1 MiB result fetched; R3 ten one-circuit pulse jobs in a session, end to
 end (simulation included), and per job the host overhead (everything but the acquisition, which holds the
-simulation).
+simulation); then one Estimator iteration of the main job's H2 ansatz (:mod:`benchmarks.estimator_h2`).
 """
 
 from __future__ import annotations
@@ -23,43 +27,48 @@ from benchmarks._harness import Row, Timing
 ROOT = Path(__file__).resolve().parents[1]
 ECHO = r"""
 import sys, zmq
-secret, public = open(sys.argv[1]).read().split()
 ctx = zmq.Context(); s = ctx.socket(zmq.ROUTER)
-s.curve_secretkey, s.curve_publickey, s.curve_server = secret.encode(), public.encode(), True
+if sys.argv[1] != "-":
+    secret, public = open(sys.argv[1]).read().split()
+    s.curve_secretkey, s.curve_publickey, s.curve_server = secret.encode(), public.encode(), True
 port = s.bind_to_random_port("tcp://127.0.0.1"); print(port, flush=True)
+big = b"\x00" * 2**20
 while True:
-    frames = s.recv_multipart()
-    if frames[1] == b"stop": break
-    s.send_multipart(frames)
+    frames = s.recv_multipart(copy=False)
+    if frames[1].bytes == b"stop": break
+    s.send_multipart([frames[0], big] if frames[1].bytes == b"big" else frames, copy=False)
 """
+MIB = 2**20
 
 
 def _percentile(samples: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(samples), q))
 
 
-def _bare_round_trip(repeat: int) -> Timing:
+def _bare_round_trip(repeat: int, *, curve: bool = True, request: bytes = b"\x00" * 300) -> Timing:
+    """A DEALER -> ROUTER echo in its own process; ``request=b"big"`` makes the answer 1 MiB (R2's shape)."""
     import zmq
 
     server_public, server_secret = zmq.curve_keypair()
     client_public, client_secret = zmq.curve_keypair()
     with tempfile.NamedTemporaryFile("w", suffix=".keys", delete=False) as handle:
         handle.write(f"{server_secret.decode()} {server_public.decode()}")
-    echo = subprocess.Popen([sys.executable, "-c", ECHO, handle.name], stdout=subprocess.PIPE, text=True)
+    echo = subprocess.Popen([sys.executable, "-c", ECHO, handle.name if curve else "-"], stdout=subprocess.PIPE,
+                            text=True)
     try:
         assert echo.stdout is not None
         port = int(echo.stdout.readline())
         context = zmq.Context()
         socket = context.socket(zmq.DEALER)
-        socket.curve_secretkey, socket.curve_publickey, socket.curve_serverkey = (client_secret, client_public,
-                                                                                  server_public)
+        if curve:
+            socket.curve_secretkey, socket.curve_publickey, socket.curve_serverkey = (client_secret, client_public,
+                                                                                      server_public)
         socket.connect(f"tcp://127.0.0.1:{port}")
-        payload = b"\x00" * 300
         samples = []
         for i in range(repeat + 20):
             start = time.perf_counter()
-            socket.send(payload)
-            socket.recv()
+            socket.send(request)
+            socket.recv(copy=False)
             if i >= 20:
                 samples.append(time.perf_counter() - start)
         socket.send(b"stop")
@@ -68,6 +77,26 @@ def _bare_round_trip(repeat: int) -> Timing:
     finally:
         echo.wait(timeout=10)
         Path(handle.name).unlink()
+    return Timing(tuple(samples))
+
+
+def _bare_sqlite_commit(folder: Path, repeat: int) -> Timing:
+    """One small row inserted and committed, WAL with synchronous=NORMAL, on the job store's disk."""
+    import sqlite3
+
+    conn = sqlite3.connect(folder / "bare.sqlite", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE t (seq INTEGER PRIMARY KEY, job_id TEXT UNIQUE, inputs BLOB)")
+    samples = []
+    for i in range(repeat + 20):
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t (job_id, inputs) VALUES (?, ?)", (f"j-{i}", b"\x00" * 100))
+        conn.execute("COMMIT")
+        if i >= 20:
+            samples.append(time.perf_counter() - start)
+    conn.close()
     return Timing(tuple(samples))
 
 
@@ -83,7 +112,13 @@ def run(repeat: int = 200) -> list[Row]:
     bare = _bare_round_trip(repeat)
     rows.append(Row("runtime", "reference: bare DEALER/ROUTER round trip (CURVE)", bare,
                     extra={"p90_s": _percentile(list(bare.samples), 90)}))
+    big_curve = _bare_round_trip(max(20, repeat // 5), request=b"big")
+    big_plain = _bare_round_trip(max(20, repeat // 5), curve=False, request=b"big")
+    rows.append(Row("runtime", "reference: bare round trip, 1 MiB answer (CURVE)", big_curve))
+    rows.append(Row("runtime", "reference: bare round trip, 1 MiB answer (no CURVE)", big_plain))
     folder = Path(tempfile.mkdtemp(prefix="qubitlab-bench-runtime-"))
+    commit = _bare_sqlite_commit(folder, repeat)
+    rows.append(Row("runtime", "reference: bare SQLite insert+commit (WAL, NORMAL)", commit))
     lab = started(folder)
     try:
         with lab.service() as service:
@@ -95,7 +130,8 @@ def run(repeat: int = 200) -> list[Row]:
                 acks.append(time.perf_counter() - start)
             job.result(timeout=120)
             rows.append(Row("runtime", "R1 submit -> ack (small job, committed to SQLite)", Timing(tuple(acks)),
-                            target=250e-6, reference=bare.median, reference_name="bare round trip",
+                            target=250e-6, reference=bare.median + commit.median,
+                            reference_name="bare round trip + commit",
                             extra={"p90_s": _percentile(acks, 90), "p90_target_s": 500e-6}))
 
             big = np.random.default_rng(1).normal(size=2**17)                  # 1 MiB of float64
@@ -109,7 +145,8 @@ def run(repeat: int = 200) -> list[Row]:
                 fetches.append(time.perf_counter() - start)
             assert np.array_equal(value["echo"], big)
             rows.append(Row("runtime", "R2 a 1 MiB result fetched", Timing(tuple(fetches)), target=600e-6,
-                            reference=bare.median, reference_name="bare round trip"))
+                            reference=big_curve.median, reference_name="bare 1 MiB (CURVE)",
+                            extra={"floor_without_curve_s": big_plain.median}))
 
             schedules = [pulse.dumps(rabi_schedule(0.02 * k)) for k in range(10)]
             totals, overheads, sims = [], [], []
@@ -131,4 +168,7 @@ def run(repeat: int = 200) -> list[Row]:
     finally:
         lab.daemon.stop()
         shutil.rmtree(folder, ignore_errors=True)
+    from benchmarks.estimator_h2 import h2_rows
+
+    rows.extend(h2_rows())                          # the main job's Estimator iteration (a bring-up first)
     return rows

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import hashlib
 import json
 import logging
 import time
@@ -73,8 +74,11 @@ class Executor:
     """Runs :class:`CompiledProgram` s on the instruments of ``station`` wired as in ``lab``.
 
     ``timeout`` bounds the wait for an acquisition beyond its expected duration (seconds). With ``runs_dir``,
-    every run also writes ``<runs_dir>/<UTC time>_<program hash>.json``: the station snapshot, the program's
-    hash, the calibration snapshot id, shots, repetition delay and stage timings. ``on_stage`` is called with
+    every run also writes ``<runs_dir>/<UTC time>_<program hash>.json``: the program's hash, the calibration
+    snapshot id, shots, repetition delay, stage timings and ``station_snapshot``, the path (relative to
+    ``runs_dir``) of the station snapshot, stored once per distinct content as ``stations/<sha256>.json``
+    (without QCoDeS' per-parameter ``ts`` set-times, which would make every run's state distinct; the run
+    record's own time says when it ran). ``on_stage`` is called with
     each :class:`Stage` as it begins (progress reporting; tests use it to inject faults at a given stage).
     """
 
@@ -163,10 +167,19 @@ class Executor:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         now = datetime.datetime.now(datetime.timezone.utc)
         path = self.runs_dir / f"{now:%Y%m%dT%H%M%S.%fZ}_{program.input_hash[:12]}.json"
+        station = json.dumps(_without_timestamps(snapshot), separators=(",", ":"), default=str)
+        station_hash = hashlib.sha256(station.encode()).hexdigest()[:16]
+        stations = self.runs_dir / "stations"
+        station_file = stations / f"{station_hash}.json"
+        if not station_file.exists():                 # content-addressed: written once per distinct state
+            stations.mkdir(exist_ok=True)
+            partial = station_file.with_suffix(".part")
+            partial.write_text(station)
+            partial.replace(station_file)
         record = {"time": now.isoformat(), "program_hash": program.input_hash, "snapshot_id": snapshot_id,
                   "points": program.points, "shots": shots, "rep_delay": rep_delay, "timings": timings,
-                  "snapshot": snapshot}
-        path.write_text(json.dumps(record, indent=1, default=str))
+                  "station_snapshot": f"stations/{station_hash}.json"}
+        path.write_text(json.dumps(record, default=str))
 
     def _by_slot(self, program: CompiledProgram, windows: dict[str, list[NDArray[np.complex128]]]
                  ) -> dict[int, NDArray[np.complex128]]:
@@ -267,3 +280,12 @@ def _before_the_run(why: str) -> Iterator[None]:
     except QubitlabError as exc:
         kind = InstrumentTimeout if isinstance(exc, InstrumentTimeout) else DriverError
         raise kind(f"run stage {Stage.CONFIGURE.value!r}: {exc} ({why}); nothing of this run was sent") from exc
+
+
+def _without_timestamps(value: Any) -> Any:
+    """A QCoDeS snapshot without its ``ts`` entries (when each parameter was last set or read)."""
+    if isinstance(value, dict):
+        return {k: _without_timestamps(v) for k, v in value.items() if k != "ts"}
+    if isinstance(value, list):
+        return [_without_timestamps(v) for v in value]
+    return value

@@ -30,6 +30,12 @@ WINDOW_DTYPE = np.dtype([("input", "<u4"), ("point", "<u4"), ("start", "<u4"), (
 """A row of ``WINDow:TABLe`` (28 bytes, little-endian)."""
 
 
+POLL_CAP = 0.005
+"""Longest sleep between two ``ACQuire:STATe?`` polls (s): the wait starts at 0.1 ms and doubles up to this, so
+a finished acquisition is noticed within 5 ms (with a 20 ms cap, a 200 ms acquisition lost ~10 ms on average)
+for about one query per 5 ms of a long one."""
+
+
 class QubitlabVirtualDigitizer(VisaInstrument):
     """The virtual digitizer: 4 inputs, acquisition windows with demodulation and integration weights."""
 
@@ -187,7 +193,7 @@ class VirtualDigitizer:
                                         f"(limit {timeout:g} s, state {state}); is the trigger reaching it and the "
                                         "AWG running?")
             time.sleep(delay)
-            delay = min(delay * 2, 0.02)
+            delay = min(delay * 2, POLL_CAP)
 
     def fetch(self) -> list[NDArray[np.complex128]]:
         """One ``FETCh:DATA?`` block; a malformed block or a wrong count is a ``DriverError``."""

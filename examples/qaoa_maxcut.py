@@ -5,26 +5,17 @@ node k on qubit k) and the depth ``p``. The worker builds the QAOA circuit (``H`
 ``RZZ(w gamma)`` on each edge and ``RX(2 beta)`` on each qubit), warm-starts from the best point of a coarse
 (gamma, beta) grid measured as one program, optimises ``<C>`` by COBYLA while streaming each iteration, samples
 the circuit at the answer and returns the most frequent bitstring as the cut, beside the brute-force optimum
-and the approximation ratio ``<C> / max C``. The script brings up both qubits and the coupler of the virtual
-two-qubit lab (the CX the RZZ needs), starts a daemon on an ephemeral 127.0.0.1 port and stops it by its pid.
+and the approximation ratio ``<C> / max C``. The calibrated virtual two-qubit lab (the CX the RZZ needs) and the
+daemon on an ephemeral 127.0.0.1 port come from ``examples/_calibrated.py``, which stops the daemon by its pid.
 
-Run it: ``python examples/qaoa_maxcut.py`` (about 60 s, most of it the two-qubit bring-up). The store and keys go
+Run it: ``python examples/qaoa_maxcut.py`` (about 60 s on its own, most of it the bring-up). The store and keys go
 to ``$QUBITLAB_EXAMPLES_OUT`` (default: a new temporary folder); the last lines are
 ``RESULT approximation_ratio=<ratio>`` and ``RESULT cut_value=<cut>``.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from pathlib import Path
-
-from qubitlab.calibration import bringup
-from qubitlab.calibration.session import open_calibration
-from qubitlab.runtime.client import QubitlabService
-from qubitlab.runtime.keys import server_keys
-from qubitlab.runtime.launch import client_key, start_daemon
+from _calibrated import calibrated_lab, daemon, output_folder
 
 # One edge: max C = 1 (the nodes on opposite sides), and p = 1 QAOA reaches it exactly (<C> = 1/2 + sin(4 beta)
 # sin(gamma) / 2 at gamma = pi/2, beta = pi/8 up to symmetry). The RZZ costs two CX of the stored Bell fidelity
@@ -32,41 +23,17 @@ from qubitlab.runtime.launch import client_key, start_daemon
 EXPECT = {"approximation_ratio": (0.9, 1.02), "cut_value": (1.0, 1.0)}
 GRAPH = {"nodes": 2, "edges": [[0, 1]]}
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = Path(os.environ.get("QUBITLAB_EXAMPLES_OUT") or tempfile.mkdtemp(prefix="qubitlab-example-"))
-
-
-def bring_up(lab_file: Path) -> None:
-    with open_calibration(lab_file, out_dir=OUT, shots=1000) as session:
-        steps = bringup.plan(session.ledger, session.lab.qubits, session.lab.couplings)
-        outcomes = bringup.calibrate(session.ctx, session.ledger, steps, bringup.default_runner)
-    if not all(o.passed for o in outcomes):
-        raise SystemExit("a bring-up node failed its quality gates: " + "; ".join(o.summary() for o in outcomes))
-    print(f"two qubits and their coupler brought up: {len(outcomes)} nodes")
-
 
 def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    lab_file = OUT / "virtual_2q.yaml"
-    shutil.copy(ROOT / "lab_configs" / "virtual_2q.yaml", lab_file)
-    bring_up(lab_file)
-    keys = OUT / "keys"
-    server_keys(keys)
-    alice = client_key(keys, "alice", folder=OUT / "client_keys")
-    daemon = start_daemon(lab_file, keys_dir=keys)
-    assert daemon.server_key is not None
-    print(f"daemon pid {daemon.pid} listening on {daemon.address}")
-    try:
-        with QubitlabService(daemon.address, key=alice, server_key=daemon.server_key, timeout=120) as service:
-            job = service.run_program("qaoa", {"graph": GRAPH, "p": 1, "optimizer": "COBYLA", "maxiter": 20,
-                                               "shots": 512}, {"estimator": {"resilience_level": 1}})
-            for record in job.stream(timeout=300):
-                gamma, beta = record["parameters"]
-                print(f"  iteration {record['iteration']:3d}  gamma {gamma:+.4f} beta {beta:+.4f}  "
-                      f"<C> {-record['energy']:.4f} +- {record['std']:.4f}")
-            result = job.result(timeout=60)
-    finally:
-        print(f"daemon pid {daemon.pid} stopped (exit code {daemon.stop()})")
+    lab_file = calibrated_lab(output_folder())
+    with daemon(lab_file) as service:
+        job = service.run_program("qaoa", {"graph": GRAPH, "p": 1, "optimizer": "COBYLA", "maxiter": 20,
+                                           "shots": 512}, {"estimator": {"resilience_level": 1}})
+        for record in job.stream(timeout=300):
+            gamma, beta = record["parameters"]
+            print(f"  iteration {record['iteration']:3d}  gamma {gamma:+.4f} beta {beta:+.4f}  "
+                  f"<C> {-record['energy']:.4f} +- {record['std']:.4f}")
+        result = job.result(timeout=60)
     print(f"cut {result['cut']} (qubit 0 rightmost) of value {result['cut_value']:g}, sampled with probability "
           f"{result['cut_probability']:.3f}; <C> {result['expected_cut']:.4f} of max {result['max_cut']:g}")
     print(f"RESULT approximation_ratio={result['approximation_ratio']:.4f}")

@@ -138,6 +138,13 @@ class QubitlabService:
         return self.submit(name, sent, priority=int(options.get("priority", 0)), session=session_id,
                            max_execution_time=options.get("max_execution_time"))
 
+    def run_qobj(self, document: Mapping[str, Any], *, session: str | None = None, priority: int = 0,
+                 max_execution_time: float | None = None) -> RuntimeJob:
+        """Submit a Qiskit 1.x PulseQobj document (``assemble(...).to_dict()`` or its JSON) as a ``pulse_qobj``
+        job; ``.result()`` is the dict Qiskit 1.x's ``Result.to_dict()`` had."""
+        return self.submit("pulse_qobj", {"qobj": dict(document)}, priority=priority, session=session,
+                           max_execution_time=max_execution_time)
+
     def job(self, job_id: str) -> RuntimeJob:
         self.request(MsgType.STATUS, {"job_id": job_id})          # raises when it is not there (or not yours)
         return RuntimeJob(self, job_id)

@@ -12,6 +12,7 @@ moment it is on disk.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
@@ -49,7 +50,10 @@ LOCAL = Client("local", admin=True)
 LOCK_FILE = "daemon.lock"
 
 
+@functools.cache
 def qubitlab_version() -> str:
+    """The installed qubitlab's version, read once (importlib.metadata parses the package's METADATA file each
+    call: 0.2 ms, which was most of a submit's acknowledgement)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -239,6 +243,11 @@ class Daemon:
         except ProtocolError as exc:
             self._send(identity, Message(MsgType.ERROR, {"error": {"type": "ProtocolError", "message": str(exc)}}))
             return
+        except Exception as exc:                            # a decoder bug must not take the daemon down either
+            log.exception("decoding a request failed")
+            self._send(identity, Message(MsgType.ERROR, {"error": {
+                "type": "ProtocolError", "message": f"the request could not be decoded ({type(exc).__name__})"}}))
+            return
         handler = self.handlers.get(request.msg_type)
         try:
             if handler is None:
@@ -419,6 +428,7 @@ class Daemon:
 
     def _backend(self, client: Client, request: Message) -> Message:
         from qubitlab.calibration import CalibrationStore
+        from qubitlab.runtime.properties import backend_properties
 
         with CalibrationStore.for_lab(self.lab) as calibration:
             snapshot = calibration.snapshot()
@@ -427,6 +437,7 @@ class Daemon:
             "couplings": [list(c) for c in self.lab.topology.couplings],
             "native_gates": list(self.lab.topology.native_gates), "dt": self.lab.dt, "snapshot_id": snapshot.id,
             "version": qubitlab_version(), "queued": len(self.queue),
+            "properties": backend_properties(self.lab, snapshot),  # what a Qiskit Target needs (the bridge)
             "worker": {"pid": self.worker.pid, "ready": self.worker.ready, "restarts": self.worker.restarts}})
 
     # -- the worker ------------------------------------------------------------------------------------------------

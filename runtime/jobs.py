@@ -14,6 +14,7 @@ Kinds defined here:
 - ``sleep``: waits (interruptibly) and echoes its input; the scheduler's tests and benchmarks use it to hold
   the device without instruments in the way.
 - ``calibrate``: ``qubitlab calibrate all|check`` on the worker's instruments (:mod:`.calibrate_job`).
+- ``pulse_qobj``: a Qiskit 1.x PulseQobj document, answered as a Qiskit 1.x result dict (:mod:`.qobj_job`).
 - ``vqe`` / ``qaoa`` / ``sweep``: server-side programs (:mod:`qubitlab.runtime.programs`), which stream their
   iterations with :meth:`WorkContext.report`.
 """
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from qubitlab.errors import JobError
-from qubitlab.runtime import calibrate_job
+from qubitlab.runtime import calibrate_job, qobj_job
 
 
 class Aborted(JobError):
@@ -172,5 +173,6 @@ PROGRAM_KINDS = ("vqe", "qaoa", "sweep")
 """The job kinds that are server-side programs: they stream progress and are not re-run after a daemon crash."""
 JOB_KINDS: dict[str, JobKind] = {"pulse_program": pulse_program, "sleep": sleep, "sampler": sampler,
                                  "estimator": estimator, "calibrate": calibrate_job.calibrate,
+                                 "pulse_qobj": qobj_job.pulse_qobj,
                                  **{name: _program(name) for name in PROGRAM_KINDS}}
 """Job kinds by name: what a client may ask the daemon to run."""

@@ -28,7 +28,8 @@ from qubitlab.errors import JobError
 
 JobId = NewType("JobId", str)
 SessionId = NewType("SessionId", str)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: inputs and results moved to ``payloads`` (version 1 rows, blobs in ``jobs``, are still read)."""
 JOBS_FILE = "jobs.sqlite"
 
 
@@ -74,10 +75,17 @@ CREATE TABLE IF NOT EXISTS sessions (
     max_time REAL NOT NULL, interactive_ttl REAL NOT NULL, created REAL NOT NULL, started REAL,
     last_activity REAL, closed REAL, reason TEXT NOT NULL DEFAULT '', usage REAL NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS sessions_live ON sessions (state);
+CREATE TABLE IF NOT EXISTS payloads (
+    job_id TEXT NOT NULL, part TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (job_id, part));
 CREATE TABLE IF NOT EXISTS progress (
     job_id TEXT NOT NULL, seq INTEGER NOT NULL, record BLOB NOT NULL, created REAL NOT NULL,
     PRIMARY KEY (job_id, seq));
 """
+# Why a table of its own for the blobs: SQLite keeps a row's columns in order, so a column after a 1 MiB blob
+# is reached by walking the blob's overflow pages -- a status read of a job with a large result cost 1.2 ms.
+_JOB_COLUMNS = ("seq, job_id, owner, kind, status, priority, session_id, created, started, finished, attempts, "
+                "max_execution_time, timings, snapshot_id, station_snapshot, version, error_type, error, note")
+"""Every column but the two blobs (inputs, result): a status read never copies a megabyte result."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +163,7 @@ class JobStore:
                 if statement.strip():
                     conn.execute(statement)
             row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-            if row[0] is None:
+            if row[0] is None or int(row[0]) < SCHEMA_VERSION:      # new, or version 1: payloads added above
                 conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
             elif int(row[0]) > SCHEMA_VERSION:
                 raise JobError(f"job store {self.path} has schema version {row[0]}; this qubitlab reads up to "
@@ -180,34 +188,45 @@ class JobStore:
     # -- jobs ---------------------------------------------------------------------------------------------------------
     def add(self, *, owner: str, kind: str, inputs: bytes, priority: int = 0, session_id: str | None = None,
             max_execution_time: float | None = None, version: str = "") -> JobRow:
-        job_id = new_job_id()
+        job_id, created = new_job_id(), time.time()
         with self._transaction() as conn:
-            conn.execute("INSERT INTO jobs (job_id, owner, kind, status, priority, session_id, inputs, created, "
-                         "attempts, max_execution_time, timings, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, "
-                         "'{}', ?)", (job_id, owner, kind, JobStatus.QUEUED.value, priority, session_id, inputs,
-                                      time.time(), max_execution_time, version))
-        return self.job(job_id)
+            cursor = conn.execute("INSERT INTO jobs (job_id, owner, kind, status, priority, session_id, inputs, "
+                                  "created, attempts, max_execution_time, timings, version) VALUES (?, ?, ?, ?, ?, ?, "
+                                  "x'', ?, 0, ?, '{}', ?)", (job_id, owner, kind, JobStatus.QUEUED.value, priority,
+                                                             session_id, created, max_execution_time, version))
+            seq = cursor.lastrowid
+            conn.execute("INSERT INTO payloads (job_id, part, data) VALUES (?, 'inputs', ?)", (job_id, inputs))
+        assert seq is not None
+        # the row as committed, built here rather than read back (one statement less before the ack)
+        return JobRow(seq, job_id, owner, kind, JobStatus.QUEUED, priority, SessionId(session_id) if session_id
+                      else None, created, None, None, 0, max_execution_time, {}, None, None, version, None, None, "")
 
     def job(self, job_id: str) -> JobRow:
         with self._lock:
-            row = self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            row = self._conn.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         if row is None:
             raise JobError(f"no job {job_id!r} in {self.path}")
         return _job(row)
 
     def inputs(self, job_id: str) -> bytes:
-        with self._lock:
-            row = self._conn.execute("SELECT inputs FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        if row is None:
+        data = self._payload(job_id, "inputs")
+        if data is None:
             raise JobError(f"no job {job_id!r}")
-        return bytes(row[0])
+        return data
 
     def result(self, job_id: str) -> bytes | None:
+        return self._payload(job_id, "result")
+
+    def _payload(self, job_id: str, part: str) -> bytes | None:
+        """A job's inputs or result: from ``payloads``, else (a version 1 row) from its column in ``jobs``."""
         with self._lock:
-            row = self._conn.execute("SELECT result FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        if row is None:
-            raise JobError(f"no job {job_id!r}")
-        return None if row[0] is None else bytes(row[0])
+            row = self._conn.execute("SELECT data FROM payloads WHERE job_id = ? AND part = ?", (job_id, part)
+                                     ).fetchone()
+            if row is None:
+                row = self._conn.execute(f"SELECT {part} FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+                if row is None and part == "result":
+                    raise JobError(f"no job {job_id!r}")
+        return None if row is None or row[0] is None else bytes(row[0])
 
     def jobs(self, *, owner: str | None = None, status: JobStatus | None = None, session_id: str | None = None,
              limit: int = 1000) -> list[JobRow]:
@@ -219,14 +238,14 @@ class JobStore:
                 params.append(value)
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         with self._lock:
-            rows = self._conn.execute(f"SELECT * FROM jobs{where} ORDER BY seq DESC LIMIT ?",
+            rows = self._conn.execute(f"SELECT {_JOB_COLUMNS} FROM jobs{where} ORDER BY seq DESC LIMIT ?",
                                       (*params, limit)).fetchall()
         return [_job(r) for r in rows]
 
     def queued(self) -> list[JobRow]:
         """QUEUED jobs, in the order the scheduler considers them (priority high first, then FIFO)."""
         with self._lock:
-            rows = self._conn.execute("SELECT * FROM jobs WHERE status = ? ORDER BY priority DESC, seq ASC",
+            rows = self._conn.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = ? ORDER BY priority DESC, seq ASC",
                                       (JobStatus.QUEUED.value,)).fetchall()
         return [_job(r) for r in rows]
 
@@ -243,10 +262,13 @@ class JobStore:
                station_snapshot: str | None) -> None:
         """DONE with ``result``: the result is on disk before anyone is told."""
         with self._transaction() as conn:
-            conn.execute("UPDATE jobs SET status = ?, result = ?, finished = ?, timings = ?, snapshot_id = ?, "
-                         "station_snapshot = ? WHERE job_id = ? AND status = ?",
-                         (JobStatus.DONE.value, result, time.time(), json.dumps(dict(timings)), snapshot_id,
-                          station_snapshot, job_id, JobStatus.RUNNING.value))
+            cursor = conn.execute("UPDATE jobs SET status = ?, finished = ?, timings = ?, snapshot_id = ?, "
+                                  "station_snapshot = ? WHERE job_id = ? AND status = ?",
+                                  (JobStatus.DONE.value, time.time(), json.dumps(dict(timings)), snapshot_id,
+                                   station_snapshot, job_id, JobStatus.RUNNING.value))
+            if cursor.rowcount == 1:
+                conn.execute("INSERT OR REPLACE INTO payloads (job_id, part, data) VALUES (?, 'result', ?)",
+                             (job_id, result))
 
     def fail(self, job_id: str, error_type: str, message: str, *, status: JobStatus = JobStatus.ERROR,
              timings: Mapping[str, float] | None = None) -> None:

@@ -19,6 +19,8 @@ handler table (not ``getattr``) maps ``msg_type`` to code on each side.
 from __future__ import annotations
 
 import enum
+import math
+import struct
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -38,6 +40,8 @@ ALLOWED_DTYPES = frozenset(np.dtype(t).str for t in (
     "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64",
     "complex64", "complex128")) | frozenset(np.dtype(t).newbyteorder(">").str for t in (
         "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64", "complex64", "complex128"))
+MAX_DEPTH = 100
+"""Nesting limit of maps and lists in ``content`` (deeper would exhaust the decoder's stack)."""
 _ND = "__nd__"
 _PACKED = "__packed__"
 
@@ -118,10 +122,14 @@ def encode(message: Message) -> list[bytes | memoryview]:
 
 def _strip(value: Any, buffers: list[memoryview]) -> Any:
     if isinstance(value, Packed):
-        buffers.append(memoryview(value.data))
-        return {_PACKED: len(buffers) - 1}
+        if memoryview(value.data)[:4] != MAGIC:                  # stored before QLV1: sent as one frame
+            buffers.append(memoryview(value.data))
+            return {_PACKED: len(buffers) - 1}
+        first = len(buffers)
+        buffers.extend(frames_of(value.data))
+        return {_PACKED: list(range(first, len(buffers)))}
     if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
+        array = value if value.flags.c_contiguous else np.ascontiguousarray(value)   # keeps a 0-d array 0-d
         if array.dtype.str not in ALLOWED_DTYPES:
             raise ProtocolError(f"cannot send an array of dtype {array.dtype}; numbers and booleans only")
         buffers.append(array.data.cast("B") if array.size else memoryview(b""))
@@ -191,30 +199,40 @@ def _no_ext(code: int, data: bytes) -> Any:
     raise ProtocolError(f"msgpack extension type {code} is not accepted (plain data only)")
 
 
-def _restore(value: Any, buffers: Sequence[Any], used: set[int]) -> Any:
+def _restore(value: Any, buffers: Sequence[Any], used: set[int], depth: int = 0) -> Any:
+    if depth > MAX_DEPTH and isinstance(value, (dict, list)):
+        raise ProtocolError(f"content nests maps and lists more than {MAX_DEPTH} levels deep")
     if isinstance(value, dict):
         if _ND in value:
             return _array(value, buffers, used)
         if _PACKED in value:
-            index = value[_PACKED]
-            if not isinstance(index, int) or not 0 <= index < len(buffers) or index in used:
-                raise ProtocolError(f"packed value refers to buffer {index!r}; the message has {len(buffers)}")
-            used.add(index)
-            try:
-                return unpack(buffers[index])
-            except ProtocolError:
-                raise
-            except Exception as exc:
-                raise ProtocolError(f"packed value in buffer {index} is not a valid document: {exc}") from None
+            return _packed(value[_PACKED], buffers, used)
         if _ND + "c" in value:
             re_im = value[_ND + "c"]
             if not (isinstance(re_im, list) and len(re_im) == 2 and all(isinstance(x, (int, float)) for x in re_im)):
                 raise ProtocolError("a complex number must be [real, imag]")
             return complex(re_im[0], re_im[1])
-        return {k: _restore(v, buffers, used) for k, v in value.items()}
+        return {k: _restore(v, buffers, used, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_restore(v, buffers, used) for v in value]
+        return [_restore(v, buffers, used, depth + 1) for v in value]
     return value
+
+
+def _packed(indices: Any, buffers: Sequence[Any], used: set[int]) -> Any:
+    """A stored value sent by :class:`Packed`: its frames (head, then arrays) are message buffers ``indices``."""
+    listed = indices if isinstance(indices, list) else [indices]
+    if not listed or not all(isinstance(i, int) and 0 <= i < len(buffers) and i not in used for i in listed) or \
+            len(set(listed)) != len(listed):
+        raise ProtocolError(f"packed value refers to buffers {indices!r}; the message has {len(buffers)}")
+    used.update(listed)
+    try:
+        if isinstance(indices, int):
+            return _unpack_legacy(buffers[indices])
+        return _unpack_frames(buffers[listed[0]], [buffers[i] for i in listed[1:]])
+    except ProtocolError:
+        raise
+    except Exception as exc:
+        raise ProtocolError(f"packed value in buffers {indices!r} is not a valid document: {exc}") from None
 
 
 def _array(spec: dict[str, Any], buffers: Sequence[Any], used: set[int]) -> np.ndarray:
@@ -228,24 +246,87 @@ def _array(spec: dict[str, Any], buffers: Sequence[Any], used: set[int]) -> np.n
         raise ProtocolError(f"array shape {shape!r} must be a list of at most 32 non-negative integers")
     used.add(index)
     buffer = memoryview(buffers[index])
-    expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    expected = math.prod(shape) * np.dtype(dtype).itemsize          # Python integers: no overflow
     if buffer.nbytes != expected:
         raise ProtocolError(f"array buffer {index} holds {buffer.nbytes} bytes; dtype {dtype} and shape "
                             f"{tuple(shape)} need {expected} (truncated or corrupt)")
-    return np.frombuffer(buffer, dtype=np.dtype(dtype)).reshape(shape)
+    try:
+        return np.frombuffer(buffer, dtype=np.dtype(dtype)).reshape(shape)
+    except (ValueError, OverflowError, TypeError) as exc:     # an empty array, a dimension beyond numpy's range
+        raise ProtocolError(f"array shape {tuple(shape)} is not one numpy can hold: {exc}") from None
 
 
 # -- plain values for storage ------------------------------------------------------------------------------------------
+# A stored value is its frames end to end: MAGIC, the number of frames (u32), each frame's length (u64), then
+# the frames -- the msgpack head first, then one raw buffer per array. The daemon sends a stored result as
+# memoryview slices of the blob (one zmq frame each, no copy) and the receiver makes numpy arrays on the
+# frames it received (no copy either); msgpack never sees the array bytes.
+MAGIC = b"QLV1"
+_COUNT = struct.Struct("<I")
+_LENGTH = struct.Struct("<Q")
+
+
 def pack(value: Any) -> bytes:
-    """``value`` (maps, lists, numbers, strings, numpy arrays) as one msgpack document, arrays inline: what the
-    job store keeps. The inverse is :func:`unpack`."""
+    """``value`` (maps, lists, numbers, strings, numpy arrays) as one blob: what the job store keeps and the
+    worker sends. The inverse is :func:`unpack`."""
     buffers: list[memoryview] = []
-    stripped = _strip(value, buffers)
-    packed: bytes = msgpack.packb({"value": stripped, "buffers": [bytes(b) for b in buffers]}, use_bin_type=True)
-    return packed
+    head: bytes = msgpack.packb(_strip(value, buffers), use_bin_type=True)
+    frames = [memoryview(head), *buffers]
+    index = b"".join(_LENGTH.pack(f.nbytes) for f in frames)
+    return b"".join([MAGIC, _COUNT.pack(len(frames)), index, *frames])
+
+
+def frames_of(data: bytes | memoryview) -> list[memoryview]:
+    """The frames inside a :func:`pack` blob, as views of it; a :class:`ProtocolError` if it is not one."""
+    view = memoryview(data).cast("B")
+    if view[:4] != MAGIC or view.nbytes < 8:
+        raise ProtocolError("not a packed value: it does not start with the QLV1 marker")
+    (count,) = _COUNT.unpack_from(view, 4)
+    offset = 8 + count * _LENGTH.size
+    if count < 1 or offset > view.nbytes:
+        raise ProtocolError(f"packed value claims {count} frames but holds {view.nbytes} bytes")
+    frames = []
+    for k in range(count):
+        (length,) = _LENGTH.unpack_from(view, 8 + k * _LENGTH.size)
+        if offset + length > view.nbytes:
+            raise ProtocolError(f"packed value: frame {k} of {length} bytes runs past its end (truncated)")
+        frames.append(view[offset:offset + length])
+        offset += length
+    if offset != view.nbytes:
+        raise ProtocolError(f"packed value: {view.nbytes - offset} bytes after its last frame")
+    return frames
 
 
 def unpack(data: bytes | memoryview) -> Any:
+    """The value of a :func:`pack` blob; its arrays are read-only views of ``data``. A value stored by an
+    earlier qubitlab (one msgpack document) is read too."""
+    if memoryview(data)[:4] != MAGIC:
+        try:
+            return _unpack_legacy(data)
+        except ProtocolError:
+            raise
+        except Exception as exc:
+            raise ProtocolError(f"not a packed value (neither QLV1 nor a msgpack document): {exc}") from None
+    frames = frames_of(data)
+    return _unpack_frames(frames[0], frames[1:])
+
+
+def _unpack_frames(head: Any, buffers: Sequence[Any]) -> Any:
+    try:
+        stripped = msgpack.unpackb(head, raw=False, ext_hook=_no_ext)
+    except ProtocolError:
+        raise
+    except Exception as exc:
+        raise ProtocolError(f"packed value is not valid msgpack: {type(exc).__name__}: {exc}") from None
+    used: set[int] = set()
+    value = _restore(stripped, buffers, used)
+    if len(used) != len(buffers):
+        raise ProtocolError(f"packed value carries {len(buffers)} buffers but refers to {len(used)}")
+    return value
+
+
+def _unpack_legacy(data: bytes | memoryview) -> Any:
+    """A value stored before the QLV1 format (one msgpack document, arrays inline)."""
     document = msgpack.unpackb(data, raw=False, ext_hook=_no_ext)
     if not isinstance(document, dict) or not isinstance(document.get("buffers"), list) or "value" not in document:
         raise ProtocolError("not a packed document: expected a map with 'value' and 'buffers'")

@@ -5,7 +5,8 @@ connects back over a ZeroMQ PAIR socket on loopback. It opens the lab through th
 (:func:`qubitlab.drivers.open.open_lab`), says ``ready``, then answers each ``run`` with ``done`` or ``failed``.
 A crash or a hang here costs the job, never the daemon: the daemon sees the process die (or miss its deadline),
 fails or requeues the job, and starts a new worker. ``abort`` (cancel, time limit) sets a flag the job checks at
-its safe points; ``stop`` closes the instruments and exits.
+its safe points -- between the executor's stages and every 50 ms of a digitizer wait (:func:`interruptible`) --
+after which the executor leaves the instruments safe; ``stop`` closes the instruments and exits.
 
 Messages are :func:`qubitlab.runtime.protocol.pack` documents (plain data and arrays, never pickles).
 """
@@ -18,11 +19,13 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import zmq
 
+from qubitlab.errors import InstrumentTimeout
 from qubitlab.runtime.jobs import JOB_KINDS, PROGRAM_KINDS, WorkContext
 from qubitlab.runtime.protocol import error_to_wire, pack, unpack
 
@@ -72,12 +75,15 @@ class Worker:
         try:
             store = CalibrationStore.for_lab(opened.lab)
             self._work = WorkContext(opened, store, publish=self._publish)
+            interruptible(opened.executor, self._work)
             self._receiver = threading.Thread(target=self._receive, name="worker-receive", daemon=True)
             self._receiver.start()
             self.send({"type": "ready", "pid": os.getpid(), "lab": opened.lab.name})
             self._loop()
             store.close()
         finally:
+            for problem in opened.executor.make_safe():    # leave nothing on: AWG outputs, LO RF, digitizer
+                log.error("on exit: %s", problem)
             opened_cm.__exit__(None, None, None)
         return 0
 
@@ -159,6 +165,49 @@ class Worker:
                        "timings": {"worker_total": time.perf_counter() - started}})
         finally:
             self._running = self._kind = None
+
+
+WAIT_SLICE = 0.05
+"""Seconds of a digitizer wait between two looks at the abort flag (a cancel takes effect within about this)."""
+
+
+def interruptible(executor: Any, work: WorkContext) -> None:
+    """Make a cancel or a time limit stop a run at its next stage or within :data:`WAIT_SLICE` of a digitizer
+    wait: :class:`Aborted` is raised there, and the executor's failure path leaves every instrument safe (AWGs
+    stopped, outputs off, digitizers aborted, LOs off), each step confirmed by a query."""
+    previous = executor.on_stage
+
+    def on_stage(stage: Any) -> None:
+        work.check()
+        if previous is not None:
+            previous(stage)
+
+    executor.on_stage = on_stage
+    for digitizer in executor.roles.digitizers.values():
+        digitizer.wait = _sliced_wait(digitizer.wait, str(getattr(digitizer, "name", "digitizer")), work)
+
+
+def _sliced_wait(wait: Callable[[float], None], name: str, work: WorkContext) -> Callable[[float], None]:
+    """The driver's own ``wait`` called for short slices, the abort flag checked between them; the driver's
+    errors pass through, and its "not complete" timeout counts only once the whole ``timeout`` is spent."""
+
+    def sliced(timeout: float) -> None:
+        start = time.monotonic()
+        while True:
+            work.check()
+            left = timeout - (time.monotonic() - start)
+            try:
+                wait(max(min(WAIT_SLICE, left), 0.0))
+                return
+            except InstrumentTimeout as exc:
+                if exc.__cause__ is not None:          # the digitizer went silent (a VISA timeout): a real fault
+                    raise
+                if time.monotonic() - start >= timeout:
+                    raise InstrumentTimeout(f"digitizer {name!r}: acquisition not complete after "
+                                            f"{time.monotonic() - start:.2f} s (limit {timeout:g} s); is the trigger "
+                                            "reaching it and the AWG running?") from None
+
+    return sliced
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -194,8 +194,8 @@ class DigitizerEmulation(ScpiInstrument):
             self.state = State.ERROR
             self.push_error(EXECUTION_ERROR, f'"Acquisition failed; {exc}"'[:300])
             return
-        if self.state is not State.BUSY:  # aborted meanwhile
-            return
+        if self.state is not State.BUSY or self._task is not asyncio.current_task():
+            return        # aborted meanwhile (and maybe armed again: a later acquisition's data must not be this)
         parts = [np.mean(a, axis=0) if self.average else a for a in arrays]
         self.data = b"".join(np.ascontiguousarray(p, dtype="<c8").tobytes() for p in parts)
         self.state = State.DONE

@@ -236,3 +236,74 @@ def test_sampler_registers_parameters_and_kerneled_iq(calibrated_daemon: Lab) ->
     means = iq[..., 0].mean(axis=1)
     assert abs(means[0] - centre0) < abs(means[0] - centre1)
     assert abs(means[1] - centre1) < abs(means[1] - centre0)
+
+
+# -- a Qiskit Runtime user's script ----------------------------------------------------------------------------
+QISKIT_RUNTIME_SCRIPT = '''\
+import numpy as np
+from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter
+from qiskit.quantum_info import SparsePauliOp
+from qiskit_ibm_runtime import QiskitRuntimeService, Session, EstimatorV2 as Estimator, SamplerV2 as Sampler
+
+service = QiskitRuntimeService()
+backend = service.least_busy(operational=True, simulator=False)
+
+theta = Parameter("θ")
+qc = QuantumCircuit(2)
+qc.h(0)
+qc.cx(0, 1)
+qc.rz(theta, 1)
+observables = [[SparsePauliOp("ZZ")], [SparsePauliOp.from_list([("XX", 1.0), ("YY", -1.0)])]]
+
+with Session(backend=backend) as session:
+    estimator = Estimator(mode=session)
+    estimator.options.default_shots = 4000
+    estimator.options.resilience_level = 1
+    job = estimator.run([(qc, observables, [0.0, np.pi])])
+    evs = job.result()[0].data.evs
+    measured = qc.copy()
+    measured.measure_all()
+    sampler = Sampler(mode=session)
+    counts = sampler.run([(measured, [0.0])], shots=2000).result()[0].data.meas.get_counts()
+
+print("EVS", evs.tolist())
+print("COUNTS", counts)
+'''
+
+IMPORTS = {
+    "from qiskit import QuantumCircuit": "from qubitlab.circuits import Circuit as QuantumCircuit",
+    "from qiskit.circuit import Parameter": "from qubitlab.circuits import Parameter",
+    "from qiskit.quantum_info import SparsePauliOp": "from qubitlab.circuits import SparsePauliOp",
+    "from qiskit_ibm_runtime import QiskitRuntimeService, Session, EstimatorV2 as Estimator, SamplerV2 as Sampler":
+        "from qubitlab.runtime import QubitlabService as QiskitRuntimeService, Session, EstimatorV2 as Estimator, "
+        "SamplerV2 as Sampler",
+}
+
+
+def test_a_qiskit_runtime_script_runs_after_changing_only_its_imports(calibrated_daemon: Lab,
+                                                                       tmp_path: Path) -> None:
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    ported = "\n".join(IMPORTS.get(line, line) for line in QISKIT_RUNTIME_SCRIPT.splitlines()) + "\n"
+    changed = [(a, b) for a, b in zip(QISKIT_RUNTIME_SCRIPT.splitlines(), ported.splitlines()) if a != b]
+    assert len(changed) == len(IMPORTS)
+    assert all(isinstance(ast.parse(b).body[0], ast.ImportFrom) for _, b in changed)   # imports, nothing else
+    script = tmp_path / "ported.py"
+    script.write_text(ported)
+    daemon = calibrated_daemon.daemon
+    env = {**os.environ, "QUBITLAB_DAEMON": daemon.address, "QUBITLAB_KEY": str(calibrated_daemon.keys["alice"]),
+           "QUBITLAB_SERVER_KEY": str(daemon.server_key)}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.startswith(("EVS", "COUNTS")))
+    evs = np.array(ast.literal_eval(lines["EVS"]))
+    # (|00> + e^{i theta}|11>)/sqrt 2: <ZZ> = 1, <XX> - <YY> = 2 cos(theta); 0.15 covers gate errors and shots
+    assert evs.shape == (2, 2)
+    assert np.allclose(evs, [[1.0, 1.0], [2.0, -2.0]], atol=0.15), evs
+    counts = ast.literal_eval(lines["COUNTS"])
+    assert sum(counts.values()) == 2000 and (counts.get("00", 0) + counts.get("11", 0)) / 2000 > 0.9

@@ -107,3 +107,40 @@ def test_the_daemon_answers_malformed_traffic_and_keeps_serving(lab: Lab) -> Non
     finally:
         socket.close()
         context.term()
+
+
+def test_a_stored_value_is_its_frames_end_to_end_and_travels_as_them() -> None:
+    from qubitlab.runtime.protocol import MAGIC, Packed
+
+    iq = np.arange(6, dtype=np.complex128).reshape(2, 3)
+    blob = pack({"memory": iq, "shots": 3})
+    # QLV1: marker, 2 frames (u32), their lengths (u64 each), the msgpack head, then the array's raw bytes
+    head_length = int.from_bytes(blob[8:16], "little")
+    assert blob[:4] == MAGIC and int.from_bytes(blob[4:8], "little") == 2
+    assert int.from_bytes(blob[16:24], "little") == iq.nbytes == 96
+    assert blob[-96:] == iq.tobytes() and len(blob) == 24 + head_length + 96
+    frames = encode(Message(MsgType.RESULT, {"result": Packed(blob)}))
+    assert len(frames) == 3 and bytes(frames[2]) == iq.tobytes()      # sent as slices of the blob
+    back = decode([bytes(f) for f in frames]).content["result"]
+    np.testing.assert_array_equal(back["memory"], iq)
+    assert back["shots"] == 3
+
+
+def test_values_stored_before_qlv1_are_still_read() -> None:
+    from qubitlab.runtime.protocol import Packed
+
+    legacy = msgpack.packb({"value": {"iq": {"__nd__": 0, "dtype": "<f8", "shape": [2]}, "n": 1},
+                            "buffers": [np.array([0.5, 1.5]).tobytes()]}, use_bin_type=True)
+    for back in (unpack(legacy), decode([bytes(f) for f in encode(Message(MsgType.RESULT, {
+            "r": Packed(legacy)}))]).content["r"]):
+        assert back["n"] == 1 and back["iq"].tolist() == [0.5, 1.5]
+
+
+@pytest.mark.parametrize("cut, match", [(10, "claims 2 frames"), (30, "runs past its end"),
+                                        (-1, "runs past its end")])
+def test_a_truncated_stored_value_is_a_protocol_error(cut: int, match: str) -> None:
+    blob = pack({"x": np.ones(4)})
+    with pytest.raises(ProtocolError, match=match):
+        unpack(blob[:cut])
+    with pytest.raises(ProtocolError, match="bytes after its last frame"):
+        unpack(blob + b"\x00")

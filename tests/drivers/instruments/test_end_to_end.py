@@ -95,4 +95,10 @@ def test_every_run_keeps_the_station_snapshot(rig, tmp_path) -> None:
 
     saved = json.loads(record.read_text())
     assert saved["program_hash"] == program.input_hash and saved["shots"] == 20
-    assert saved["snapshot"]["instruments"]["awg"]["submodules"]["ch1"]["parameters"]["awg_amplitude"]["value"] == 1.0
+    station = json.loads((tmp_path / saved["station_snapshot"]).read_text())
+    assert station["instruments"]["awg"]["submodules"]["ch1"]["parameters"]["awg_amplitude"]["value"] == 1.0
+    # the same station state is stored once, however many runs refer to it
+    executor.run(program, shots=20)
+    records = [json.loads(p.read_text()) for p in tmp_path.glob("*.json")]
+    assert len(records) == 2 and len(list((tmp_path / "stations").glob("*.json"))) == 1
+    assert {r["station_snapshot"] for r in records} == {saved["station_snapshot"]}

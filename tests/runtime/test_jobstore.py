@@ -1,0 +1,56 @@
+"""The job store on real SQLite: blobs in ``payloads`` (schema 2), and a version 1 store still read."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from qubitlab.errors import JobError
+from qubitlab.runtime.jobstore import JobStatus, JobStore
+
+V1 = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version VALUES (1);
+CREATE TABLE jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT UNIQUE NOT NULL, owner TEXT NOT NULL, kind TEXT NOT NULL,
+    status TEXT NOT NULL, priority INTEGER NOT NULL, session_id TEXT, inputs BLOB NOT NULL, result BLOB,
+    error_type TEXT, error TEXT, created REAL NOT NULL, started REAL, finished REAL, attempts INTEGER NOT NULL,
+    max_execution_time REAL, timings TEXT NOT NULL, snapshot_id TEXT, station_snapshot TEXT, version TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '');
+INSERT INTO jobs (job_id, owner, kind, status, priority, inputs, result, created, attempts, timings, version)
+    VALUES ('j-old', 'alice', 'sleep', 'DONE', 0, x'0102', x'0304', 1.0, 1, '{}', '0.1');
+"""
+
+
+def test_blobs_live_in_payloads_and_a_finished_job_reads_back(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite")
+    job = store.add(owner="alice", kind="sleep", inputs=b"in" * 1000, priority=3)
+    assert store.job(job.job_id) == job                       # the row built before the ack is the stored row
+    store.start(job.job_id)
+    store.finish(job.job_id, b"\x00" * 2**20, timings={"x": 1.0}, snapshot_id="s1", station_snapshot=None)
+    assert store.inputs(job.job_id) == b"in" * 1000 and store.result(job.job_id) == b"\x00" * 2**20
+    assert store.job(job.job_id).status is JobStatus.DONE
+    store.close()
+    with sqlite3.connect(tmp_path / "jobs.sqlite") as conn:
+        assert conn.execute("SELECT length(inputs), result FROM jobs").fetchone() == (0, None)
+        parts = conn.execute("SELECT part, length(data) FROM payloads ORDER BY part").fetchall()
+    conn.close()
+    assert parts == [("inputs", 2000), ("result", 2**20)]
+
+
+def test_a_version_1_store_is_upgraded_and_its_rows_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(V1)
+    conn.close()
+    store = JobStore(path)
+    assert store.inputs("j-old") == b"\x01\x02" and store.result("j-old") == b"\x03\x04"
+    assert store.job("j-old").owner == "alice"
+    with pytest.raises(JobError, match="no job 'j-missing'"):
+        store.result("j-missing")
+    store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone() == (2,)
+    conn.close()
