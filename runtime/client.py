@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -117,6 +117,27 @@ class QubitlabService:
         reply = self.request(MsgType.SUBMIT, content, session=session)
         return RuntimeJob(self, str(reply.content["job_id"]))
 
+    def run_program(self, name: str, inputs: Mapping[str, Any], options: Mapping[str, Any] | None = None, *,
+                    session: Session | str | None = None) -> RuntimeJob:
+        """Run the server-side program ``name`` (``vqe``, ``qaoa``, ``sweep``: :mod:`qubitlab.runtime.programs`)
+        on ``inputs`` (plain data; a :class:`~qubitlab.circuits.Circuit` under ``ansatz``/``circuit`` is sent as
+        its document). ``options``: ``max_execution_time`` (s), ``priority``, ``estimator`` (EstimatorV2 wire
+        options, as the input ``estimator_options``). ``job.stream()`` yields its iterations as they happen."""
+        from qubitlab.circuits import Circuit
+        from qubitlab.circuits.serialize import circuit_to_dict
+
+        options = dict(options or {})
+        unknown = set(options) - {"max_execution_time", "priority", "estimator"}
+        if unknown:
+            raise JobError(f"run_program({name!r}): unknown options {sorted(unknown)}; valid: max_execution_time, "
+                           "priority, estimator")
+        sent = {k: circuit_to_dict(v) if isinstance(v, Circuit) else v for k, v in inputs.items()}
+        if "estimator" in options:
+            sent["estimator_options"] = {**dict(sent.get("estimator_options") or {}), **dict(options["estimator"])}
+        session_id = session.session_id if isinstance(session, Session) else session
+        return self.submit(name, sent, priority=int(options.get("priority", 0)), session=session_id,
+                           max_execution_time=options.get("max_execution_time"))
+
     def run_qobj(self, document: Mapping[str, Any], *, session: str | None = None, priority: int = 0,
                  max_execution_time: float | None = None) -> RuntimeJob:
         """Submit a Qiskit 1.x PulseQobj document (``assemble(...).to_dict()`` or its JSON) as a ``pulse_qobj``
@@ -199,6 +220,23 @@ class RuntimeJob:
                 return content
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"job {self._job_id} is still {content['job']['status']} after {timeout:g} s")
+
+    def stream(self, timeout: float | None = None, *, after: int = 0) -> Iterator[dict[str, Any]]:
+        """The job's interim results (a program's iterations) in order, each as soon as the daemon has it, from
+        the one after number ``after``; ends when the job has ended and everything it published was yielded
+        (also after a cancel or a daemon restart: the history is stored). ``timeout``: seconds in all."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            chunk = 30.0 if deadline is None else max(0.0, min(30.0, deadline - time.monotonic()))
+            reply = self.service.request(MsgType.STREAM, {"job_id": self._job_id, "after": after, "timeout": chunk},
+                                         timeout=chunk + self.service.timeout)
+            records = list(reply.content["records"])
+            yield from records
+            after = int(reply.content["last"])
+            if not records and JobStatus(reply.content["job"]["status"]).final:
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"job {self._job_id} is still {reply.content['job']['status']} after {timeout:g} s")
 
     def result(self, timeout: float | None = None) -> Any:
         """The job's result; a :class:`JobError` (or the error it ended with) when it did not end DONE."""

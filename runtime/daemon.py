@@ -30,7 +30,7 @@ import zmq
 from qubitlab.config.loader import load_lab
 from qubitlab.errors import AuthenticationError, ConfigError, JobError, ProtocolError, QubitlabError
 from qubitlab.runtime import scheduler
-from qubitlab.runtime.jobs import JOB_KINDS
+from qubitlab.runtime.jobs import JOB_KINDS, PROGRAM_KINDS
 from qubitlab.runtime.jobstore import JOBS_FILE, JobRow, JobStatus, JobStore, SessionMode, SessionRow, SessionState
 from qubitlab.runtime.keys import AllowList, Client, server_keys, start_authenticator
 from qubitlab.runtime.protocol import (
@@ -124,7 +124,7 @@ class Daemon:
                               "its keys (drop --insecure, and allow clients with 'qubitlab keys allow')")
         self._take_lock()
         self.store = JobStore(folder / JOBS_FILE)
-        for line in self.store.recover(config.retries):
+        for line in self.store.recover(config.retries, not_retried=frozenset(PROGRAM_KINDS)):
             log.warning("recovered %s", line)
         self.queue = scheduler.Queue(self.store.queued())
         self.context = zmq.Context()
@@ -154,7 +154,7 @@ class Daemon:
             MsgType.RESULT: self._result, MsgType.CANCEL: self._cancel, MsgType.JOBS: self._jobs,
             MsgType.SESSION_OPEN: self._session_open, MsgType.SESSION_CLOSE: self._session_close,
             MsgType.SESSION_CANCEL: self._session_cancel, MsgType.SESSION_DETAILS: self._session_details,
-            MsgType.SESSIONS: self._sessions, MsgType.BACKEND: self._backend,
+            MsgType.SESSIONS: self._sessions, MsgType.BACKEND: self._backend, MsgType.STREAM: self._stream,
         }
         self._identity: bytes = b""
         self._dirty = True
@@ -326,6 +326,43 @@ class Daemon:
             content["result"] = Packed(blob) if blob is not None else None
         return request.reply(content)
 
+    def _stream(self, client: Client, request: Message) -> Message | None:
+        """A job's interim results after ``after``; waits up to ``timeout`` s for one (or for the job's end)."""
+        job = self._job(client, request.content.get("job_id"))
+        after, wait = request.content.get("after", 0), request.content.get("timeout", 0.0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise JobError(f"stream: 'after' must be a sequence number >= 0, got {after!r}")
+        if not job.status.final and isinstance(wait, (int, float)) and wait > 0 and \
+                not self.store.progress(job.job_id, after, limit=1):
+            self.waiters.setdefault(job.job_id, []).append(Waiter(self._identity, request,
+                                                                  time.time() + min(float(wait), 3600.0)))
+            return None
+        return self._stream_reply(request, job)
+
+    def _stream_reply(self, request: Message, job: JobRow) -> Message:
+        records = self.store.progress(job.job_id, int(request.content.get("after", 0)))
+        return request.reply({"job": job.summary(), "records": [Packed(blob) for _, blob in records],
+                              "last": records[-1][0] if records else int(request.content.get("after", 0))})
+
+    def _waiter_reply(self, request: Message, job: JobRow) -> Message:
+        if request.msg_type is MsgType.STREAM:
+            return self._stream_reply(request, job)
+        return self._result_reply(request, job)
+
+    def _progressed(self, message: dict[str, Any]) -> None:
+        """The running program's interim result: on disk first, then to whoever streams it."""
+        assert self.running is not None
+        job_id = self.running.job.job_id
+        self.store.add_progress(job_id, bytes(message["record"]))
+        streaming = [w for w in self.waiters.get(job_id, []) if w.request.msg_type is MsgType.STREAM]
+        if streaming:
+            self.waiters[job_id] = [w for w in self.waiters[job_id] if w.request.msg_type is not MsgType.STREAM]
+            if not self.waiters[job_id]:
+                del self.waiters[job_id]
+            job = self.store.job(job_id)
+            for waiter in streaming:
+                self._send(waiter.identity, self._stream_reply(waiter.request, job))
+
     def _cancel(self, client: Client, request: Message) -> Message:
         self._dirty = True
         job = self._job(client, request.content.get("job_id"))
@@ -413,6 +450,8 @@ class Daemon:
             elif kind == "broken":
                 self.worker.broken = message.get("error")
                 log.error("the worker cannot open the lab: %s", self.worker.broken)
+            elif kind == "progress" and self.running is not None and message.get("job_id") == self.running.job.job_id:
+                self._progressed(message)
             elif kind in ("done", "failed") and self.running is not None and \
                     message.get("job_id") == self.running.job.job_id:
                 self._finished(message)
@@ -551,7 +590,7 @@ class Daemon:
         if waiters:
             job = self.store.job(job_id)
             for waiter in waiters:
-                self._send(waiter.identity, self._result_reply(waiter.request, job))
+                self._send(waiter.identity, self._waiter_reply(waiter.request, job))
 
     def _expire_waiters(self, now: float) -> None:
         for job_id in [j for j, ws in self.waiters.items() if any(w.deadline <= now for w in ws)]:
@@ -561,7 +600,7 @@ class Daemon:
                 del self.waiters[job_id]
             job = self.store.job(job_id)
             for waiter in due:
-                self._send(waiter.identity, self._result_reply(waiter.request, job))
+                self._send(waiter.identity, self._waiter_reply(waiter.request, job))
 
     # -- shutdown ---------------------------------------------------------------------------------------------------
     def close(self) -> None:

@@ -15,6 +15,8 @@ Kinds defined here:
   the device without instruments in the way.
 - ``calibrate``: ``qubitlab calibrate all|check`` on the worker's instruments (:mod:`.calibrate_job`).
 - ``pulse_qobj``: a Qiskit 1.x PulseQobj document, answered as a Qiskit 1.x result dict (:mod:`.qobj_job`).
+- ``vqe`` / ``qaoa`` / ``sweep``: server-side programs (:mod:`qubitlab.runtime.programs`), which stream their
+  iterations with :meth:`WorkContext.report`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ class WorkContext:
     """A :class:`qubitlab.calibration.CalibrationStore`."""
     abort: threading.Event = field(default_factory=threading.Event)
     abort_reason: str = ""
+    publish: Callable[[Mapping[str, Any]], None] | None = None
+    """Sends an interim result (plain data) to the daemon, which stores it for ``job.stream()``; None: dropped."""
+
+    def report(self, record: Mapping[str, Any]) -> None:
+        """Publish one interim result of the running job (a program's iteration)."""
+        if self.publish is not None:
+            self.publish(record)
 
     def check(self) -> None:
         """Raise :class:`Aborted` at a safe point if the daemon asked to stop."""
@@ -150,7 +159,20 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
     return run(ctx, inputs)
 
 
+def _program(name: str) -> JobKind:
+    """The server-side program ``name`` (imported when it first runs: the programs import this module)."""
+    def run(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
+        from qubitlab.runtime.programs import PROGRAMS
+
+        return PROGRAMS[name](ctx, inputs)
+
+    return run
+
+
+PROGRAM_KINDS = ("vqe", "qaoa", "sweep")
+"""The job kinds that are server-side programs: they stream progress and are not re-run after a daemon crash."""
 JOB_KINDS: dict[str, JobKind] = {"pulse_program": pulse_program, "sleep": sleep, "sampler": sampler,
                                  "estimator": estimator, "calibrate": calibrate_job.calibrate,
-                                 "pulse_qobj": qobj_job.pulse_qobj}
+                                 "pulse_qobj": qobj_job.pulse_qobj,
+                                 **{name: _program(name) for name in PROGRAM_KINDS}}
 """Job kinds by name: what a client may ask the daemon to run."""

@@ -77,6 +77,9 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_live ON sessions (state);
 CREATE TABLE IF NOT EXISTS payloads (
     job_id TEXT NOT NULL, part TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (job_id, part));
+CREATE TABLE IF NOT EXISTS progress (
+    job_id TEXT NOT NULL, seq INTEGER NOT NULL, record BLOB NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (job_id, seq));
 """
 # Why a table of its own for the blobs: SQLite keeps a row's columns in order, so a column after a 1 MiB blob
 # is reached by walking the blob's overflow pages -- a status read of a job with a large result cost 1.2 ms.
@@ -281,12 +284,34 @@ class JobStore:
             conn.execute("UPDATE jobs SET status = ?, started = NULL, note = ? WHERE job_id = ? AND status = ?",
                          (JobStatus.QUEUED.value, note, job_id, JobStatus.RUNNING.value))
 
-    def recover(self, retries: int = 1) -> list[str]:
-        """After a crash: each RUNNING job back to QUEUED if it has had at most ``retries`` retries, else ERROR;
-        returns what was done, for the log."""
+    def add_progress(self, job_id: str, record: bytes) -> int:
+        """Append one interim result (a :func:`~qubitlab.runtime.protocol.pack` document) of ``job_id``; its
+        sequence number, counting from 1."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM progress WHERE job_id = ?", (job_id,)).fetchone()
+            seq = int(row[0]) + 1
+            conn.execute("INSERT INTO progress (job_id, seq, record, created) VALUES (?, ?, ?, ?)",
+                         (job_id, seq, record, time.time()))
+        return seq
+
+    def progress(self, job_id: str, after: int = 0, limit: int = 1000) -> list[tuple[int, bytes]]:
+        """``job_id``'s interim results with a sequence number above ``after``, oldest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT seq, record FROM progress WHERE job_id = ? AND seq > ? ORDER BY seq "
+                                      "LIMIT ?", (job_id, after, limit)).fetchall()
+        return [(int(seq), bytes(record)) for seq, record in rows]
+
+    def recover(self, retries: int = 1, not_retried: frozenset[str] = frozenset()) -> list[str]:
+        """After a crash: each RUNNING job back to QUEUED if it has had at most ``retries`` retries, else ERROR
+        (a job of a kind in ``not_retried`` at once: a program, whose streamed history stays readable); returns
+        what was done, for the log."""
         done = []
         for job in self.jobs(status=JobStatus.RUNNING):
-            if job.attempts <= retries:
+            if job.kind in not_retried:
+                self.fail(job.job_id, "JobError", "the daemon stopped during this program; its history up to then "
+                          "is kept (job.stream()); run it again, e.g. from the last parameters")
+                done.append(f"{job.job_id}: ERROR (a {job.kind} program is not re-run)")
+            elif job.attempts <= retries:
                 self.requeue(job.job_id, f"requeued after the daemon stopped during attempt {job.attempts}")
                 done.append(f"{job.job_id}: requeued (attempt {job.attempts} interrupted)")
             else:

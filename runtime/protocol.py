@@ -69,6 +69,8 @@ class MsgType(enum.Enum):
     SESSION_DETAILS = "session_details"
     SESSIONS = "sessions"
     BACKEND = "backend"
+    STREAM = "stream"
+    """A job's interim results after a sequence number (long poll, as ``result``)."""
     ERROR = "error"
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import zmq
 
 from qubitlab.errors import InstrumentTimeout
-from qubitlab.runtime.jobs import JOB_KINDS, WorkContext
+from qubitlab.runtime.jobs import JOB_KINDS, PROGRAM_KINDS, WorkContext
 from qubitlab.runtime.protocol import error_to_wire, pack, unpack
 
 log = logging.getLogger("qubitlab.runtime.worker")
@@ -47,6 +47,7 @@ class Worker:
         self._outbox = self.context.socket(zmq.PAIR)      # the job thread's end: what it sends goes through
         self._outbox.connect(f"inproc://outbox-{id(self)}")
         self._running: str | None = None
+        self._kind: str | None = None
         self._work: WorkContext | None = None
         self._stop = threading.Event()
         self._receiver: threading.Thread | None = None
@@ -56,6 +57,10 @@ class Worker:
     def send(self, message: dict[str, Any]) -> None:
         """Send from the job thread (ZeroMQ sockets are not thread-safe: the receiver forwards it)."""
         self._outbox.send(pack(message))
+
+    def _publish(self, record: Any) -> None:
+        """A program's interim result, to the daemon (which stores it for ``job.stream()``)."""
+        self.send({"type": "progress", "job_id": self._running, "record": pack(record)})
 
     def serve(self) -> int:
         from qubitlab.calibration import CalibrationStore
@@ -69,7 +74,7 @@ class Worker:
             return 2
         try:
             store = CalibrationStore.for_lab(opened.lab)
-            self._work = WorkContext(opened, store)
+            self._work = WorkContext(opened, store, publish=self._publish)
             interruptible(opened.executor, self._work)
             self._receiver = threading.Thread(target=self._receive, name="worker-receive", daemon=True)
             self._receiver.start()
@@ -93,6 +98,9 @@ class Worker:
         while not self._stop.is_set():
             if os.getppid() != parent:            # the daemon died (kill -9): finish the job, close, exit
                 log.warning("the daemon (pid %s) is gone; stopping", parent)
+                if self._work is not None and self._kind in PROGRAM_KINDS:   # nobody to stream to: stop it
+                    self._work.abort_reason = "the daemon stopped during the program"
+                    self._work.abort.set()
                 with self._inbox_ready:
                     self._inbox.append({"type": "stop"})
                     self._inbox_ready.notify()
@@ -135,6 +143,7 @@ class Worker:
         self._work.abort.clear()
         self._work.abort_reason = ""
         self._running = job_id
+        self._kind = str(message.get("kind"))
         started = time.perf_counter()
         try:
             handler = JOB_KINDS.get(str(message.get("kind")))
@@ -155,7 +164,7 @@ class Worker:
                        "aborted": self._work.abort.is_set(),
                        "timings": {"worker_total": time.perf_counter() - started}})
         finally:
-            self._running = None
+            self._running = self._kind = None
 
 
 WAIT_SLICE = 0.05

@@ -317,14 +317,18 @@ def jobs_list(lab_file: Path | None, address: str | None, key: Path | None, serv
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def jobs_show(job_id: str, lab_file: Path | None, address: str | None, key: Path | None, server_key: Path | None,
               timeout: float, with_result: bool, as_json: bool) -> None:
-    """One job: its state, times, timings, snapshot and error."""
+    """One job: its state, times, timings, snapshot and error; a program's iterations so far."""
+    from qubitlab.runtime.jobs import PROGRAM_KINDS
+
     link = resolve(lab_file, address, key, server_key)
     with service(link, timeout) as client:
         job = client.job(job_id)
         details = job.details()
         result = job.wait(timeout=0.0).get("result") if with_result and details["status"] == "DONE" else None
+        progress = _progress(client, job_id) if details["kind"] in PROGRAM_KINDS else None
     if as_json:
-        _json({"job": details, **({"result": result} if with_result else {})})
+        _json({"job": details, **({"result": result} if with_result else {}),
+               **({"progress": progress} if progress is not None else {})})
         return
     shown = {name: _when(value) if name in ("created", "started", "finished") else value
              for name, value in details.items() if name != "timings"}
@@ -333,8 +337,27 @@ def jobs_show(job_id: str, lab_file: Path | None, address: str | None, key: Path
     rows = [[name, "" if value is None else str(value)] for name, value in shown.items()]
     rows += [[f"timings.{name}", f"{seconds:.6f}"] for name, seconds in sorted((details["timings"] or {}).items())]
     _table(f"job {job_id}", ["field", "value"], rows)
+    if progress:
+        _table(f"program progress: {len(progress)} iterations (the last {min(len(progress), 10)})",
+               ["iteration", "energy", "std", "parameters", "ms"],
+               [[str(r.get("iteration")), f"{r.get('energy', float('nan')):.6f}", f"{r.get('std', float('nan')):.6f}",
+                 "[" + ", ".join(f"{v:.4f}" for v in r.get("parameters", [])) + "]",
+                 f"{1e3 * r.get('seconds', 0.0):.1f}"] for r in progress[-10:]])
     if with_result:
         _json(result)
+
+
+def _progress(client: QubitlabService, job_id: str) -> list[dict[str, Any]]:
+    """A program's stored iterations so far (no waiting), pages of up to 1000 at a time."""
+    from qubitlab.runtime.protocol import MsgType
+
+    records: list[dict[str, Any]] = []
+    while True:
+        reply = client.request(MsgType.STREAM, {"job_id": job_id, "after": len(records)})
+        page = list(reply.content["records"])
+        records += page
+        if len(page) < 1000:
+            return records
 
 
 @jobs_group.command("cancel")
