@@ -198,9 +198,9 @@ def test_unimplemented_options_and_ibm_accounts_are_refused(calibrated_daemon: L
         QiskitRuntimeService(token="abc")
     with service_of(calibrated_daemon) as service:
         estimator = EstimatorV2(mode=service.backend())
-        estimator.options.dynamical_decoupling.enable = True
+        estimator.options.dynamical_decoupling.scheduling_method = "asap"   # not implemented: refused, not ignored
         qc = QuantumCircuit(2)
-        with pytest.raises(NotImplementedError, match=r"dynamical_decoupling.enable"):
+        with pytest.raises(NotImplementedError, match=r"dynamical_decoupling.scheduling_method"):
             estimator.run([(qc, "ZZ")])
         with pytest.raises(JobError, match=r"backend.run is not offered.*SamplerV2"):
             service.backend().run(qc)
