@@ -49,7 +49,7 @@ class WorkerHandle:
         self.socket.setsockopt(zmq.LINGER, 0)
         port = self.socket.bind_to_random_port("tcp://127.0.0.1")
         command = [sys.executable, "-m", "qubitlab.runtime.worker", "--lab", str(self.lab_file),
-                   "--endpoint", f"tcp://127.0.0.1:{port}"]
+                   "--endpoint", f"tcp://127.0.0.1:{port}", "--parent", str(os.getpid())]
         output: IO[bytes] | None = open(self.log_file, "ab") if self.log_file is not None else None  # noqa: SIM115
         try:
             self.process = subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL,

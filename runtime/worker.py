@@ -35,9 +35,11 @@ HEARTBEAT = 1.0
 
 
 class Worker:
-    def __init__(self, lab_file: Path, endpoint: str) -> None:
+    def __init__(self, lab_file: Path, endpoint: str, parent: int | None = None) -> None:
         self.lab_file = lab_file
         self.endpoint = endpoint
+        self.parent = parent if parent is not None else os.getppid()
+        """The daemon's pid: when it is no longer our parent, the daemon has died and the worker stops."""
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.PAIR)      # owned by the receiving thread
         self.socket.setsockopt(zmq.LINGER, 1000)
@@ -94,8 +96,8 @@ class Worker:
         poller.register(self.socket, zmq.POLLIN)
         poller.register(self._outbox_in, zmq.POLLIN)
         last_beat = 0.0
-        parent = os.getppid()
-        while not self._stop.is_set():
+        parent = self.parent                      # given by the daemon: a daemon killed while the worker was
+        while not self._stop.is_set():            # still opening the lab is noticed too (ppid is 1 by then)
             if os.getppid() != parent:            # the daemon died (kill -9): finish the job, close, exit
                 log.warning("the daemon (pid %s) is gone; stopping", parent)
                 if self._work is not None and self._kind in PROGRAM_KINDS:   # nobody to stream to: stop it
@@ -214,11 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qubitlab.runtime.worker", description=__doc__)
     parser.add_argument("--lab", required=True, type=Path)
     parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--parent", type=int, default=None, help="the daemon's pid (default: the parent's)")
     args = parser.parse_args(argv)
     if not args.endpoint.startswith(("tcp://127.0.0.1:", "ipc://")):
         parser.error("the worker connects only to the daemon on this machine (tcp://127.0.0.1:PORT or ipc://)")
     logging.basicConfig(level=logging.WARNING, format="worker %(levelname)s %(message)s")
-    worker = Worker(args.lab, args.endpoint)
+    worker = Worker(args.lab, args.endpoint, args.parent)
     try:
         return worker.serve()
     finally:

@@ -53,3 +53,24 @@ def test_a_killed_worker_fails_its_job_and_the_daemon_carries_on(lab: Lab) -> No
         assert "killed by signal 9" in content["job"]["error"]
         assert service.submit("sleep", {"seconds": 0.0, "echo": "next"}).result(timeout=60)["echo"] == "next"
         assert service.backend()["worker"]["pid"] != pid
+
+
+def test_a_worker_whose_daemon_is_already_gone_stops_by_itself(tmp_path: Path) -> None:
+    """The daemon passes its pid; a worker whose parent is not that pid (the daemon was killed while the worker
+    was still starting, so it was reparented) closes the lab and exits instead of living on as an orphan."""
+    import subprocess
+    import sys
+
+    from daemon_lab import lab_copy
+
+    lab_file = lab_copy(tmp_path)
+    worker = subprocess.Popen([sys.executable, "-m", "qubitlab.runtime.worker", "--lab", str(lab_file),
+                               "--endpoint", "tcp://127.0.0.1:9", "--parent", str(os.getpid() + 10**6)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _, stderr = worker.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.communicate()
+        raise AssertionError("the orphaned worker kept running") from None
+    assert worker.returncode == 0 and "is gone; stopping" in stderr, stderr[-2000:]
