@@ -284,12 +284,30 @@ _CONFIG_KEYS = {"shots", "meas_level", "meas_return", "memory_slots", "qubit_lo_
 
 
 def from_qobj(document: Mapping[str, Any], source: str = "document") -> QobjJob:
-    """A PulseQobj dict (as ``json.load`` gives it, or ``PulseQobj.to_dict()``) read into a :class:`QobjJob`."""
+    """A PulseQobj dict (as ``json.load`` gives it, or ``PulseQobj.to_dict()``) read into a :class:`QobjJob`.
+
+    What the checks below do not name precisely (a value of a shape no PulseQobj has, found by fuzzing) is still
+    a :class:`PulseError` naming the document, never another exception."""
+    try:
+        return _from_qobj(document, source)
+    except PulseError:
+        raise
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+        raise PulseError(f"PulseQobj {source}: malformed document ({type(exc).__name__}: {exc}); expected what "
+                         "Qiskit 1.x's assemble() writes: config and experiments with their instructions") \
+            from None
+
+
+def _from_qobj(document: Mapping[str, Any], source: str) -> QobjJob:
     ctx = _Where(source)
     if not isinstance(document, Mapping) or document.get("type") != "PULSE":
         found = document.get("type") if isinstance(document, Mapping) else type(document).__name__
         raise ctx.fail("type", f"expected a PulseQobj ('type': 'PULSE'), got {found!r}")
     config = _get(document, "config", ctx, "top level")
+    if not isinstance(config, Mapping):
+        raise ctx.fail("config", f"must be an object of run settings, got {type(config).__name__}")
+    if not isinstance(document.get("experiments"), list):
+        raise ctx.fail("experiments", "must be a list of experiments")
     library = _library(config, ctx)
     experiments = tuple(_experiment(i, e, library, ctx) for i, e in enumerate(_get(document, "experiments", ctx,
                                                                                  "top level")))
