@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fuzz_budget import budget
+from fuzz_budget import budget, json_values, mutated
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -27,11 +27,7 @@ from qubitlab.errors import QubitlabError
 from qubitlab.lab_demo import FREQUENCIES
 
 ROOT = Path(__file__).resolve().parents[2]
-json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
-                                     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12)),
-                           lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                   st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-                           max_leaves=8)
+VALUES = json_values()
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +42,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Calibratio
         yield opened, folder, json.loads(export.read_text())
 
 
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        found += [p for k, v in value.items() for p in paths(v, (*prefix, k))]
-    elif isinstance(value, list):
-        found += [p for i, v in enumerate(value) for p in paths(v, (*prefix, i))]
-    return found
-
-
 def state(store: CalibrationStore) -> tuple[Any, ...]:
     with sqlite3.connect(store.path) as conn:
         runs = conn.execute("SELECT COUNT(*) FROM runs").fetchone()
@@ -64,33 +51,13 @@ def state(store: CalibrationStore) -> tuple[Any, ...]:
     return runs, tuple(entries)
 
 
-def mutated(document: Any, data: st.DataObject) -> bytes:
-    document = json.loads(json.dumps(document))
-    action = data.draw(st.sampled_from(["replace", "delete", "bytes"]))
-    where = data.draw(st.sampled_from(paths(document)[1:]))
-    parent = document
-    for step in where[:-1]:
-        parent = parent[step]
-    if action == "replace":
-        parent[where[-1]] = data.draw(json_values)
-    elif action == "delete":
-        del parent[where[-1]]
-    text = json.dumps(document).encode()
-    if action == "bytes":
-        text = bytearray(text)
-        for position in data.draw(st.lists(st.integers(0, len(text) - 1), min_size=1, max_size=6)):
-            text[position] = data.draw(st.integers(0, 255))
-        text = bytes(text[:data.draw(st.integers(1, len(text)))])
-    return text
-
-
 @budget(150)
 @given(st.data())
 def test_an_import_succeeds_or_is_refused_with_the_store_unchanged(store: tuple[CalibrationStore, Path, Any],
                                                                    data: st.DataObject) -> None:
     opened, folder, document = store
     file = folder / "fuzzed.json"
-    file.write_bytes(mutated(document, data))
+    file.write_bytes(mutated(document, data, VALUES))
     before = state(opened)
     try:
         opened.import_json(file)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fuzz_budget import budget
+from fuzz_budget import budget, json_values, mutated
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -23,50 +23,14 @@ from qubitlab.pulse.qobj import load_qobj
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "qobj" / "assembled.json"
 DOCUMENT = json.loads(FIXTURE.read_text())
-json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
-                                     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12)),
-                           lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                   st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-                           max_leaves=8)
-
-
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        found += [p for k, v in value.items() for p in paths(v, (*prefix, k))]
-    elif isinstance(value, list):
-        found += [p for i, v in enumerate(value) for p in paths(v, (*prefix, i))]
-    return found
-
-
-PATHS = paths(DOCUMENT)[1:]
-
-
-def mutated(data: st.DataObject) -> bytes:
-    document = json.loads(json.dumps(DOCUMENT))
-    action = data.draw(st.sampled_from(["replace", "delete", "bytes"]))
-    where = data.draw(st.sampled_from(PATHS))
-    parent = document
-    for step in where[:-1]:
-        parent = parent[step]
-    if action == "replace":
-        parent[where[-1]] = data.draw(json_values)
-    elif action == "delete":
-        del parent[where[-1]]
-    text = json.dumps(document).encode()
-    if action == "bytes":
-        garbled = bytearray(text)
-        for position in data.draw(st.lists(st.integers(0, len(garbled) - 1), min_size=1, max_size=6)):
-            garbled[position] = data.draw(st.integers(0, 255))
-        text = bytes(garbled[:data.draw(st.integers(1, len(garbled)))])
-    return text
+VALUES = json_values(non_finite=True)
 
 
 @budget(200)
 @given(st.data())
 def test_an_import_succeeds_or_is_refused_with_a_message(tmp_path_factory: Any, data: st.DataObject) -> None:
     file = tmp_path_factory.mktemp("qobj") / "fuzzed.json"
-    file.write_bytes(mutated(data))
+    file.write_bytes(mutated(DOCUMENT, data, VALUES))
     try:
         job = load_qobj(file)
     except QubitlabError as exc:
