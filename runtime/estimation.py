@@ -434,7 +434,7 @@ def _expectations(shape: tuple[int, ...], observables: list[dict[str, float]], o
 
 def _measure_mitigation(options: Mapping[str, Any]) -> bool:
     level = options.get("resilience_level", 0)
-    explicit = options.get("measure_mitigation")
+    explicit = (options.get("resilience") or {}).get("measure_mitigation", options.get("measure_mitigation"))
     return bool(explicit) if explicit is not None else bool(isinstance(level, int) and level >= 1)
 
 

@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 
 from qubitlab.circuits.serialize import circuit_to_dict
-from qubitlab.runtime.primitive import PrimitiveJob, encode_bindings, job_metadata, options_of, \
+from qubitlab.runtime.primitive import PrimitiveJob, encode_bindings, job_metadata, listed_pubs, options_of, \
     refuse_unimplemented, resolve_mode
 from qubitlab.runtime.primitives import DataBin, EstimatorOptions, EstimatorPub, PrimitiveResult, PubResult
-from qubitlab.runtime.sampler import _listed
 
 
 MITIGATION_FIELDS = ("evs_extrapolated", "stds_extrapolated", "evs_noise_factors", "stds_noise_factors",
@@ -49,7 +48,7 @@ class EstimatorV2:
         (then ``options.default_precision``)."""
         refuse_unimplemented(self._options)
         default = precision if precision is not None else self._options.default_precision
-        coerced = [EstimatorPub.coerce(pub, default, index=k) for k, pub in enumerate(_listed(pubs))]
+        coerced = [EstimatorPub.coerce(pub, default, index=k) for k, pub in enumerate(listed_pubs(pubs))]
         encoded = []
         for pub in coerced:
             names, values = encode_bindings(pub.circuit, pub.parameter_values)
@@ -60,9 +59,7 @@ class EstimatorV2:
                             "precision": float(pub.precision or default)})
         options = self._options
         wire = {"default_shots": options.default_shots, "default_precision": default,
-                "resilience_level": options.resilience_level,
-                "measure_mitigation": options.resilience.measure_mitigation,
-                "resilience": options.resilience.to_dict(), "twirling": options.twirling.to_dict(),
+                "resilience_level": options.resilience_level, "resilience": options.resilience.to_dict(), "twirling": options.twirling.to_dict(),
                 "dynamical_decoupling": options.dynamical_decoupling.to_dict(),
                 "rep_delay": options.execution.rep_delay}
         submitted = time.time()

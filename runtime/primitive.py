@@ -11,14 +11,14 @@ float array; the worker answers with arrays that :class:`PrimitiveJob` turns int
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from qubitlab.circuits import Circuit
-from qubitlab.errors import JobError
+from qubitlab.errors import CircuitError, JobError
 from qubitlab.runtime.client import Batch, QubitlabService, RuntimeJob, Session
 from qubitlab.runtime.primitives import BindingsArray, EstimatorOptions, SamplerOptions, not_implemented, \
     sorted_parameters
@@ -55,6 +55,16 @@ def refuse_unimplemented(options: SamplerOptions | EstimatorOptions) -> None:
     if unsupported:
         raise NotImplementedError(f"{type(options).__name__}: these options are accepted but not implemented "
                                   f"yet: {', '.join(unsupported)}; reset them to their defaults to run")
+
+
+def listed_pubs(pubs: Iterable[Any]) -> list[Any]:
+    """``run()``'s PUBs as a list; a bare circuit (a common slip) or an empty list is refused."""
+    if isinstance(pubs, (Circuit, str)):
+        raise CircuitError("run() takes a list of PUBs: write run([circuit]), not run(circuit)")
+    out = list(pubs)
+    if not out:
+        raise CircuitError("run() needs at least one PUB")
+    return out
 
 
 def encode_bindings(circuit: Circuit, bindings: BindingsArray) -> tuple[list[str], NDArray[np.float64]]:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from qubitlab.circuits.serialize import circuit_to_dict
-from qubitlab.runtime.primitive import PrimitiveJob, encode_bindings, job_metadata, options_of, \
+from qubitlab.runtime.primitive import PrimitiveJob, encode_bindings, job_metadata, listed_pubs, options_of, \
     refuse_unimplemented, resolve_mode
 from qubitlab.runtime.primitives import BitArray, DataBin, PrimitiveResult, SamplerOptions, SamplerPub, \
     SamplerPubResult
@@ -42,14 +42,12 @@ class SamplerV2:
         (then ``options.default_shots``)."""
         refuse_unimplemented(self._options)
         default = shots if shots is not None else self._options.default_shots
-        coerced = [SamplerPub.coerce(pub, default, index=k) for k, pub in enumerate(_listed(pubs))]
+        coerced = [SamplerPub.coerce(pub, default, index=k) for k, pub in enumerate(listed_pubs(pubs))]
         encoded = []
         for pub in coerced:
             names, values = encode_bindings(pub.circuit, pub.parameter_values)
-            registers = pub.circuit.cregs or {"c": tuple(range(pub.circuit.num_clbits))}
             encoded.append({"circuit": circuit_to_dict(pub.circuit), "parameters": names, "values": values,
-                            "shots": int(pub.shots or default),
-                            "registers": {name: list(bits) for name, bits in registers.items()}})
+                            "shots": int(pub.shots or default)})  # the document carries the registers
         execution = self._options.execution
         wire = {"meas_type": execution.meas_type, "rep_delay": execution.rep_delay}
         submitted = time.time()
@@ -57,18 +55,6 @@ class SamplerV2:
                                    max_execution_time=self._options.max_execution_time)
         shapes = [pub.shape for pub in coerced]
         return PrimitiveJob(job, lambda payload: _result(payload, shapes), submitted)
-
-
-def _listed(pubs: Iterable[Any]) -> list[Any]:
-    from qubitlab.circuits import Circuit
-    from qubitlab.errors import CircuitError
-
-    if isinstance(pubs, (Circuit, str)):
-        raise CircuitError("run() takes a list of PUBs: write run([circuit]), not run(circuit)")
-    out = list(pubs)
-    if not out:
-        raise CircuitError("run() needs at least one PUB")
-    return out
 
 
 def _result(payload: Mapping[str, Any], shapes: list[tuple[int, ...]]) -> PrimitiveResult:
