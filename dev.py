@@ -5,6 +5,7 @@
     python3 dev.py test     # create .venv, install qubitlab[test], run the test suite and the type check
     python3 dev.py bench    # run the benchmarks (python -m benchmarks all)
     python3 dev.py docs     # install qubitlab[docs], build the documentation site strictly into out/site/
+    python3 dev.py gallery  # run the examples that declare a PLOT, copy their plots into docs/examples/img/
 
 Everything it writes stays inside the clone (.venv/, .cache/, out/): pip's cache and matplotlib's
 configuration are pointed here so nothing lands in the home directory by surprise.
@@ -80,6 +81,34 @@ def typecheck() -> None:
         print("mypy: the packages type-check", flush=True)
 
 
+def gallery() -> None:
+    """Refresh the documentation gallery's images: bring the virtual lab up once, run every example that
+    declares ``PLOT = "<file>.png"`` on it (as tests/test_examples.py does) and copy that file into
+    docs/examples/img/. The images are committed; the test suite checks each declared one exists and is shown."""
+    import ast
+    import shutil
+
+    images = ROOT / "docs" / "examples" / "img"
+    with tempfile.TemporaryDirectory(prefix="qubitlab-gallery-") as tmp:
+        lab = Path(tmp) / "lab" / "virtual_2q.yaml"
+        lab.parent.mkdir()
+        shutil.copy(ROOT / "lab_configs" / "virtual_2q.yaml", lab)
+        _run(BIN / "qubitlab", "calibrate", "all", "--lab", lab)
+        for script in sorted((ROOT / "examples").glob("[!_]*.py")):
+            plot = next((ast.literal_eval(node.value) for node in ast.parse(script.read_text()).body
+                         if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PLOT" for t in node.targets)),
+                        None)
+            if plot is None:
+                continue
+            out = Path(tmp) / script.stem
+            env = {**_env(), "QUBITLAB_EXAMPLES_OUT": str(out), "QUBITLAB_EXAMPLES_CALIBRATED": str(lab)}
+            print("+", script.name, flush=True)
+            subprocess.run([str(PY), str(script)], cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL)
+            images.mkdir(exist_ok=True)
+            shutil.copy(next(out.rglob(plot)), images / plot)
+    print(f"gallery images: {images}", flush=True)
+
+
 def main(argv: list[str]) -> None:
     command = argv[0] if argv else "help"
     if command == "demo":
@@ -98,6 +127,9 @@ def main(argv: list[str]) -> None:
         # strict: a broken link, a page left out of the nav or an unresolved reference fails the build
         _run(PY, "-m", "mkdocs", "build", "--strict", "--site-dir", str(ROOT / "out" / "site"), *argv[1:])
         print(f"documentation: {ROOT / 'out' / 'site' / 'index.html'}", flush=True)
+    elif command == "gallery":
+        ensure_venv("test")
+        gallery()
     elif command == "bench":
         ensure_venv("test")
         _run(PY, "-m", "benchmarks", *(argv[1:] or ["all"]))

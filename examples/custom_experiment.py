@@ -30,6 +30,8 @@ from qubitlab.calibration.session import open_calibration
 # virtual_2q.yaml: rabi_per_volt 6e9 Hz/V; amplitude 0.1 is 0.1 * 0.5 V * 10**(-30/20) = 1.581 mV at q0, so the
 # resonant Rabi frequency is 6e9 * 1.581e-3 = 9.487 MHz. +-5 % covers the 3-level transmon's small Stark shift.
 EXPECT = {"rabi_frequency_mhz": (9.0, 10.0)}
+PLOT = "time_rabi_q0_000.png"
+"""The passing run's plot, as ``conclude()`` names it in ``plots/`` (the failing run's is ``_001``)."""
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(os.environ.get("QUBITLAB_EXAMPLES_OUT") or tempfile.mkdtemp(prefix="qubitlab-example-"))

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from _plots import figure, save
 
 from qubitlab import load_lab, pulse
 from qubitlab.calibration.experiment import principal_signal
@@ -28,6 +29,7 @@ from qubitlab.pulse.compiler import compile
 # drive line, and a Gaussian(160, sigma 40) whose lifted samples sum to 86.21 (dt = 1 ns). A full turn needs
 # rabi * V * area = 1, so the pi amplitude is 1 / (2 * 6e9 * 0.5 * 10**-1.5 * 86.21e-9) = 0.0611; +-5 %.
 EXPECT = {"pi_amp": (0.058, 0.064)}
+PLOT = "rabi_by_hand.png"
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(os.environ.get("QUBITLAB_EXAMPLES_OUT") or tempfile.mkdtemp(prefix="qubitlab-example-"))
@@ -62,23 +64,20 @@ def main() -> None:
     pi_amp = abs(fit["period"]) / 2
     print(f"{len(amplitudes)} amplitudes x 500 shots, fit R^2 = {fit.r2:.4f}")
     print(f"pi pulse: amp = {pi_amp:.4f} +- {fit.error('period') / 2:.4f}")
-    plot(amplitudes, signal, fit, OUT / "rabi_by_hand.png")
+    plot(amplitudes, signal, fit)
     print(f"RESULT pi_amp={pi_amp:.5f}")
 
 
-def plot(x: np.ndarray, y: np.ndarray, fit: object, path: Path) -> None:
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6.4, 3.8))
-    axis = figure.add_subplot()
+def plot(x: np.ndarray, y: np.ndarray, fit: object) -> None:
+    fig = figure()
+    axis = fig.add_subplot()
     axis.plot(x, y, "o", ms=3.5, label="virtual lab, 500 shots per point")
     fine = np.linspace(x[0], x[-1], 400)
     axis.plot(fine, fit.curve(fine), "-", label="cosine fit")  # type: ignore[attr-defined]
     axis.set_xlabel("Gaussian amplitude (fraction of full scale)")
     axis.set_ylabel("IQ along its principal axis")
     axis.legend()
-    figure.savefig(path, dpi=100)
-    print(f"plot: {path}")
+    save(fig, OUT, PLOT)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,11 @@ Run it: ``python examples/vqe_program.py`` (about 50 s on its own, most of it th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from _calibrated import calibrated_lab, daemon, output_folder
+from _plots import figure, save
 
 from qubitlab.circuits import Circuit, Parameter
 
@@ -28,10 +31,12 @@ from qubitlab.circuits import Circuit, Parameter
 MAXITER = 30
 EXPECT = {"energy": (-1.04, -0.95), "streamed": (30, 30)}
 TERMS = {"Z": 0.6, "X": 0.8}
+PLOT = "vqe_program.png"
 
 
 def main() -> None:
-    lab_file = calibrated_lab(output_folder())
+    out = output_folder()
+    lab_file = calibrated_lab(out)
     theta = Parameter("theta")
     ansatz = Circuit(1, name="ry").ry(theta, 0)
     with daemon(lab_file) as service:
@@ -39,8 +44,10 @@ def main() -> None:
                                           "maxiter": MAXITER, "initial_point": [0.5]},
                                   {"estimator": {"resilience_level": 1}})
         streamed = 0
+        history: list[tuple[float, float]] = []
         for record in job.stream(timeout=300):
             streamed += 1
+            history.append((record["energy"], record["std"]))
             print(f"  iteration {record['iteration']:3d}  theta {record['parameters'][0]:+.4f}  "
                   f"E {record['energy']:+.5f} +- {record['std']:.5f}  ({record['seconds'] * 1e3:.0f} ms)")
         result = job.result(timeout=60)
@@ -48,8 +55,22 @@ def main() -> None:
     cache = result["cache"]
     print(f"energy {result['energy']:+.5f} +- {result['std']:.5f} (exact {exact:+.5f}); lowered "
           f"{cache['last']['lowered_misses']} times, reused {cache['last']['lowered_hits']} times")
+    plot(history, exact, out)
     print(f"RESULT energy={result['energy']:.5f}")
     print(f"RESULT streamed={streamed}")
+
+
+def plot(history: list[tuple[float, float]], exact: float, out: Path) -> None:
+    fig = figure()
+    axis = fig.add_subplot()
+    energy, std = np.array(history).T
+    axis.errorbar(np.arange(1, len(energy) + 1), energy, yerr=std, fmt="o-", ms=3, lw=1, capsize=2,
+                  label="streamed by the worker (SPSA)")
+    axis.axhline(exact, color="k", lw=1, ls="--", label=f"exact {exact:+.3f} Ha")
+    axis.set_xlabel("iteration")
+    axis.set_ylabel("energy (Ha)")
+    axis.legend()
+    save(fig, out, PLOT)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,11 +43,19 @@ def discovered() -> list[Path]:
 def declared(path: Path) -> tuple[str | None, dict[str, tuple[float, float]]]:
     """The script's docstring and its ``EXPECT`` literal, read without running it."""
     tree = ast.parse(path.read_text(), filename=str(path))
-    expect: dict[str, tuple[float, float]] = {}
+    return ast.get_docstring(tree), literal(tree, "EXPECT") or {}
+
+
+def declared_plot(path: Path) -> str | None:
+    """The file name the script declares in ``PLOT`` (the plot the gallery shows), if it saves one."""
+    return literal(ast.parse(path.read_text(), filename=str(path)), "PLOT")
+
+
+def literal(tree: ast.Module, name: str) -> Any:
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "EXPECT" for t in node.targets):
-            expect = ast.literal_eval(node.value)
-    return ast.get_docstring(tree), expect
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    return None
 
 
 def repo_files() -> set[Path]:
@@ -74,6 +83,14 @@ def test_every_example_is_included_in_the_documentation_gallery() -> None:
     gallery = (ROOT / "docs" / "examples" / "index.md").read_text()
     missing = [p.name for p in discovered() if f'--8<-- "examples/{p.name}"' not in gallery]
     assert not missing, f"add these to docs/examples/index.md: {missing}"
+    plots = {p.name: declared_plot(p) for p in discovered() if declared_plot(p)}
+    assert len(plots) >= 5, plots
+    for script, plot in plots.items():
+        image = ROOT / "docs" / "examples" / "img" / str(plot)
+        assert image.is_file(), f"{script}: run `python3 dev.py gallery` to put {plot} into docs/examples/img/"
+        assert f"](img/{plot})" in gallery, f"{script}: show img/{plot} in docs/examples/index.md"
+    shown = {p.name for p in (ROOT / "docs" / "examples" / "img").glob("*.png")}
+    assert shown == set(plots.values()), f"images no example declares: {sorted(shown - set(plots.values()))}"
 
 
 def test_a_result_outside_its_range_or_missing_is_caught() -> None:
@@ -117,6 +134,9 @@ def test_example_runs_and_prints_a_sensible_key_figure(path: Path, tmp_path: Pat
     assert repo_files() == before, f"{path.name} wrote into the repository: {sorted(repo_files() - before)}"
     for png in out.rglob("*.png") if out.exists() else []:
         assert png.stat().st_size > 5000, f"{path.name}: {png.name} looks empty"
+    plot = declared_plot(path)
+    if plot is not None:
+        assert any(out.rglob(plot)), f"{path.name} declares PLOT = {plot!r} but did not write it"
 
 
 def run_in_own_group(path: Path, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
