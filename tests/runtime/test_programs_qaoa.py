@@ -11,6 +11,11 @@ six optimal cuts), so the issue's target of 0.9 leaves 10% for the device's erro
 
 Edge 0-2 is not coupled on the line: the program routes it through qubit 1 (six CX, see ``qaoa.zz``); that the
 routed circuit is the unrouted one is checked against the hand-written matrices of ``tests/circuit_reference.py``.
+
+Cost (measured on two shared cores): the session's virtual_5q bring-up (``calibrated_5q``, shared with
+``test_virtual_5q``) about 140 s; the p=1 run about 95 s, 70 s of it the warm start's 32-point grid; p=2 from
+its own warm start (64 points of a circuit twice as deep) several minutes, so it is ``slow`` and the default
+suite runs p=2 from p=1's answer instead (8 estimator calls).
 """
 
 from __future__ import annotations
