@@ -36,3 +36,13 @@ def calibrated_2q(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
     from calibrated_lab import bring_up
 
     return bring_up(tmp_path_factory.mktemp("calibrated_2q"))
+
+
+@pytest.fixture(scope="session")
+def calibrated_5q(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """virtual_5q (the line 0-1-2-3-4) brought up once per test session, every qubit and coupling, from nothing
+    but its lab file: ``(lab_file, outcomes)``. ``test_virtual_5q`` checks this bring-up against the lab file's
+    truth; the QAOA triangle runs on a copy of it (:func:`calibrated_lab.copy_calibrated`)."""
+    from calibrated_lab import bring_up
+
+    return bring_up(tmp_path_factory.mktemp("calibrated_5q"), "virtual_5q.yaml")

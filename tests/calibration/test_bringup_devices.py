@@ -7,15 +7,15 @@ The truth is written into the lab file the test generates; the bring-up only see
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import yaml
 from coherence import coherence_limit
 
-from qubitlab.calibration import bringup
+from qubitlab.calibration import CalibrationStore, bringup
 from qubitlab.calibration.session import open_calibration
 from qubitlab.config import load_lab
 
@@ -42,11 +42,14 @@ def assert_recovered(values: dict[str, float], device: dict, couplings: list, la
         assert values[f"q{c}-q{t}.bell_fidelity"] >= 0.95, (c, t)
 
 
-def test_virtual_5q(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "lab_configs" / "virtual_5q.yaml", tmp_path / "virtual_5q.yaml")
-    values, failed = bring_up(tmp_path / "virtual_5q.yaml")
+def test_virtual_5q(calibrated_5q: tuple[Path, list[Any]]) -> None:
+    """The session's virtual_5q bring-up (tests/conftest.py; the QAOA triangle tests run on a copy of it)."""
+    lab_file, outcomes = calibrated_5q
+    failed = [o.summary() for o in outcomes if not o.passed]
     assert not failed, failed
-    lab = load_lab(tmp_path / "virtual_5q.yaml")
+    lab = load_lab(lab_file)
+    with CalibrationStore.for_lab(lab) as store:
+        values = {key: entry.value for key, entry in store.snapshot().items()}
     assert_recovered(values, lab.device.model_dump() if lab.device else {}, lab.couplings, lab)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -107,13 +108,8 @@ def test_cancel_stops_a_running_vqe_within_one_iteration_and_keeps_its_history(p
             job.result()
     assert [r["iteration"] for r in history] == list(range(1, len(history) + 1))
     assert counted <= len(history) <= counted + 2      # the iteration under way when the abort arrived, at most
-    assert programs_daemon.daemon.server_key is not None
-    shown = subprocess.run([sys.executable, "-m", "qubitlab", "jobs", "show", job.job_id(), "--address",
-                            programs_daemon.daemon.address, "--key", str(programs_daemon.keys["alice"]),
-                            "--server-key", str(programs_daemon.daemon.server_key), "--json"],
-                           capture_output=True, text=True, timeout=60)
-    assert shown.returncode == 0, shown.stderr
-    progress = json.loads(shown.stdout)["progress"]
+    shown = jobs_show(programs_daemon.daemon.address, programs_daemon, job.job_id(), "--json")
+    progress = json.loads(shown)["progress"]
     assert [r["energy"] for r in progress] == pytest.approx([r["energy"] for r in history])
 
 
@@ -140,11 +136,26 @@ def test_a_daemon_killed_during_a_program_leaves_it_error_with_its_history_reada
             again = service.job(job.job_id())
             details = again.details()
             history = list(again.stream(timeout=10))
+        shown = json.loads(jobs_show(restarted.address, lab, job.job_id(), "--json"))
+        table = jobs_show(restarted.address, lab, job.job_id())
     finally:
         restarted.stop()
     assert details["status"] == "ERROR" and "history" in details["error"], details
     assert details["attempts"] == 1, "a program is not re-run after a daemon crash"
     assert history[:3] == before and [r["iteration"] for r in history] == list(range(1, len(history) + 1))
+    assert shown["job"]["status"] == "ERROR", shown
+    assert [r["energy"] for r in shown["progress"]] == pytest.approx([r["energy"] for r in history])
+    assert "ERROR" in table and f"program progress: {len(history)} iterations" in table, table
+
+
+def jobs_show(address: str, lab: Lab, job_id: str, *flags: str) -> str:
+    """What ``qubitlab jobs show JOB`` prints, run as a separate process (as an operator types it)."""
+    assert lab.daemon.server_key is not None
+    shown = subprocess.run([sys.executable, "-m", "qubitlab", "jobs", "show", job_id, "--address", address,
+                            "--key", str(lab.keys["alice"]), "--server-key", str(lab.daemon.server_key), *flags],
+                           capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    assert shown.returncode == 0, shown.stderr
+    return shown.stdout
 
 
 def max_cut(n: int, edges: list[tuple[int, int]]) -> int:
