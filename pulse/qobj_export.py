@@ -6,8 +6,8 @@ GaussianSquare, Drag and Constant plays become ``parametric_pulse`` instructions
 SHA-256 of its complex128 samples (Qiskit's naming, so equal waveforms share one entry), frame changes become
 ``fc``/``setp``/``shiftf``/``setf`` (frequencies in GHz), acquisitions that start together with one duration are
 one ``acquire`` over their qubits, their kernels and discriminators listed one per qubit (as assemble does;
-a discriminator only at ``meas_level`` 2, where Qiskit writes one). ``TimeBlockade`` and barriers carry no instruction (times are explicit in a
-PulseQobj). Parameterised programs and unresolved references are refused: bind them first.
+a discriminator only at ``meas_level`` 2, where Qiskit writes one). ``TimeBlockade`` and barriers carry no
+instruction (times are explicit in a PulseQobj). Parameterised programs and unresolved references are refused: bind them first.
 """
 
 from __future__ import annotations
