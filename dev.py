@@ -64,6 +64,25 @@ def ensure_venv(extras: str) -> None:
     stamp.write_text(digest)
 
 
+# -- Qiskit 1.4 beside the suite (the PulseQobj interop test; kept apart from the shared code above) ----------
+QISKIT1 = ROOT / ".venv-qiskit1"
+"""A second venv with Qiskit 1.4, whose ``PulseQobj``/``assemble`` Qiskit 2.0 removed: tests/pulse/
+test_qobj_qiskit1.py runs a script under it (and skips when it is absent, as under a bare ``pytest``)."""
+QISKIT1_SPEC = ("qiskit>=1.4,<2", "numpy")
+
+
+def ensure_qiskit1_venv() -> None:
+    """Create .venv-qiskit1 once (from the package index, pip's cache in .cache/); a stamp marks it complete."""
+    stamp = QISKIT1 / ".qubitlab-qiskit1"
+    if stamp.exists() and stamp.read_text() == " ".join(QISKIT1_SPEC):
+        return
+    print(f"creating the Qiskit 1.4 environment in {QISKIT1}", flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(QISKIT1)
+    _run(QISKIT1 / BIN.name / PY.name, "-m", "pip", "install", "--quiet", *QISKIT1_SPEC)
+    stamp.write_text(" ".join(QISKIT1_SPEC))
+# -- end of the Qiskit 1.4 part ----------------------------------------------------------------------------
+
+
 def typecheck() -> None:
     """mypy over the packages, laid out as they install (qubitlab/pulse -> pulse/, ...) by symlinks."""
     with tempfile.TemporaryDirectory(prefix="qubitlab-mypy-") as tmp:
@@ -120,6 +139,7 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         # the Qiskit bridge's tests and the strict docs build run in the suite too (both skip without them)
         ensure_venv("test,qiskit,docs")
+        ensure_qiskit1_venv()  # Qiskit 1.4's PulseQobj checks our export (tests/pulse/test_qobj_qiskit1.py)
         _run(PY, "-m", "pytest", "-q", *argv[1:])
         typecheck()
     elif command == "docs":

@@ -8,6 +8,13 @@ plus the run settings in SI units (``qubit_lo_freq``/``meas_lo_freq`` are GHz in
 ``angle`` as in Qiskit >= 1.0), plays of ``pulse_library`` waveforms by name, ``fc`` (shift phase), ``setp``,
 ``shiftf``/``setf`` (GHz), ``delay`` and ``acquire`` (several qubits into their memory/register slots). Anything
 else is refused with a :class:`PulseError` naming the experiment, the instruction's index and what is valid.
+
+An acquire's ``kernels``/``discriminators`` (one for all its qubits, or one per qubit, as Qiskit's assemble
+writes them) become the :class:`Kernel`/:class:`Discriminator` of each :class:`Acquire`, when qubitlab can
+honour them: a kernel is a boxcar (``boxcar``/``hw_boxcar``, no params: the uniform window qubitlab integrates
+with) or its own integration weights (params ``real`` and ``imag``, one value per digitizer sample of the
+window); a discriminator, at ``meas_level`` 2 only, is the lab's calibrated nearest-centroid one
+(``hw_centroid``/``centroid``, no params). Any other is refused by name, never dropped.
 The export direction is :mod:`qubitlab.pulse.qobj_export`.
 """
 
@@ -38,7 +45,9 @@ from qubitlab.pulse.channels import (
 from qubitlab.pulse.instructions import (
     Acquire,
     Delay,
+    Discriminator,
     Instruction,
+    Kernel,
     Play,
     SetFrequency,
     SetPhase,
@@ -60,6 +69,13 @@ SHAPE_PARAMETERS: dict[str, tuple[str, ...]] = {
 _CHANNEL = re.compile(r"^([dum])(\d+)$")
 _PULSE_CHANNELS: dict[str, type[PulseChannel]] = {"d": DriveChannel, "u": ControlChannel, "m": MeasureChannel}
 FRAME_KINDS = ("fc", "setp", "shiftf", "setf", "delay", "acquire", "parametric_pulse")
+BOXCAR_KERNELS = ("boxcar", "hw_boxcar")
+"""Kernel names (without params) meaning the uniform window qubitlab integrates every acquisition with."""
+WEIGHT_PARAMS = frozenset({"real", "imag"})
+"""A kernel with exactly these params gives its own integration weights (the compiler's digitizer weights)."""
+CENTROID_DISCRIMINATORS = ("hw_centroid", "centroid")
+"""Discriminator names (without params) meaning the lab's calibrated nearest-centroid discriminator, the one
+qubitlab classifies meas_level 2 with."""
 
 
 @dataclass(frozen=True)
@@ -117,10 +133,11 @@ class QobjJob:
 
 
 class _Where:
-    """Names the place in the document for error messages."""
+    """Names the place in the document for error messages (and carries the document's ``meas_level``)."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, meas_level: Any = 2) -> None:
         self.source = source
+        self.meas_level = meas_level
 
     def fail(self, where: str, what: str) -> PulseError:
         return PulseError(f"PulseQobj {self.source}: {where}: {what}")
@@ -206,13 +223,59 @@ def _acquire(inst: Mapping[str, Any], ctx: _Where, where: str) -> list[Instructi
             raise ctx.fail(where, f"{key} must list one slot per qubit ({len(qubits)}), got {values!r}")
     if slots is None and registers is None:
         raise ctx.fail(where, "an acquire needs memory_slot or register_slot")
+    kernels = _options(inst, "kernels", len(qubits), ctx, where)
+    discriminators = _options(inst, "discriminators", len(qubits), ctx, where)
     out: list[Instruction] = []
     for i, q in enumerate(qubits):
         mem = None if slots is None else MemorySlot(_number(slots[i], "memory_slot", ctx, where, integer=True))
         reg = None if registers is None else RegisterSlot(
             _number(registers[i], "register_slot", ctx, where, integer=True))
-        out.append(Acquire(duration, AcquireChannel(_number(q, "qubit", ctx, where, integer=True)), mem, reg))
+        kernel = None if kernels is None else _kernel(kernels[i], ctx, where)
+        discriminator = None if discriminators is None else _discriminator(discriminators[i], ctx, where)
+        out.append(Acquire(duration, AcquireChannel(_number(q, "qubit", ctx, where, integer=True)), mem, reg,
+                           kernel=kernel, discriminator=discriminator))
     return out
+
+
+def _options(inst: Mapping[str, Any], key: str, n: int, ctx: _Where, where: str) -> list[Mapping[str, Any]] | None:
+    """An acquire's ``kernels``/``discriminators`` per qubit: one entry for all ``n`` qubits or one each."""
+    values = inst.get(key)
+    if values is None:
+        return None
+    if not isinstance(values, list) or len(values) not in (1, n) or not all(
+            isinstance(v, Mapping) and isinstance(v.get("name"), str) and isinstance(v.get("params", {}), Mapping)
+            for v in values):
+        raise ctx.fail(where, f"{key} must list one {{name, params}} for all {n} qubit(s) or one per qubit, "
+                              f"got {values!r}")
+    return list(values) * n if len(values) == 1 else list(values)
+
+
+def _kernel(option: Mapping[str, Any], ctx: _Where, where: str) -> Kernel:
+    name, params = option["name"], dict(option.get("params") or {})
+    if name in BOXCAR_KERNELS and not params:
+        return Kernel(name)
+    if set(params) == WEIGHT_PARAMS:
+        real, imag = params["real"], params["imag"]
+        if isinstance(real, list) and isinstance(imag, list) and len(real) == len(imag) > 0:
+            return Kernel(name, real=[_number(v, f"kernel {name!r} real", ctx, where) for v in real],
+                          imag=[_number(v, f"kernel {name!r} imag", ctx, where) for v in imag])
+    raise ctx.fail(where, f"kernel {name!r} with params {sorted(params)} cannot be honoured; qubitlab integrates "
+                          f"with a boxcar ({' or '.join(map(repr, BOXCAR_KERNELS))}, no params) or with the "
+                          "kernel's own weights (params 'real' and 'imag': equal-length lists of numbers, one per "
+                          "digitizer sample of the window)")
+
+
+def _discriminator(option: Mapping[str, Any], ctx: _Where, where: str) -> Discriminator:
+    name, params = option["name"], dict(option.get("params") or {})
+    if ctx.meas_level != 2:
+        raise ctx.fail(where, f"discriminator {name!r} with meas_level {ctx.meas_level!r}: a discriminator "
+                              "classifies, so only meas_level 2 has one; drop it or ask meas_level 2")
+    if name in CENTROID_DISCRIMINATORS and not params:
+        return Discriminator(name)
+    raise ctx.fail(where, f"discriminator {name!r} with params {sorted(params)} cannot be honoured; qubitlab "
+                          "classifies by the nearest of the lab's calibrated |0> and |1> IQ centres: give "
+                          f"{' or '.join(map(repr, CENTROID_DISCRIMINATORS))} without params, or none; to classify "
+                          "your own way ask meas_level 1 and classify the IQ points")
 
 
 def _frame(kind: str, key: str, scale: float) -> Callable[[Mapping[str, Any], _Where, str], list[Instruction]]:
@@ -308,12 +371,12 @@ def _from_qobj(document: Mapping[str, Any], source: str) -> QobjJob:
         raise ctx.fail("config", f"must be an object of run settings, got {type(config).__name__}")
     if not isinstance(document.get("experiments"), list):
         raise ctx.fail("experiments", "must be a list of experiments")
+    level = ctx.meas_level = config.get("meas_level", 2)          # the acquires' discriminators need it
+    if level not in (0, 1, 2):
+        raise ctx.fail("config.meas_level", f"must be 0, 1 or 2, got {level!r}")
     library = _library(config, ctx)
     experiments = tuple(_experiment(i, e, library, ctx) for i, e in enumerate(_get(document, "experiments", ctx,
                                                                                  "top level")))
-    level = config.get("meas_level", 2)
-    if level not in (0, 1, 2):
-        raise ctx.fail("config.meas_level", f"must be 0, 1 or 2, got {level!r}")
     ret = config.get("meas_return", "avg")
     if ret not in ("avg", "single"):
         raise ctx.fail("config.meas_return", f"must be 'avg' or 'single', got {ret!r}")

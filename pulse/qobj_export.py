@@ -5,8 +5,9 @@ GaussianSquare, Drag and Constant plays become ``parametric_pulse`` instructions
 ``amp e^{i angle}``, ``[re, im]`` in JSON), every other pulse is sampled once into ``pulse_library`` under the
 SHA-256 of its complex128 samples (Qiskit's naming, so equal waveforms share one entry), frame changes become
 ``fc``/``setp``/``shiftf``/``setf`` (frequencies in GHz), acquisitions that start together with one duration are
-one ``acquire`` over their qubits. ``TimeBlockade`` and barriers carry no instruction (times are explicit in a
-PulseQobj). Parameterised programs and unresolved references are refused: bind them first.
+one ``acquire`` over their qubits, their kernels and discriminators listed one per qubit (as assemble does;
+a discriminator only at ``meas_level`` 2, where Qiskit writes one). ``TimeBlockade`` and barriers carry no
+instruction (times are explicit in a PulseQobj). Parameterised programs and unresolved references are refused: bind them first.
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ def _pair(z: complex) -> list[float]:
 class _Writer:
     """Collects the pulse library while experiments are written."""
 
-    def __init__(self) -> None:
+    def __init__(self, meas_level: int = 2) -> None:
         self.library: dict[str, list[list[float]]] = {}
+        self.meas_level = meas_level
 
     def play(self, t0: int, inst: Play, where: str) -> dict[str, Any]:
         shape = inst.pulse
@@ -99,7 +101,7 @@ class _Writer:
             else:
                 raise PulseError(f"PulseQobj export: {where}: {type(inst).__name__} has no PulseQobj instruction; "
                                  "valid: Play, ShiftPhase, SetPhase, ShiftFrequency, SetFrequency, Delay, Acquire")
-        out.extend(_acquire(t0, duration, group) for (t0, duration), group in acquires.items())
+        out.extend(_acquire(t0, duration, group, self.meas_level) for (t0, duration), group in acquires.items())
         head = {"name": name, "memory_slots": max(slots) + 1 if slots else 0, "metadata": dict(schedule.metadata)}
         head.update(header or {})
         return {"header": head, "instructions": out}
@@ -109,9 +111,19 @@ def _channel(ch: Channel) -> str:
     return ch.name
 
 
-def _acquire(t0: int, duration: int, group: list[Acquire]) -> dict[str, Any]:
+def _acquire(t0: int, duration: int, group: list[Acquire], meas_level: int) -> dict[str, Any]:
     out: dict[str, Any] = {"name": "acquire", "t0": t0, "duration": duration,
                            "qubits": [int(a.acquire.index) for a in group]}
+    for key, options in (("kernels", [a.kernel for a in group]), ("discriminators", [a.discriminator for a in group])):
+        if all(o is None for o in options):
+            continue
+        if any(o is None for o in options):
+            raise PulseError(f"PulseQobj export: acquire at t0={t0}: give every qubit of a simultaneous "
+                             f"acquisition its {key[:-1]}, or none (qubits {out['qubits']})")
+        if key == "discriminators" and meas_level != 2:
+            raise PulseError(f"PulseQobj export: acquire at t0={t0}: a discriminator needs meas_level 2 (this "
+                             f"document has {meas_level}); drop it or export with meas_level 2")
+        out[key] = [{"name": o.name, "params": _json(o.params)} for o in options if o is not None]
     if all(a.mem_slot is not None for a in group):
         out["memory_slot"] = [int(a.mem_slot.index) for a in group]  # type: ignore[union-attr]
     if any(a.reg_slot is not None for a in group):
@@ -122,9 +134,20 @@ def _acquire(t0: int, duration: int, group: list[Acquire]) -> dict[str, Any]:
     return out
 
 
+def _json(value: Any) -> Any:
+    """A kernel's params JSON-ready (numpy arrays and scalars as lists and numbers)."""
+    if isinstance(value, dict):
+        return {str(k): _json(v) for k, v in value.items()}
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    return value
+
+
 def to_qobj(job: QobjJob) -> dict[str, Any]:
     """The PulseQobj document (JSON-ready: complex numbers as ``[re, im]``) of a :class:`QobjJob`."""
-    writer = _Writer()
+    writer = _Writer(int(job.meas_level))
     experiments = []
     for i, e in enumerate(job.experiments):
         doc = writer.experiment(e.schedule, i, e.header)

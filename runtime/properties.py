@@ -3,7 +3,8 @@
 A client of the daemon has no lab file and no calibration store, yet a Qiskit transpiler needs each gate's
 duration and error, T1/T2 and the readout error. :func:`backend_properties` reads them, as plain data, from the
 current snapshot and the gate map built from it: durations in seconds (the gate map's schedules times ``dt``),
-``x``/``sx`` errors from single-qubit RB (``epc_1q``, an upper bound on the error per gate), ``ecr`` errors
+``x``/``sx`` errors per gate (Qiskit's convention) from single-qubit RB's error per Clifford (``epc_1q``) over
+:data:`PULSES_PER_CLIFFORD`, ``ecr`` errors
 from interleaved RB (``1 - ecr_fidelity``, else ``1 - bell_fidelity``, which bounds it from above), readout
 errors ``1 - readout_fidelity``. A value the snapshot lacks is ``None``, never invented.
 """
@@ -13,6 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from qubitlab.errors import QubitlabError
+
+PULSES_PER_CLIFFORD = 20 / 24
+"""Physical pulses (``x`` or ``sx``) in the average single-qubit Clifford as qubitlab's RB runs them (translated
+to rz/sx/x, rz virtual and free): of the 24 Cliffords the 4 that keep Z need none, the 4 that flip Z one ``x``,
+the 16 that take Z to the equator one ``sx`` (calibration/experiments/rb.py reports the same count). Errors add
+to first order, so the error per pulse is ``epc_1q / PULSES_PER_CLIFFORD`` (not RB's textbook 1.875 gates per
+Clifford, which counts the X/Y/X/2/Y/2 generator set)."""
 
 
 def _value(snapshot: Any, key: str) -> float | None:
@@ -45,7 +53,8 @@ def backend_properties(lab: Any, snapshot: Any) -> dict[str, Any]:
     for name, members in gate_map.calibrated():
         duration = float(gate_map.get(name, members).schedule.duration) * float(lab.dt)
         if name in ("x", "sx"):
-            error = _value(snapshot, f"q{members[0]}.epc_1q")
+            epc = _value(snapshot, f"q{members[0]}.epc_1q")
+            error = None if epc is None else min(1.0, epc / PULSES_PER_CLIFFORD)
         elif name == "measure":
             error = _error(snapshot, f"q{members[0]}.readout_fidelity")
         else:

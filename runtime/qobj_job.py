@@ -7,6 +7,12 @@ with ``memory`` as ``[re, im]`` pairs for ``meas_level`` 1 (per shot, or average
 each experiment's header echoed. Each experiment is compiled with the snapshot's calibrated frames overridden by
 the document's LO frequencies (:meth:`QobjJob.frames`), as the same snapshot-first path
 :func:`qubitlab.runtime.jobs.pulse_program` follows.
+
+An experiment the compiler or the device refuses (the virtual device refuses a mid-circuit measurement) does not
+sink the others: its ``results[i]`` has ``success: false`` and a ``status`` naming the experiment (index and
+header name) and why, the job's ``success`` is false and its ``status`` ``PARTIAL COMPLETED``, as Qiskit 1.x
+results marked them. When every experiment fails the job fails with a :class:`JobError` naming each. An
+instrument timeout or a cancel still ends the job at once.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from qubitlab.errors import JobError, PulseError
+from qubitlab.errors import (CompilationError, DriverError, InstrumentTimeout, JobError,
+                             PulseError)
 
 MAX_EXPERIMENTS = 1000
 
@@ -46,14 +53,22 @@ def pulse_qobj(ctx: Any, inputs: Mapping[str, Any]) -> Any:
     snapshot = ctx.store.snapshot()
     calibrated = frames(ctx.opened.lab, snapshot)
     timings["prepare"] = time.perf_counter() - start
-    results = []
+    results, failures = [], []
     for index in range(len(job.experiments)):
         ctx.check()
-        results.append(_experiment(ctx, job, index, calibrated, snapshot, timings))
+        try:
+            results.append(_experiment(ctx, job, index, calibrated, snapshot, timings))
+        except (CompilationError, DriverError) as exc:
+            if isinstance(exc, InstrumentTimeout):
+                raise
+            failures.append(f"experiment {index} ({_name(job, index)!r}): {exc}")
+            results.append(_failed(job, index, failures[-1]))
+    if len(failures) == len(results):
+        raise JobError(f"input 'qobj': every experiment failed: {'; '.join(failures)}")
     lab = ctx.opened.lab
     result = {"backend_name": str(getattr(lab, "name", "qubitlab")), "backend_version": "qubitlab",
-              "qobj_id": job.qobj_id, "header": dict(job.header), "success": True, "status": "COMPLETED",
-              "results": results}
+              "qobj_id": job.qobj_id, "header": dict(job.header), "success": not failures,
+              "status": "PARTIAL COMPLETED" if failures else "COMPLETED", "results": results}
     return Outcome(result, timings, snapshot.id)
 
 
@@ -80,8 +95,18 @@ def _experiment(ctx: Any, job: Any, index: int, calibrated: Mapping[str, float],
     else:
         data = {"memory": _memory(raw.data, width)}
     timings["decode"] += time.perf_counter() - start
-    return {"shots": job.shots, "success": True, "meas_level": int(job.meas_level),
+    return {"shots": job.shots, "success": True, "status": "DONE", "meas_level": int(job.meas_level),
             "meas_return": job.meas_return.value, "data": data, "header": dict(experiment.header)}
+
+
+def _name(job: Any, index: int) -> str:
+    return str(job.experiments[index].header.get("name") or job.experiments[index].schedule.name)
+
+
+def _failed(job: Any, index: int, why: str) -> dict[str, Any]:
+    """``results[i]`` of an experiment that did not run: Qiskit 1.x's shape with ``success`` false."""
+    return {"shots": job.shots, "success": False, "status": f"ERROR: {why}", "meas_level": int(job.meas_level),
+            "meas_return": job.meas_return.value, "data": {}, "header": dict(job.experiments[index].header)}
 
 
 def _slot_qubits(schedule: Any, index: int) -> dict[int, int]:

@@ -6,7 +6,6 @@ by a reference written in the fixture script; the tests never compare qubitlab w
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import math
@@ -151,53 +150,7 @@ def test_parameterised_schedule_is_refused_on_export() -> None:
         schedules_to_qobj(sched, qubit_lo_freq=[5e9], meas_lo_freq=[7e9])
 
 
-# -- against Qiskit 1.4 itself -------------------------------------------------------------------------------------
-def _qiskit_pulse_qobj() -> Any:
-    try:
-        from qiskit.qobj import PulseQobj
-    except ImportError:
-        pytest.skip("needs qiskit<2 (qiskit.qobj.PulseQobj was removed in Qiskit 2.0); "
-                    "pip install 'qiskit<2' in a separate venv to run it")
-    return PulseQobj
-
-
-def _canonical(doc: dict[str, Any]) -> dict[str, Any]:
-    """A PulseQobj dict with instructions in a canonical order and numbers rounded to 1e-12."""
-
-    def norm(value: Any) -> Any:
-        if isinstance(value, np.ndarray):
-            value = value.tolist()
-        elif isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, complex):
-            return [norm(value.real), norm(value.imag)]
-        if isinstance(value, float):
-            return round(value, 12) + 0.0
-        if isinstance(value, dict):
-            return {k: norm(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [norm(v) for v in value]
-        return value
-
-    out = norm(copy.deepcopy(doc))
-    for experiment in out["experiments"]:
-        experiment["instructions"].sort(key=lambda i: json.dumps(i, sort_keys=True))
-    out["config"]["pulse_library"].sort(key=lambda p: p["name"])
-    out["config"]["parametric_pulses"].sort()
-    return out  # type: ignore[no-any-return]
-
-
-def test_export_accepted_by_qiskit_and_equal_after_round_trip() -> None:
-    import warnings
-
-    PulseQobj = _qiskit_pulse_qobj()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        original = PulseQobj.from_dict(_document()).to_dict()
-        ours = PulseQobj.from_dict(to_qobj(load_qobj(ASSEMBLED))).to_dict()
-    assert _canonical(ours) == _canonical(original)
-
-
+# Qiskit 1.4 itself reads our export in tests/pulse/test_qobj_qiskit1.py (its own interpreter, .venv-qiskit1)
 def test_imported_qobj_runs_on_the_virtual_lab() -> None:
     """The fixture's first experiment (Gaussian, DRAG, waveform on d0, constant on d1, readout and acquires of both
     qubits) compiles for virtual_2q with the document's LO frequencies as frames, and runs there."""
@@ -216,3 +169,46 @@ def test_imported_qobj_runs_on_the_virtual_lab() -> None:
         raw = opened.executor.run(program, shots=16, rep_delay=job.rep_time or 100e-6)
     assert sorted(raw.data) == [0, 1]  # memory slots 0 and 1, one per acquired qubit
     assert raw.shots == 16 and all(np.all(np.isfinite(raw[slot])) for slot in (0, 1))
+
+
+def _acquire_index(doc: dict[str, Any], experiment: int = 0) -> int:
+    return next(i for i, inst in enumerate(doc["experiments"][experiment]["instructions"]) if inst["name"] == "acquire")
+
+
+def test_acquire_kernels_are_read_or_refused_by_name() -> None:
+    doc = _document()
+    k = _acquire_index(doc)
+    doc["experiments"][0]["instructions"][k]["kernels"] = [{"name": "hw_boxcar", "params": {}}]   # one for both
+    acquires = [i for _, i in from_qobj(doc).experiments[0].schedule.instructions if isinstance(i, pulse.Acquire)]
+    assert [a.kernel for a in acquires] == [pulse.Kernel("hw_boxcar")] * 2
+    doc["experiments"][0]["instructions"][k]["kernels"] = [{"name": "hw_qmfk", "params": {"tau": 2.0}}]
+    message = _failure(doc)
+    assert f"experiments[0].instructions[{k}] (acquire)" in message and "kernel 'hw_qmfk'" in message
+    assert "'boxcar'" in message and "'real' and 'imag'" in message
+    doc["experiments"][0]["instructions"][k]["kernels"] = [{"name": "w", "params": {"real": [1.0], "imag": []}}]
+    assert "kernel 'w'" in _failure(doc)                                     # weights of unequal lengths
+    doc["experiments"][0]["instructions"][k]["kernels"] = [{"name": "hw_boxcar"}] * 3
+    assert "one per qubit" in _failure(doc)                                  # three kernels for two qubits
+
+
+def test_acquire_discriminators_only_the_calibrated_centroid_at_meas_level_2() -> None:
+    doc = _document()
+    k = _acquire_index(doc)
+    acquire = doc["experiments"][0]["instructions"][k]
+    acquire["discriminators"] = [{"name": "hw_centroid", "params": {}}]
+    assert "meas_level 1: a discriminator classifies" in _failure(doc)       # the fixture is meas_level 1
+    doc["config"]["meas_level"] = 2
+    schedule = from_qobj(doc).experiments[0].schedule
+    assert {i.discriminator for _, i in schedule.instructions if isinstance(i, pulse.Acquire)} == {
+        pulse.Discriminator("hw_centroid")}
+    acquire["discriminators"] = [{"name": "linear_discriminator", "params": {"coefficients": [1, 0]}}] * 2
+    message = _failure(doc)
+    assert f"experiments[0].instructions[{k}]" in message and "discriminator 'linear_discriminator'" in message
+    assert "'hw_centroid'" in message and "meas_level 1" in message
+
+
+def test_export_refuses_a_discriminator_below_meas_level_2() -> None:
+    sched = pulse.Schedule(pulse.Acquire(10, pulse.AcquireChannel(0), pulse.MemorySlot(0),
+                                         discriminator=pulse.Discriminator("hw_centroid")))
+    with pytest.raises(PulseError, match=r"discriminator needs meas_level 2"):
+        schedules_to_qobj(sched, qubit_lo_freq=[5e9], meas_lo_freq=[7e9], meas_level=MeasLevel.KERNELED)

@@ -76,3 +76,31 @@ def test_a_pi_rotation_expression_evaluates_like_qiskit() -> None:
     out = from_qiskit(qc)
     (p,) = out.parameters
     assert float(out.data[0].params[0].bind({p: 0.25}).numeric()) == pytest.approx(math.pi * math.cos(0.25) + 0.25)
+
+
+def test_rb_pulses_per_clifford_is_what_the_translation_gives() -> None:
+    """The count behind the Target's x/sx error per gate (runtime/properties.py): the 24 single-qubit Cliffords
+    translated to rz/sx/x for a calibrated lab hold 20 x/sx pulses (4 keep Z: none, 4 flip Z: one x, 16 take Z
+    to the equator: one sx)."""
+    from pathlib import Path
+
+    from qubitlab import load_lab
+    from qubitlab.circuits import Circuit, GateMap, Target, clifford_group, translate
+    from qubitlab.runtime.properties import PULSES_PER_CLIFFORD
+
+    lab = load_lab(Path(__file__).resolve().parents[2] / "lab_configs" / "virtual_2q.yaml")
+    gate_map = GateMap.from_lab(lab)
+    from qubitlab import pulse
+
+    for name in ("x", "sx", "measure"):
+        for q in (0, 1):
+            gate_map.add(name, (q,), pulse.ScheduleBlock(name=f"{name}{q}"))
+    target = Target.from_lab(lab, gate_map)
+    group = clifford_group(1)
+    pulses = 0
+    for i in range(group.size):
+        circuit = Circuit(2)
+        for step in group.gates(i):
+            getattr(circuit, step[0])(*step[1])
+        pulses += sum(op.name in ("sx", "x") for op in translate(circuit, target))
+    assert group.size == 24 and pulses == 20 and PULSES_PER_CLIFFORD == pytest.approx(pulses / 24, rel=1e-15)

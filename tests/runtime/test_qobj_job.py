@@ -125,19 +125,26 @@ def test_single_shot_iq_has_one_pair_per_shot_and_slot(calibrated_daemon: Lab) -
     assert np.mean(np.abs(iq - one) < np.abs(iq - zero)) > 0.8                     # mostly nearer |1>
 
 
-def test_the_qiskit_fixture_runs_with_its_shape(calibrated_daemon: Lab) -> None:
+def test_the_qiskit_fixture_runs_and_names_the_experiment_the_device_refused(calibrated_daemon: Lab) -> None:
     """tests/fixtures/qobj/assembled.json (Qiskit 1.4 assemble, meas_level 1 single, 512 shots, LOs 5.0/5.1 GHz)
-    runs as is. Only its first experiment: the second acquires at t=0 while d0 plays, a mid-circuit measurement
-    the virtual device refuses to simulate (its own DriverError, not the job's)."""
+    runs as is. Its second experiment acquires at t=0 while d0 plays, a mid-circuit measurement the virtual device
+    refuses to simulate: that experiment's result says so by index and name, the first one's data are there, and
+    the job is PARTIAL COMPLETED (Qiskit 1.x's word); alone, the refused experiment fails the job by name."""
     doc = json.loads(FIXTURE.read_text())
-    assert doc["experiments"][0]["header"]["name"] == "single_qubit"
-    doc["experiments"] = doc["experiments"][:1]
+    assert [e["header"]["name"] for e in doc["experiments"]] == ["single_qubit", "frequency_shifts"]
     with calibrated_daemon.service() as service:
         result = service.run_qobj(doc).result(timeout=600)
-    assert len(result["results"]) == len(doc["experiments"])
-    for r, experiment in zip(result["results"], doc["experiments"]):
-        assert r["header"] == experiment["header"]
-        assert np.asarray(r["data"]["memory"]).shape == (512, doc["config"]["memory_slots"], 2)
+        assert result["success"] is False and result["status"] == "PARTIAL COMPLETED"
+        done, refused = result["results"]
+        assert done["success"] is True and done["header"] == doc["experiments"][0]["header"]
+        assert np.asarray(done["data"]["memory"]).shape == (512, doc["config"]["memory_slots"], 2)
+        assert refused["success"] is False and refused["header"] == doc["experiments"][1]["header"]
+        assert refused["status"].startswith("ERROR: experiment 1 ('frequency_shifts'): ")
+        assert "mid-circuit measurement" in refused["status"] and refused["data"] == {}
+        alone = {**doc, "experiments": doc["experiments"][1:]}
+        with pytest.raises(JobError, match=r"every experiment failed: experiment 0 \('frequency_shifts'\): "
+                                           r".*mid-circuit measurement"):
+            service.run_qobj(alone).result(timeout=600)
 
 
 def test_bad_documents_are_refused_naming_what_is_wrong(calibrated_daemon: Lab) -> None:
