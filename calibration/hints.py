@@ -36,6 +36,8 @@ _BY_NODE: dict[str, str] = {
     "readout_frequency": _READOUT,
     "readout_amplitude": _READOUT,
     "readout_duration": _READOUT,
+    "readout_weights": "rerun readout_amplitude and readout_duration (the |0> and |1> traces must differ well "
+                       "above the noise); without weights the readout integrates with the boxcar",
     "readout": _READOUT,
     "drag": "rerun rabi; lengthen bringup.pulse_duration if leakage dominates",
     "fine_amplitude": "rerun rabi and drag",

@@ -80,8 +80,8 @@ def calibrate_q0(store: CalibrationStore, lab: LabConfig, fail: dict[str, int]) 
 def test_a_failed_readout_runs_its_remedies_and_is_retried_once(store: CalibrationStore, lab: LabConfig) -> None:
     outcomes, ran = calibrate_q0(store, lab, {"readout": 1})
     at = ran.index("readout (0,)")
-    assert ran[at:at + 5] == ["readout (0,)", "readout_frequency (0,)", "readout_amplitude (0,)",
-                              "readout_duration (0,)", "readout (0,)"]
+    assert ran[at:at + 6] == ["readout (0,)", "readout_frequency (0,)", "readout_amplitude (0,)",
+                              "readout_duration (0,)", "readout_weights (0,)", "readout (0,)"]
     assert [o.passed for o in outcomes if o.experiment == "readout"] == [False, True]
     assert "rb (0,)" in ran  # the retry passed, so what needs the readout ran
     assert "bringup.readout_amp" in outcomes[at].hint and "raise" in outcomes[at].hint
