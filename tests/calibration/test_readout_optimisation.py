@@ -102,6 +102,30 @@ def test_a_failed_optimisation_node_does_not_block_the_readout(store: Calibratio
     assert ran.count("readout (0,)") == 1 and "rb (0,)" in ran
 
 
+def test_a_failed_readout_check_runs_its_remedies_is_retried_and_committed(store: CalibrationStore,
+                                                                           lab: LabConfig) -> None:
+    ledger = StoreLedger(store)
+    run, ran = scripted({"readout": 1})
+    ctx = Context(lab, executor=None)  # type: ignore[arg-type]  # the scripted runner touches no instrument
+    results = bringup.check(ctx, ledger, [0], run, checks=("readout",))
+    assert ran == ["readout (0,)", "readout_frequency (0,)", "readout_amplitude (0,)", "readout_duration (0,)",
+                   "readout_weights (0,)", "readout (0,)"]
+    assert [r.outcome.passed for r in results] == [True]
+    assert ledger.last_success("readout", (0,)) is not None  # the retry was committed (new readout settings)
+    assert ledger.last_success("readout_amplitude", (0,)) is not None
+
+
+def test_a_readout_check_still_failing_after_its_remedies_says_what_to_change(store: CalibrationStore,
+                                                                              lab: LabConfig) -> None:
+    ledger = StoreLedger(store)
+    run, ran = scripted({"readout": 2})
+    ctx = Context(lab, executor=None)  # type: ignore[arg-type]
+    (result,) = bringup.check(ctx, ledger, [0], run, checks=("readout",))
+    assert ran.count("readout (0,)") == 2 and not result.outcome.passed
+    assert "raise bringup.readout_amp" in result.outcome.hint
+    assert ledger.last_success("readout", (0,)) is None
+
+
 def test_hints_name_the_lab_file_key_and_direction() -> None:
     out_of_range = hint("resonator_spectroscopy", (1,), [Gate("x0 within range", False, "")])
     assert "bringup.qubits.1.resonator_range" in out_of_range and "move" in out_of_range
