@@ -22,6 +22,9 @@ _BY_GATE: dict[tuple[str, str], str] = {
     ("resonator_spectroscopy", "linewidth"): "widen bringup.qubits.{q}.resonator_range (the scan must be at least "
                                              "three linewidths wide) or raise the number of points",
     ("qubit_spectroscopy", "x0"): "move bringup.qubits.{q}.qubit_range so that it contains the qubit line",
+    ("qubit_spectroscopy", "R^2"): "the line is buried in the readout noise even at 6x the shots: raise "
+                                   "bringup.readout_amp (the readout is not optimised before this node) or "
+                                   "widen/move bringup.qubits.{q}.qubit_range if no line is there",
     ("readout_frequency", "maximum inside"): "the best probe lies outside +-3 MHz of the resonance: check "
                                              "q{q}.resonator_frequency (rerun resonator_spectroscopy)",
 }
