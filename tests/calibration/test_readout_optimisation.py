@@ -164,6 +164,11 @@ def test_the_readout_chain_on_the_hard_device_reaches_its_limit(tmp_path: Path) 
     p = lab.device.qubits[0]
     lines = sorted([p.resonator_frequency, p.resonator_frequency + p.dispersive_shift])
     assert lines[0] < values["q0.readout_frequency"] < lines[1]  # between the dressed lines
+    # the amplitude stops for a physical reason: above it the measurement excites the qubit (n_crit ~ 200)
+    budget = 0.45  # the line's max_amplitude 0.9 shared by its two tones
+    chosen = [values[f"q0.{k}"] for k in ("readout_frequency", "readout_amp", "readout_duration")]
+    at_budget, _ = readout_limit(lab, 0, chosen[0], budget, chosen[2])
+    assert values["q0.readout_amp"] < budget and at_budget < readout_limit(lab, 0, *chosen)[0] - 0.003
 
 
 @pytest.mark.slow
