@@ -6,7 +6,8 @@ never run, older than their limit, or older than a node they depend on (so a re-
 was built on it, but a node's own later runs never loop back). :func:`calibrate` runs a plan, stores what
 passed, retries a failed node once after its remedies (the readout optimisations), and skips only what
 needs a failed node. :func:`check` runs the quick checks (Ramsey, fine
-amplitude, readout) and recalibrates only the values that moved beyond their tolerance.
+amplitude, readout), recalibrates only the values that moved beyond their tolerance, and retries a failed
+readout check after its remedies too.
 """
 
 from __future__ import annotations
@@ -49,9 +50,11 @@ GRAPH: tuple[Node, ...] = (
     Node("readout_frequency", "qubit", ("ramsey",), 7 * DAY),
     Node("readout_amplitude", "qubit", ("ramsey",), 7 * DAY, optional=("readout_frequency",)),
     Node("readout_duration", "qubit", ("ramsey",), 7 * DAY, optional=("readout_frequency", "readout_amplitude")),
+    Node("readout_weights", "qubit", ("ramsey",), 7 * DAY,
+         optional=("readout_frequency", "readout_amplitude", "readout_duration")),
     Node("readout", "qubit", ("ramsey",), tolerance={"readout_fidelity": 0.02},
-         optional=("readout_frequency", "readout_amplitude", "readout_duration"),
-         remedies=("readout_frequency", "readout_amplitude", "readout_duration")),
+         optional=("readout_frequency", "readout_amplitude", "readout_duration", "readout_weights"),
+         remedies=("readout_frequency", "readout_amplitude", "readout_duration", "readout_weights")),
     Node("drag", "qubit", ("ramsey",), optional=("readout",)),
     Node("fine_amplitude", "qubit", ("drag",), tolerance={"x_amp": 0.004, "sx_amp": 0.002}),
     Node("t1", "qubit", ("ramsey",), optional=("readout",)),
@@ -201,7 +204,9 @@ class CheckResult:
 
 def check(ctx: Context, ledger: Ledger, qubits: Sequence[int], run: Runner,
           checks: Sequence[str] = CHECKS, progress: Progress | None = None) -> list[CheckResult]:
-    """Run the quick checks; commit a check's values only where they moved beyond tolerance (drift)."""
+    """Run the quick checks; commit a check's values only where they moved beyond tolerance (drift). A check
+    that fails and has remedies (the readout) runs them, committing what they find as :func:`calibrate` does,
+    and is retried once."""
     by_name = {n.name: n for n in GRAPH}
     results = []
     for name in checks:
@@ -210,6 +215,17 @@ def check(ctx: Context, ledger: Ledger, qubits: Sequence[int], run: Runner,
             target = (q,)
             started = time.time()
             outcome = run(ctx, node, target)
+            remedied = not outcome.passed and bool(node.remedies)
+            if remedied:
+                if progress:
+                    progress(Step(node, target, "check"), outcome)
+                for remedy in node.remedies:
+                    _run_step(ctx, ledger, Step(by_name[remedy], target, f"remedy for the {name} check"), run, [],
+                              progress)
+                started = time.time()
+                outcome = run(ctx, node, target)
+                if not outcome.passed and not outcome.hint:
+                    outcome = replace(outcome, hint=hint(name, target, outcome.failed_gates))
             drifted = {}
             for key, (value, _) in outcome.updates.items():
                 parameter = key.split(".", 1)[1]
@@ -217,7 +233,7 @@ def check(ctx: Context, ledger: Ledger, qubits: Sequence[int], run: Runner,
                 old = ctx.snapshot.value(key, None)
                 if tolerance is not None and old is not None and abs(value - old) > tolerance:
                     drifted[key] = (old, value)
-            if drifted and outcome.passed:
+            if (drifted or remedied) and outcome.passed:  # after remedies the readout itself moved: commit
                 _advance(ctx, outcome, ledger.record(outcome, started))
             results.append(CheckResult(outcome, drifted))
             if progress:

@@ -22,7 +22,7 @@ from qubitlab.calibration.values import ValueReader
 from qubitlab.config.models import LabConfig
 from qubitlab.drivers.base import RawAcquisitions
 from qubitlab.drivers.executor import Executor
-from qubitlab.drivers.payloads import MeasReturn
+from qubitlab.drivers.payloads import MeasLevel, MeasReturn
 
 
 @dataclass
@@ -51,12 +51,14 @@ class Context(ValueReader):
         self.snapshot = self.snapshot.with_values(values)
 
     def run(self, schedule: Any, values: Sequence[Mapping[Any, Any]] | None = None, *, shots: int | None = None,
-            average: bool = False, frames: Mapping[str, float] | None = None) -> RawAcquisitions:
+            average: bool = False, frames: Mapping[str, float] | None = None,
+            meas_level: MeasLevel = MeasLevel.KERNELED) -> RawAcquisitions:
         """Compile ``schedule`` (a list of schedules, or one with ``values`` per point) as one program and run
-        it; ``average`` returns the mean over shots per point. The run record names the snapshot."""
+        it; ``average`` returns the mean over shots per point, ``meas_level=MeasLevel.RAW`` the demodulated
+        traces. The run record names the snapshot."""
         from qubitlab.pulse.compiler import compile
 
-        program = compile(schedule, self.lab, dict(frames or self.frames()), values=values,
+        program = compile(schedule, self.lab, dict(frames or self.frames()), values=values, meas_level=meas_level,
                           meas_return=MeasReturn.AVERAGE if average else MeasReturn.SINGLE)
         return self.executor.run(program, shots=shots or self.shots, rep_delay=self.bringup.rep_delay,
                                  snapshot_id=self.snapshot.id)

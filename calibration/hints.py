@@ -22,6 +22,9 @@ _BY_GATE: dict[tuple[str, str], str] = {
     ("resonator_spectroscopy", "linewidth"): "widen bringup.qubits.{q}.resonator_range (the scan must be at least "
                                              "three linewidths wide) or raise the number of points",
     ("qubit_spectroscopy", "x0"): "move bringup.qubits.{q}.qubit_range so that it contains the qubit line",
+    ("qubit_spectroscopy", "R^2"): "the line is buried in the readout noise even at 6x the shots: raise "
+                                   "bringup.readout_amp (the readout is not optimised before this node) or "
+                                   "widen/move bringup.qubits.{q}.qubit_range if no line is there",
     ("readout_frequency", "maximum inside"): "the best probe lies outside +-3 MHz of the resonance: check "
                                              "q{q}.resonator_frequency (rerun resonator_spectroscopy)",
 }
@@ -36,6 +39,8 @@ _BY_NODE: dict[str, str] = {
     "readout_frequency": _READOUT,
     "readout_amplitude": _READOUT,
     "readout_duration": _READOUT,
+    "readout_weights": "rerun readout_amplitude and readout_duration (the |0> and |1> traces must differ well "
+                       "above the noise); without weights the readout integrates with the boxcar",
     "readout": _READOUT,
     "drag": "rerun rabi; lengthen bringup.pulse_duration if leakage dominates",
     "fine_amplitude": "rerun rabi and drag",

@@ -48,6 +48,9 @@ class ParameterSpec:
 
 
 _TAU = 2 * math.pi
+KERNEL_KNOTS = 32
+"""Knots of a stored matched filter (``readout_kernel_re00`` .. ``im31``): the store keeps scalars, and a readout
+kernel is smooth on the resonator's time scale, so 32 complex knots (62 ns apart in a 2 us window) carry it."""
 
 
 def _q(name: str, unit: str, low: float | None, high: float | None, description: str) -> ParameterSpec:
@@ -78,6 +81,13 @@ PARAMETERS: dict[str, ParameterSpec] = {spec.name: spec for spec in (
     _q("iq0_im", "", None, None, "discriminator: imaginary part of the |0> blob centre"),
     _q("iq1_re", "", None, None, "discriminator: real part of the |1> blob centre"),
     _q("iq1_im", "", None, None, "discriminator: imaginary part of the |1> blob centre"),
+    _q("readout_kernel_duration", "s", 1e-8, 1e-4,
+       "readout window the matched-filter knots (readout_kernel_re00 ..) were measured for; the filter is used "
+       "only while readout_duration equals it"),
+    *(_q(f"readout_kernel_{part}{k:02d}", "", -1.0, 1.0,
+         f"matched-filter integration weights: {'real' if part == 're' else 'imaginary'} part of knot {k} of "
+         f"{KERNEL_KNOTS} (equally spaced over the window, linear between them, largest knot magnitude 1)")
+      for k in range(KERNEL_KNOTS) for part in ("re", "im")),
     _q("readout_fidelity", "", 0.5, 1.0, "assignment fidelity 1 - (P(1|0) + P(0|1)) / 2"),
     _q("epc_1q", "", 0.0, 1.0, "error per Clifford from single-qubit randomized benchmarking"),
     _p("cr_amp", "", 0.0, 1.0, "cross-resonance drive amplitude on the control's line, fraction of full scale"),

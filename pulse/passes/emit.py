@@ -132,6 +132,7 @@ def emit_digitizers(points: Sequence[FlatPoint], hw: HardwareView, frames: Mappi
                     ) -> tuple[dict[str, DigitizerProgram], dict[int, MemorySlotSource]]:
     """Acquisition windows per digitizer (in its samples), and which window feeds each memory slot."""
     cache = cache_or_default(cache)
+    kernels: dict[tuple[int, int], np.ndarray] = {}  # id(kernel) -> weights: the points of a sweep share one Kernel
     windows: dict[str, list[AcquisitionWindow]] = {}
     slot_windows: dict[int, list[tuple[str, int]]] = {}
     for point in points:
@@ -156,7 +157,7 @@ def emit_digitizers(points: Sequence[FlatPoint], hw: HardwareView, frames: Mappi
             # on a digitizer slower than dt), so its start rounds up; its length rounds to nearest
             start = int(math.ceil(t * per_sample - 1e-9))
             length = int(round(int(acquire.duration) * per_sample))
-            weights = _boxcar(length, cache)
+            weights = _kernel_weights(acquire, length, t, kernels) if _has_samples(acquire) else _boxcar(length, cache)
             bucket = windows.setdefault(view.digitizer, [])
             slot = int(acquire.mem_slot.index)
             demod = _demod_frequency(point, MeasureChannel(acquire.channel.index), t, frames[measure], acquire)
@@ -201,6 +202,39 @@ def _boxcar(length: int, cache: CompileCache) -> np.ndarray:
         return weights
 
     return cache.get("weights", length, make)
+
+
+# -- integration weights from the acquisition's kernel (matched filters): the only place emit reads a Kernel -----
+def _has_samples(acquire: Acquire) -> bool:
+    """Whether the acquisition carries its own weights: a kernel with ``real`` and ``imag`` sample lists (any
+    other kernel, e.g. a PulseQobj's named default, integrates with the boxcar as before)."""
+    kernel = acquire.kernel
+    return kernel is not None and "real" in kernel.params and "imag" in kernel.params
+
+
+def _kernel_weights(acquire: Acquire, length: int, t: int, kernels: dict[tuple[int, int], np.ndarray]) -> np.ndarray:
+    """The kernel's samples as the window's weights (read-only), refused unless they are ``length`` finite
+    numbers, one per digitizer sample of the window."""
+    kernel = acquire.kernel
+    assert kernel is not None
+    found = kernels.get((id(kernel), length))
+    if found is not None:
+        return found
+    try:
+        weights = np.asarray(kernel.params["real"], dtype=np.float64) + \
+            1j * np.asarray(kernel.params["imag"], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise CompilationError(f"kernel {kernel.name!r}: real and imag must be lists of numbers ({exc})",
+                               pass_name="emit", channel=acquire.channel.name, time=t,
+                               instruction=repr(acquire)) from exc
+    if weights.shape != (length,) or not np.all(np.isfinite(weights)):
+        raise CompilationError(f"kernel {kernel.name!r} has {weights.size} weights (finite: "
+                               f"{bool(np.all(np.isfinite(weights)))}); the window is {length} digitizer samples: "
+                               f"give {length} finite real and imag values", pass_name="emit",
+                               channel=acquire.channel.name, time=t, instruction=repr(acquire))
+    weights.setflags(write=False)
+    kernels[(id(kernel), length)] = weights
+    return weights
 
 
 def _rate(hw: HardwareView, digitizer: str) -> float:

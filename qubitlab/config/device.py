@@ -24,6 +24,7 @@ from qubitlab.config.quantities import (
     RabiPerVolt,
     Ratio,
     SignedFrequency,
+    Voltage,
     VoltageGain,
 )
 
@@ -47,6 +48,11 @@ class QubitParams(_Model):
     resonator_linewidth: Linewidth = Field(description="Resonator energy decay rate kappa / 2 pi, Hz.")
     readout_gain: VoltageGain = Field(description="Amplitude at the digitizer per volt of resonant probe, V/V.")
     readout_noise: NoiseVoltage = Field(description="Noise per quadrature per digitizer sample at the digitizer, V.")
+    photon_voltage: Voltage | None = Field(None, description=(
+        "Probe amplitude at the device, V, whose resonant steady state holds one photon in the resonator. Given, "
+        "the readout drives measurement-induced transitions above a few photons (rate ~ n / 2 n_crit times the "
+        "pure dephasing rate, n_crit = (Delta / 2g)^2; drivers/mock/physics/readout.py); omitted, the readout "
+        "has no back-action."))
 
     @model_validator(mode="after")
     def _t2_at_most_twice_t1(self) -> QubitParams:

@@ -181,6 +181,21 @@ def test_the_readout_chain_of_a_drawn_device(tmp_path: Path) -> None:
     assert_qubit(values, lab, 0, full=False)
 
 
+def test_half_the_dispersive_shift_and_twice_the_noise(tmp_path: Path) -> None:
+    """The issue's "0.5x chi, 2x noise" device (virtual_2q's): qubit spectroscopy, run before any readout
+    optimisation at the lab file's readout_amp 0.1, used to fail its R^2 gate at 200 shots; it now rescans
+    with more shots, and the readout chain reaches its limit on both qubits' frequencies and the readout."""
+    data = two_qubits()
+    for p in data["device"]["qubits"].values():
+        p["dispersive_shift"] = 0.5 * float(p["dispersive_shift"])
+        p["readout_noise"] = 2 * float(p["readout_noise"])
+    lab_file = tmp_path / "half_chi.yaml"
+    lab_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    values, failed, lab = bring_up(lab_file, READOUT_NODES, [0])
+    assert not failed, failed
+    assert_qubit(values, lab, 0, full=False)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [31, 32, pytest.param(33, marks=pytest.mark.xfail(strict=True, reason=(
     "cross_resonance q0,q1 misses its ZX pi/4 gate (0.731 rad, need within 5 %) at a 370 MHz detuning with a "

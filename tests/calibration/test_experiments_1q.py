@@ -42,7 +42,7 @@ def test_the_table_names_every_experiment_of_the_bring_up_graph() -> None:
     assert set(EXPERIMENTS) == {"resonator_spectroscopy", "qubit_spectroscopy", "rabi", "ramsey", "drag",
                                 "fine_amplitude", "readout", "t1", "t2_ramsey", "t2_echo", "rb",
                                 "cross_resonance", "bell", "readout_frequency", "readout_amplitude",
-                                "readout_duration"}
+                                "readout_duration", "readout_weights"}
     assert set(EXPERIMENTS) == {node.name for node in GRAPH}
     assert EXPERIMENTS["t1"] is t1.run
 

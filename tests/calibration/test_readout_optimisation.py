@@ -80,8 +80,8 @@ def calibrate_q0(store: CalibrationStore, lab: LabConfig, fail: dict[str, int]) 
 def test_a_failed_readout_runs_its_remedies_and_is_retried_once(store: CalibrationStore, lab: LabConfig) -> None:
     outcomes, ran = calibrate_q0(store, lab, {"readout": 1})
     at = ran.index("readout (0,)")
-    assert ran[at:at + 5] == ["readout (0,)", "readout_frequency (0,)", "readout_amplitude (0,)",
-                              "readout_duration (0,)", "readout (0,)"]
+    assert ran[at:at + 6] == ["readout (0,)", "readout_frequency (0,)", "readout_amplitude (0,)",
+                              "readout_duration (0,)", "readout_weights (0,)", "readout (0,)"]
     assert [o.passed for o in outcomes if o.experiment == "readout"] == [False, True]
     assert "rb (0,)" in ran  # the retry passed, so what needs the readout ran
     assert "bringup.readout_amp" in outcomes[at].hint and "raise" in outcomes[at].hint
@@ -100,6 +100,30 @@ def test_a_readout_that_stays_failed_skips_only_what_needs_it(store: Calibration
 def test_a_failed_optimisation_node_does_not_block_the_readout(store: CalibrationStore, lab: LabConfig) -> None:
     _, ran = calibrate_q0(store, lab, {"readout_amplitude": 1})
     assert ran.count("readout (0,)") == 1 and "rb (0,)" in ran
+
+
+def test_a_failed_readout_check_runs_its_remedies_is_retried_and_committed(store: CalibrationStore,
+                                                                           lab: LabConfig) -> None:
+    ledger = StoreLedger(store)
+    run, ran = scripted({"readout": 1})
+    ctx = Context(lab, executor=None)  # type: ignore[arg-type]  # the scripted runner touches no instrument
+    results = bringup.check(ctx, ledger, [0], run, checks=("readout",))
+    assert ran == ["readout (0,)", "readout_frequency (0,)", "readout_amplitude (0,)", "readout_duration (0,)",
+                   "readout_weights (0,)", "readout (0,)"]
+    assert [r.outcome.passed for r in results] == [True]
+    assert ledger.last_success("readout", (0,)) is not None  # the retry was committed (new readout settings)
+    assert ledger.last_success("readout_amplitude", (0,)) is not None
+
+
+def test_a_readout_check_still_failing_after_its_remedies_says_what_to_change(store: CalibrationStore,
+                                                                              lab: LabConfig) -> None:
+    ledger = StoreLedger(store)
+    run, ran = scripted({"readout": 2})
+    ctx = Context(lab, executor=None)  # type: ignore[arg-type]
+    (result,) = bringup.check(ctx, ledger, [0], run, checks=("readout",))
+    assert ran.count("readout (0,)") == 2 and not result.outcome.passed
+    assert "raise bringup.readout_amp" in result.outcome.hint
+    assert ledger.last_success("readout", (0,)) is None
 
 
 def test_hints_name_the_lab_file_key_and_direction() -> None:
@@ -140,6 +164,11 @@ def test_the_readout_chain_on_the_hard_device_reaches_its_limit(tmp_path: Path) 
     p = lab.device.qubits[0]
     lines = sorted([p.resonator_frequency, p.resonator_frequency + p.dispersive_shift])
     assert lines[0] < values["q0.readout_frequency"] < lines[1]  # between the dressed lines
+    # the amplitude stops for a physical reason: above it the measurement excites the qubit (n_crit ~ 200)
+    budget = 0.45  # the line's max_amplitude 0.9 shared by its two tones
+    chosen = [values[f"q0.{k}"] for k in ("readout_frequency", "readout_amp", "readout_duration")]
+    at_budget, _ = readout_limit(lab, 0, chosen[0], budget, chosen[2])
+    assert values["q0.readout_amp"] < budget and at_budget < readout_limit(lab, 0, *chosen)[0] - 0.003
 
 
 @pytest.mark.slow

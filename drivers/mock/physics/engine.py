@@ -12,8 +12,9 @@ returns per acquisition window either one integrated IQ point per shot or the de
 (``readout``).
 
 What is not simulated (each refused with a message or documented here): drive after the first acquisition
-starts (mid-circuit measurement); measurement back-action on undriven transmons; a transmon decaying twice
-inside one window; the exchange dressing of an undriven neighbour (order ``(J/Delta)^2``).
+starts (mid-circuit measurement); measurement back-action on undriven transmons (a measured transmon has the
+measurement-induced transitions of ``readout.jumps`` when its ``photon_voltage`` is given); a transmon jumping
+twice inside one window; the resonator's own Kerr nonlinearity; the exchange dressing of an undriven neighbour (order ``(J/Delta)^2``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from qubitlab.config.models import LabConfig
 from qubitlab.config.device import DeviceConfig
 from qubitlab.drivers.mock.physics.drive import LineSignal, LoState, Reach, line_drives, resonant_angle, substeps
 from qubitlab.drivers.mock.physics.evolve import Group
-from qubitlab.drivers.mock.physics.readout import Resonator, Window, kerneled, sample_levels, traces
+from qubitlab.drivers.mock.physics.readout import Resonator, Window, jumps, kerneled, sample_levels, traces
 from qubitlab.errors import DriverError
 
 ComplexArray = NDArray[np.complex128]
@@ -292,7 +293,7 @@ class VirtualDevice:
                     and los[self._readout_line[q]].output]
         column = {q: i for i, q in enumerate(sorted(self.device.qubits))}
         shot_levels = levels[:, [column[q] for q in measured]]
-        decays = self._decays(measured, shot_levels, cut - first, probe.shape[0])
+        decays, after = self._decays(measured, resonators, shot_levels, cut - first, probe.shape[0])
         gains = [self.device.qubits[q].readout_gain for q in qubits]
         through_gain = float(np.mean(gains)) if gains else 1.0
         sigma = float(np.mean([self.device.qubits[q].readout_noise for q in qubits])) if qubits else 0.0
@@ -300,28 +301,35 @@ class VirtualDevice:
         # makes of a held signal), so a tone is seen at the instant it is sampled, like the resonator field
         at = np.asarray(0.5 * (probe[np.maximum(index - 1, 0)] + probe[index]), dtype=np.complex128)
         if acquisition.weights is None:
-            out = traces(resonators, shot_levels, decays, window, at, through_gain)
+            out = traces(resonators, shot_levels, decays, window, at, through_gain, after)
             noise_scale = sigma
         else:
             through = complex(np.sum(kernel * at))
-            out = kerneled(resonators, shot_levels, decays, window, through, through_gain)
+            out = kerneled(resonators, shot_levels, decays, window, through, through_gain, after)
             noise_scale = sigma * float(np.sqrt(np.sum(np.abs(acquisition.weights) ** 2)))
         if noise_scale > 0:
             out = out + self.rng.normal(0.0, noise_scale, out.shape) + 1j * self.rng.normal(0.0, noise_scale, out.shape)
         return np.asarray(out, dtype=np.complex128)
 
-    def _decays(self, qubits: Sequence[int], levels: NDArray[np.int64], start: int, stop: int) -> NDArray[np.int64]:
-        """Grid index (relative to the window's first point) where each shot's transmon drops a level, or
-        ``stop`` when it does not before the window ends: exponential with rate ``n / T1`` from ``start``."""
+    def _decays(self, qubits: Sequence[int], resonators: Sequence[Resonator], levels: NDArray[np.int64], start: int,
+                stop: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Grid index (relative to the window's first point) where each shot's transmon jumps, or ``stop`` when
+        it does not before the window ends, and the level it jumps to: one level down at rate ``n / T1`` from
+        ``start``; with the qubit's ``photon_voltage`` also the measurement-induced jumps (:func:`jumps`)."""
         out = np.full(levels.shape, stop, dtype=np.int64)
+        after = np.maximum(levels - 1, 0)
         for i, q in enumerate(qubits):
             n = levels[:, i]
+            params = self.device.qubits[q]
+            if params.photon_voltage is not None:
+                out[:, i], after[:, i] = jumps(params, resonators[i].fields, n, start, stop, 1.0 / self.rate,
+                                               self.rng)
+                continue
             excited = n > 0
-            t1 = self.device.qubits[q].t1
-            waits = self.rng.exponential(1.0, size=n.shape[0]) * t1 / np.maximum(n, 1)
+            waits = self.rng.exponential(1.0, size=n.shape[0]) * params.t1 / np.maximum(n, 1)
             at = np.maximum(start + np.ceil(waits * self.rate).astype(np.int64), 0)
             out[:, i] = np.where(excited & (at < stop), at, stop)
-        return out
+        return out, after
 
     def _digitizer_rate(self, digitizer: str) -> float:
         timing = self.lab.timing.digitizers.get(digitizer)

@@ -176,3 +176,25 @@ def test_device_schema_refuses_impossible_values() -> None:
     with pytest.raises(ValueError, match=r"crosstalk\[0\]: from line 0 to 5"):
         DeviceConfig.model_validate({"qubits": {0: q.model_dump()}, "crosstalk": [{"line": 0, "reaches": 5,
                                                                                    "amplitude": 0.1}]})
+
+
+def test_measurement_induced_excitation_follows_the_dressed_dephasing_rate() -> None:
+    """|0> under a resonant probe holding n photons: each shot jumps up at gamma_phi n / (2 n_crit)
+    (Boissonneault et al. 2009), n_crit = (Delta / 2g)^2 with g from 2 chi = 2 g^2 alpha / (Delta (Delta + alpha))
+    (Koch et al. 2007); a shot that jumps inside the window leaves the |0> point (no noise, a 50 MHz resonator
+    at steady state at once). Here n = n_crit and gamma_phi = 1 / T2 - 1 / (2 T1) = 1 / (1 us), so
+    P(jump within the 1 us window) = 1 - exp(-1/2). Without photon_voltage no shot leaves the |0> point."""
+    base = quiet_readout(t2=1e-6, readout_noise=0.0, resonator_linewidth=50e6)
+    q = params(base).qubits[0]
+    delta, alpha = q.frequency - q.resonator_frequency, q.anharmonicity
+    g = math.sqrt(q.dispersive_shift * delta * (delta + alpha) / (2 * alpha))
+    n_crit = (delta / (2 * g)) ** 2
+    assert 100 < n_crit < 1000  # a realistic transmon
+    volts = 0.3 * RO_GAIN  # the probe at the device (run() plays 0.3 V into the -40 dB line)
+    lab = quiet_readout(t2=1e-6, readout_noise=0.0, resonator_linewidth=50e6, photon_voltage=volts / math.sqrt(n_crit))
+    probe_if = q.resonator_frequency - RO_LO
+    for lab_, expected in ((base, 0.0), (lab, 1 - math.exp(-0.5))):
+        iq0 = run(lab_, False, probe_if, 20000, seed=5)[0]
+        still = iq0[0] if expected == 0 else np.median(iq0)  # most shots never jump
+        moved = np.mean(np.abs(iq0 - still) > 1e-9 * abs(still))
+        assert moved == pytest.approx(expected, abs=0.012), (moved, expected)
