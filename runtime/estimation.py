@@ -54,6 +54,10 @@ class PrimitiveCache:
         self.gate_maps: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
         self.lowered: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
         self.hits = self.misses = 0
+        self.templates: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        """Compiled templates (:class:`qubitlab.pulse.bind.CompiledTemplate`) by snapshot, readout mode and the
+        lowered schedules they hold (identity, checked on every hit: the template pins them)."""
+        self.template_hits = self.template_misses = 0
 
     def gate_map(self, lab: Any, snapshot: Any, qubits: Sequence[int]) -> tuple[Any, Any]:
         from qubitlab.calibration.gates import gate_map_from_snapshot
@@ -173,20 +177,17 @@ def _with_basis(circuit: Any, basis: str) -> Any:
     return out
 
 
-def _run_points(ctx: WorkContext, schedules: list[Any], shots: int, snapshot: Any, timings: dict[str, float],
-                meas_return: str = "single", rep_delay: float | None = None) -> dict[int, NDArray[np.complex128]]:
-    from qubitlab.calibration.frames import frames
-    from qubitlab.drivers.payloads import MeasReturn
-    from qubitlab.pulse.compiler import compile
+Point = tuple[Any, dict[Any, float]]
+"""A lowered schedule (shared, never copied) and the values of its parameters for one point of a program."""
 
-    if len(schedules) > MAX_POINTS:
-        raise JobError(f"a PUB compiles to {len(schedules)} programs (parameter sets x bases); at most {MAX_POINTS}")
+
+def _run_points(ctx: WorkContext, points: list[Point], shots: int, snapshot: Any, timings: dict[str, float],
+                meas_return: str = "single", rep_delay: float | None = None) -> dict[int, NDArray[np.complex128]]:
+    if len(points) > MAX_POINTS:
+        raise JobError(f"a PUB compiles to {len(points)} programs (parameter sets x bases); at most {MAX_POINTS}")
     opened = ctx.opened
     start = time.perf_counter()
-    used = sorted({c.name for s in schedules[:1] for c in s.channels} | {c.name for s in schedules[-1:]
-                                                                         for c in s.channels})
-    program = compile(schedules, opened.connected, frames(opened.lab, snapshot, channels=used),
-                      meas_return=MeasReturn.AVERAGE if meas_return == "avg" else MeasReturn.SINGLE)
+    program = _compiled(ctx, points, snapshot, meas_return)
     timings["compile"] = timings.get("compile", 0.0) + time.perf_counter() - start
     ctx.check()
     if rep_delay is None:
@@ -198,11 +199,55 @@ def _run_points(ctx: WorkContext, schedules: list[Any], shots: int, snapshot: An
     return dict(raw.data)
 
 
-def _bind_all(lowered: Any, parameters: Mapping[str, Any], names: list[str], flat: NDArray[np.float64]) -> list[Any]:
+def _compiled(ctx: WorkContext, points: list[Point], snapshot: Any, meas_return: str) -> Any:
+    """The program of ``points``: the cached template of these lowered schedules rebound to the values (the pass
+    list ran once, for the first job); a full compile when a parameter changes timing or a pulse's shape."""
+    from qubitlab.calibration.frames import frames
+    from qubitlab.drivers.payloads import MeasReturn
+    from qubitlab.pulse.bind import CompiledTemplate, TemplateMismatch
+    from qubitlab.pulse.compiler import compile
+
+    opened = ctx.opened
+    programs = tuple(p for p, _ in points)
+    values = [v for _, v in points]
+    mode = MeasReturn.AVERAGE if meas_return == "avg" else MeasReturn.SINGLE
+    cache = _cache(ctx)
+    key = (snapshot.id, mode, tuple(map(id, programs)))
+    template = cache.templates.get(key)
+    if template is not None and all(a is b for a, b in zip(template.programs, programs)):
+        try:
+            cache.template_hits += 1
+            cache.templates.move_to_end(key)
+            return template.bind(values)
+        except TemplateMismatch:
+            del cache.templates[key]
+    used = sorted({c.name for s in programs[:1] for c in s.channels} | {c.name for s in programs[-1:]
+                                                                        for c in s.channels})
+    frame_map = frames(opened.lab, snapshot, channels=used)
+    try:
+        template, program = CompiledTemplate.build(programs, values, opened.connected, frame_map, meas_return=mode)
+    except TemplateMismatch:
+        bound = [p.assign_parameters(v, inplace=False) if v else p for p, v in points]
+        return compile(bound, opened.connected, frame_map, meas_return=mode)
+    cache.template_misses += 1
+    cache.templates[key] = template
+    while len(cache.templates) > 32:
+        cache.templates.popitem(last=False)
+    return program
+
+
+def _bind_all(lowered: Any, parameters: Mapping[str, Any], names: list[str], flat: NDArray[np.float64]
+              ) -> list[Point]:
+    """One point per parameter set: the lowered schedule and its values (bound later, into the template)."""
     if not names:
-        return [lowered.bind({})]
+        lowered.bind({})                                   # every parameter must have a value: refused here
+        return [(lowered.schedule, {})]
     ordered = [parameters[n] for n in names]
-    return [lowered.bind(dict(zip(ordered, map(float, row)))) for row in flat]
+    schedule_parameters = lowered.parameters
+    unknown = [p.name for p in ordered if p not in schedule_parameters]
+    if unknown or len(ordered) != len(schedule_parameters):
+        lowered.bind(dict(zip(ordered, map(float, flat[0]))))   # names the unknown or missing parameters
+    return [(lowered.schedule, dict(zip(ordered, row))) for row in flat.tolist()]
 
 
 # -- the Sampler -----------------------------------------------------------------------------------------------------
@@ -326,7 +371,7 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         trex = mitigation.trex_plan(options, circuit.num_qubits, shots, digest)
         masks: tuple[int | None, ...] = trex.masks if trex is not None else (None,)
         run_shots = trex.shots if trex is not None else shots
-        schedules: list[Any] = []
+        schedules: list[Point] = []
         rows: dict[tuple[int, int, int], int] = {}
         assignment_at = learn_at = 0
         for v, variant in enumerate(variants):
@@ -438,11 +483,11 @@ def _measure_mitigation(options: Mapping[str, Any]) -> bool:
     return bool(explicit) if explicit is not None else bool(isinstance(level, int) and level >= 1)
 
 
-def _assignment_schedules(ctx: WorkContext, n: int, snapshot: Any) -> list[Any]:
+def _assignment_schedules(ctx: WorkContext, n: int, snapshot: Any) -> list[Point]:
     """Every qubit prepared in |0>, then every qubit in |1>, measured like the PUB's circuits (lowered once)."""
     from qubitlab.circuits import Circuit
 
-    out = []
+    out: list[Point] = []
     for name, excite in (("assignment_0", False), ("assignment_1", True)):
         circuit = Circuit(n, n, name=name)
         if excite:
@@ -452,11 +497,11 @@ def _assignment_schedules(ctx: WorkContext, n: int, snapshot: Any) -> list[Any]:
         for q in range(n):
             circuit.measure(q, q)
         lowered, _ = _prepared(ctx, circuit, f"{name}:{n}", "", snapshot)
-        out.append(lowered.bind({}))
+        out.append((lowered.schedule, {}))
     return out
 
 
-def _learning_schedules(ctx: WorkContext, n: int, snapshot: Any, trex: Any) -> list[Any]:
+def _learning_schedules(ctx: WorkContext, n: int, snapshot: Any, trex: Any) -> list[Point]:
     """TREX's learning circuits: |0...0> measured, each with one learning mask's X flips before readout."""
     from qubitlab.circuits import Circuit
 
@@ -464,10 +509,10 @@ def _learning_schedules(ctx: WorkContext, n: int, snapshot: Any, trex: Any) -> l
     circuit.barrier(*range(n))
     for q in range(n):
         circuit.measure(q, q)
-    out = []
+    out: list[Point] = []
     for mask in trex.learning_masks:
         lowered, _ = _prepared(ctx, circuit, f"trex_learning:{n}", "", snapshot, mitigation.flipped(mask))
-        out.append(lowered.bind({}))
+        out.append((lowered.schedule, {}))
     return out
 
 
@@ -565,4 +610,5 @@ def _shots(value: Any, index: int) -> int:
 
 def _cache_stats(ctx: WorkContext) -> dict[str, int]:
     cache = _cache(ctx)
-    return {"lowered_hits": cache.hits, "lowered_misses": cache.misses}
+    return {"lowered_hits": cache.hits, "lowered_misses": cache.misses, "template_hits": cache.template_hits,
+            "template_misses": cache.template_misses}
