@@ -58,6 +58,8 @@ class PrimitiveCache:
         """Compiled templates (:class:`qubitlab.pulse.bind.CompiledTemplate`) by snapshot, readout mode and the
         lowered schedules they hold (identity, checked on every hit: the template pins them)."""
         self.template_hits = self.template_misses = 0
+        self.circuits: OrderedDict[str, Any] = OrderedDict()
+        """Circuits read from wire documents, by the document's digest (read-only once made)."""
 
     def gate_map(self, lab: Any, snapshot: Any, qubits: Sequence[int]) -> tuple[Any, Any]:
         from qubitlab.calibration.gates import gate_map_from_snapshot
@@ -103,15 +105,27 @@ def _cache(ctx: WorkContext) -> PrimitiveCache:
 
 
 # -- inputs --------------------------------------------------------------------------------------------------------
-def _circuit(pub: Mapping[str, Any], index: int) -> tuple[Any, str]:
+def _circuit(pub: Mapping[str, Any], index: int, cache: PrimitiveCache | None = None) -> tuple[Any, str]:
+    """The PUB's circuit and its document's digest; with ``cache``, a document seen before is not read again
+    (a variational loop sends the same ansatz every iteration)."""
     from qubitlab.circuits.serialize import circuit_from_dict
 
     document = pub.get("circuit")
     try:
+        digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:24]
+    except (TypeError, ValueError):
+        digest = ""                                        # not JSON-able: circuit_from_dict says why below
+    found = cache.circuits.get(digest) if cache is not None and digest else None
+    if found is not None:
+        return found, digest
+    try:
         circuit = circuit_from_dict(document)
     except CircuitError as exc:
         raise CircuitError(f"PUB {index}: {exc}") from None
-    digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:24]
+    if cache is not None and digest:
+        cache.circuits[digest] = circuit
+        while len(cache.circuits) > cache.size:
+            cache.circuits.popitem(last=False)
     return circuit, digest
 
 
@@ -264,7 +278,7 @@ def sampler(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
     results = []
     for index, pub in enumerate(_pubs(inputs)):
         started = time.time()
-        circuit, digest = _circuit(pub, index)
+        circuit, digest = _circuit(pub, index, _cache(ctx))
         measured = _measured(circuit)
         if not measured:
             raise CircuitError(f"PUB {index}: the circuit has no measurements; the Sampler returns measured bits")
@@ -346,7 +360,7 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
     results = []
     for index, pub in enumerate(_pubs(inputs)):
         started = time.time()
-        circuit, digest = _circuit(pub, index)
+        circuit, digest = _circuit(pub, index, _cache(ctx))
         names, values = _values(pub, circuit, index)
         p_shape = values.shape[:-1] if names else ()
         flat = values.reshape(-1, len(names)) if names else values
@@ -567,12 +581,12 @@ def _assignment_variance(p: NDArray[np.float64], weights: NDArray[np.float64], a
 
 def _weights(terms: Mapping[str, float], n: int) -> NDArray[np.float64]:
     """Per outcome (index bit q = qubit q), the sum over ``terms`` of coeff * (-1)^(parity of its support)."""
-    outcomes = np.arange(2**n)
+    outcomes = np.arange(2**n, dtype=np.int64)
     w = np.zeros(2**n)
     for label, coeff in terms.items():
         mask = sum(1 << q for q in range(n) if label[n - 1 - q] != "I")
-        parity = np.array([bin(int(o) & mask).count("1") & 1 for o in outcomes])
-        w += coeff * (1 - 2 * parity)
+        parity = np.bitwise_count(outcomes & mask) & 1                 # popcount per outcome, vectorised
+        w += coeff * (1 - 2 * parity.astype(np.float64))
     return w
 
 
