@@ -54,6 +54,12 @@ class PrimitiveCache:
         self.gate_maps: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
         self.lowered: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
         self.hits = self.misses = 0
+        self.templates: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        """Compiled templates (:class:`qubitlab.pulse.bind.CompiledTemplate`) by snapshot, readout mode and the
+        lowered schedules they hold (identity, checked on every hit: the template pins them)."""
+        self.template_hits = self.template_misses = 0
+        self.circuits: OrderedDict[str, Any] = OrderedDict()
+        """Circuits read from wire documents, by the document's digest (read-only once made)."""
 
     def gate_map(self, lab: Any, snapshot: Any, qubits: Sequence[int]) -> tuple[Any, Any]:
         from qubitlab.calibration.gates import gate_map_from_snapshot
@@ -99,15 +105,27 @@ def _cache(ctx: WorkContext) -> PrimitiveCache:
 
 
 # -- inputs --------------------------------------------------------------------------------------------------------
-def _circuit(pub: Mapping[str, Any], index: int) -> tuple[Any, str]:
+def _circuit(pub: Mapping[str, Any], index: int, cache: PrimitiveCache | None = None) -> tuple[Any, str]:
+    """The PUB's circuit and its document's digest; with ``cache``, a document seen before is not read again
+    (a variational loop sends the same ansatz every iteration)."""
     from qubitlab.circuits.serialize import circuit_from_dict
 
     document = pub.get("circuit")
     try:
+        digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:24]
+    except (TypeError, ValueError):
+        digest = ""                                        # not JSON-able: circuit_from_dict says why below
+    found = cache.circuits.get(digest) if cache is not None and digest else None
+    if found is not None:
+        return found, digest
+    try:
         circuit = circuit_from_dict(document)
     except CircuitError as exc:
         raise CircuitError(f"PUB {index}: {exc}") from None
-    digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:24]
+    if cache is not None and digest:
+        cache.circuits[digest] = circuit
+        while len(cache.circuits) > cache.size:
+            cache.circuits.popitem(last=False)
     return circuit, digest
 
 
@@ -173,20 +191,17 @@ def _with_basis(circuit: Any, basis: str) -> Any:
     return out
 
 
-def _run_points(ctx: WorkContext, schedules: list[Any], shots: int, snapshot: Any, timings: dict[str, float],
-                meas_return: str = "single", rep_delay: float | None = None) -> dict[int, NDArray[np.complex128]]:
-    from qubitlab.calibration.frames import frames
-    from qubitlab.drivers.payloads import MeasReturn
-    from qubitlab.pulse.compiler import compile
+Point = tuple[Any, dict[Any, float]]
+"""A lowered schedule (shared, never copied) and the values of its parameters for one point of a program."""
 
-    if len(schedules) > MAX_POINTS:
-        raise JobError(f"a PUB compiles to {len(schedules)} programs (parameter sets x bases); at most {MAX_POINTS}")
+
+def _run_points(ctx: WorkContext, points: list[Point], shots: int, snapshot: Any, timings: dict[str, float],
+                meas_return: str = "single", rep_delay: float | None = None) -> dict[int, NDArray[np.complex128]]:
+    if len(points) > MAX_POINTS:
+        raise JobError(f"a PUB compiles to {len(points)} programs (parameter sets x bases); at most {MAX_POINTS}")
     opened = ctx.opened
     start = time.perf_counter()
-    used = sorted({c.name for s in schedules[:1] for c in s.channels} | {c.name for s in schedules[-1:]
-                                                                         for c in s.channels})
-    program = compile(schedules, opened.connected, frames(opened.lab, snapshot, channels=used),
-                      meas_return=MeasReturn.AVERAGE if meas_return == "avg" else MeasReturn.SINGLE)
+    program = _compiled(ctx, points, snapshot, meas_return)
     timings["compile"] = timings.get("compile", 0.0) + time.perf_counter() - start
     ctx.check()
     if rep_delay is None:
@@ -198,11 +213,55 @@ def _run_points(ctx: WorkContext, schedules: list[Any], shots: int, snapshot: An
     return dict(raw.data)
 
 
-def _bind_all(lowered: Any, parameters: Mapping[str, Any], names: list[str], flat: NDArray[np.float64]) -> list[Any]:
+def _compiled(ctx: WorkContext, points: list[Point], snapshot: Any, meas_return: str) -> Any:
+    """The program of ``points``: the cached template of these lowered schedules rebound to the values (the pass
+    list ran once, for the first job); a full compile when a parameter changes timing or a pulse's shape."""
+    from qubitlab.calibration.frames import frames
+    from qubitlab.drivers.payloads import MeasReturn
+    from qubitlab.pulse.bind import CompiledTemplate, TemplateMismatch
+    from qubitlab.pulse.compiler import compile
+
+    opened = ctx.opened
+    programs = tuple(p for p, _ in points)
+    values = [v for _, v in points]
+    mode = MeasReturn.AVERAGE if meas_return == "avg" else MeasReturn.SINGLE
+    cache = _cache(ctx)
+    key = (snapshot.id, mode, tuple(map(id, programs)))
+    template = cache.templates.get(key)
+    if template is not None and all(a is b for a, b in zip(template.programs, programs)):
+        try:
+            cache.template_hits += 1
+            cache.templates.move_to_end(key)
+            return template.bind(values)
+        except TemplateMismatch:
+            del cache.templates[key]
+    used = sorted({c.name for s in programs[:1] for c in s.channels} | {c.name for s in programs[-1:]
+                                                                        for c in s.channels})
+    frame_map = frames(opened.lab, snapshot, channels=used)
+    try:
+        template, program = CompiledTemplate.build(programs, values, opened.connected, frame_map, meas_return=mode)
+    except TemplateMismatch:
+        bound = [p.assign_parameters(v, inplace=False) if v else p for p, v in points]
+        return compile(bound, opened.connected, frame_map, meas_return=mode)
+    cache.template_misses += 1
+    cache.templates[key] = template
+    while len(cache.templates) > 32:
+        cache.templates.popitem(last=False)
+    return program
+
+
+def _bind_all(lowered: Any, parameters: Mapping[str, Any], names: list[str], flat: NDArray[np.float64]
+              ) -> list[Point]:
+    """One point per parameter set: the lowered schedule and its values (bound later, into the template)."""
     if not names:
-        return [lowered.bind({})]
+        lowered.bind({})                                   # every parameter must have a value: refused here
+        return [(lowered.schedule, {})]
     ordered = [parameters[n] for n in names]
-    return [lowered.bind(dict(zip(ordered, map(float, row)))) for row in flat]
+    schedule_parameters = lowered.parameters
+    unknown = [p.name for p in ordered if p not in schedule_parameters]
+    if unknown or len(ordered) != len(schedule_parameters):
+        lowered.bind(dict(zip(ordered, map(float, flat[0]))))   # names the unknown or missing parameters
+    return [(lowered.schedule, dict(zip(ordered, row))) for row in flat.tolist()]
 
 
 # -- the Sampler -----------------------------------------------------------------------------------------------------
@@ -219,7 +278,7 @@ def sampler(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
     results = []
     for index, pub in enumerate(_pubs(inputs)):
         started = time.time()
-        circuit, digest = _circuit(pub, index)
+        circuit, digest = _circuit(pub, index, _cache(ctx))
         measured = _measured(circuit)
         if not measured:
             raise CircuitError(f"PUB {index}: the circuit has no measurements; the Sampler returns measured bits")
@@ -301,7 +360,7 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
     results = []
     for index, pub in enumerate(_pubs(inputs)):
         started = time.time()
-        circuit, digest = _circuit(pub, index)
+        circuit, digest = _circuit(pub, index, _cache(ctx))
         names, values = _values(pub, circuit, index)
         p_shape = values.shape[:-1] if names else ()
         flat = values.reshape(-1, len(names)) if names else values
@@ -326,7 +385,7 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         trex = mitigation.trex_plan(options, circuit.num_qubits, shots, digest)
         masks: tuple[int | None, ...] = trex.masks if trex is not None else (None,)
         run_shots = trex.shots if trex is not None else shots
-        schedules: list[Any] = []
+        schedules: list[Point] = []
         rows: dict[tuple[int, int, int], int] = {}
         assignment_at = learn_at = 0
         for v, variant in enumerate(variants):
@@ -438,11 +497,11 @@ def _measure_mitigation(options: Mapping[str, Any]) -> bool:
     return bool(explicit) if explicit is not None else bool(isinstance(level, int) and level >= 1)
 
 
-def _assignment_schedules(ctx: WorkContext, n: int, snapshot: Any) -> list[Any]:
+def _assignment_schedules(ctx: WorkContext, n: int, snapshot: Any) -> list[Point]:
     """Every qubit prepared in |0>, then every qubit in |1>, measured like the PUB's circuits (lowered once)."""
     from qubitlab.circuits import Circuit
 
-    out = []
+    out: list[Point] = []
     for name, excite in (("assignment_0", False), ("assignment_1", True)):
         circuit = Circuit(n, n, name=name)
         if excite:
@@ -452,11 +511,11 @@ def _assignment_schedules(ctx: WorkContext, n: int, snapshot: Any) -> list[Any]:
         for q in range(n):
             circuit.measure(q, q)
         lowered, _ = _prepared(ctx, circuit, f"{name}:{n}", "", snapshot)
-        out.append(lowered.bind({}))
+        out.append((lowered.schedule, {}))
     return out
 
 
-def _learning_schedules(ctx: WorkContext, n: int, snapshot: Any, trex: Any) -> list[Any]:
+def _learning_schedules(ctx: WorkContext, n: int, snapshot: Any, trex: Any) -> list[Point]:
     """TREX's learning circuits: |0...0> measured, each with one learning mask's X flips before readout."""
     from qubitlab.circuits import Circuit
 
@@ -464,10 +523,10 @@ def _learning_schedules(ctx: WorkContext, n: int, snapshot: Any, trex: Any) -> l
     circuit.barrier(*range(n))
     for q in range(n):
         circuit.measure(q, q)
-    out = []
+    out: list[Point] = []
     for mask in trex.learning_masks:
         lowered, _ = _prepared(ctx, circuit, f"trex_learning:{n}", "", snapshot, mitigation.flipped(mask))
-        out.append(lowered.bind({}))
+        out.append((lowered.schedule, {}))
     return out
 
 
@@ -522,12 +581,12 @@ def _assignment_variance(p: NDArray[np.float64], weights: NDArray[np.float64], a
 
 def _weights(terms: Mapping[str, float], n: int) -> NDArray[np.float64]:
     """Per outcome (index bit q = qubit q), the sum over ``terms`` of coeff * (-1)^(parity of its support)."""
-    outcomes = np.arange(2**n)
+    outcomes = np.arange(2**n, dtype=np.int64)
     w = np.zeros(2**n)
     for label, coeff in terms.items():
         mask = sum(1 << q for q in range(n) if label[n - 1 - q] != "I")
-        parity = np.array([bin(int(o) & mask).count("1") & 1 for o in outcomes])
-        w += coeff * (1 - 2 * parity)
+        parity = np.bitwise_count(outcomes & mask) & 1                 # popcount per outcome, vectorised
+        w += coeff * (1 - 2 * parity.astype(np.float64))
     return w
 
 
@@ -565,4 +624,5 @@ def _shots(value: Any, index: int) -> int:
 
 def _cache_stats(ctx: WorkContext) -> dict[str, int]:
     cache = _cache(ctx)
-    return {"lowered_hits": cache.hits, "lowered_misses": cache.misses}
+    return {"lowered_hits": cache.hits, "lowered_misses": cache.misses, "template_hits": cache.template_hits,
+            "template_misses": cache.template_misses}

@@ -44,6 +44,9 @@ class Contribution:
     recipe: tuple[object, ...]
     """Everything that determines the samples (envelope key, coefficient, carrier, chirp): equal recipes give
     equal samples, so waveforms can be keyed without hashing their samples."""
+    phasor: complex = 1.0
+    """The carrier's phasor at the play's start (``coefficient`` is the play's frame coefficient times it),
+    kept so :mod:`qubitlab.pulse.bind` can rebind the play's coefficient without modulating again."""
 
     @property
     def length(self) -> int:
@@ -144,7 +147,7 @@ def _modulate_channel(channel: PulseChannel, plays: list[PlayRecord], line: str,
             chirp = None if not play.omega else np.exp(1j * (play.offset + play.omega * sub))
             recipe = (key, k, base_if, dt, play.coefficient, cycle, play.omega, play.offset)
             out.append(Contribution(line, play.start * k, carrier_row, play.coefficient * phasor, chirp,
-                                    channel.name, play.start, play.instruction, recipe))
+                                    channel.name, play.start, play.instruction, recipe, phasor))
     return out
 
 

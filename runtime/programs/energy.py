@@ -3,7 +3,9 @@
 :class:`Energy` calls the worker's own estimator (:func:`qubitlab.runtime.estimation.estimator`) with one PUB
 per call, the points as its parameter array, so a batch (SPSA's two perturbations, a parameter-shift gradient)
 is one program on the AWG. The estimator's :class:`~qubitlab.runtime.estimation.PrimitiveCache` lowers the
-circuit once per measurement basis and snapshot; the first call fills it, every later call only binds.
+circuit once per measurement basis and snapshot and compiles it once into a
+:class:`~qubitlab.pulse.bind.CompiledTemplate`; the first call fills both, every later call only binds the new
+values into the compiled program (no lowering, no pass list).
 :meth:`Energy.publish` sends one iteration to the client and stores it in the history the result returns.
 """
 

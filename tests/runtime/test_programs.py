@@ -91,6 +91,9 @@ def test_vqe_reaches_the_exact_h2_energy_within_the_stored_gate_errors_and_strea
     bases = first["lowered_misses"]                      # the first call lowered each basis (and readout) once
     assert last["lowered_misses"] == bases, "no iteration may lower the ansatz again"
     assert last["lowered_hits"] - first["lowered_hits"] == bases * (result["estimator_calls"] - 1)
+    # compiled once: every later call rebinds the same template (pulse.bind), none runs the pass list again
+    assert last["template_misses"] == first["template_misses"], "no iteration may compile the ansatz again"
+    assert last["template_hits"] - first["template_hits"] == result["estimator_calls"] - 1
 
 
 def test_cancel_stops_a_running_vqe_within_one_iteration_and_keeps_its_history(programs_daemon: Lab) -> None:
