@@ -20,6 +20,7 @@ from qubitlab.calibration.experiments import (
     readout,
     readout_optimisation,
     resonator_spectroscopy,
+    stretch,
     t1,
     t2_echo,
     t2_ramsey,
@@ -42,5 +43,7 @@ EXPERIMENTS: dict[str, Callable[..., Any]] = {
     "rb": rb.run,
     "cross_resonance": cross_resonance.run,
     "bell": bell.run,
+    "stretch_1q": stretch.run_1q,
+    "stretch_ecr": stretch.run_ecr,
 }
 """Experiment name -> ``run(ctx, qubit, ...) -> Outcome``."""
