@@ -21,8 +21,9 @@ removes the wrong thing. Kandala recalibrates every stretched gate; so does this
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from qubitlab import pulse
 from qubitlab.calibration.context import Context
@@ -169,3 +170,19 @@ def run_ecr(ctx: Context, control: int, target: int, factors: Sequence[float] = 
         amp = stretched.value(pkey(control, target, "cr_amp"))
         found.append((factor, cross_resonance.run(stretched, control, target, duration=duration, amp=amp)))
     return _merged("stretch_ecr", [control, target], found)
+
+
+def runner(factors: Sequence[float] = FACTORS) -> Callable[[Context, Any, tuple[int, ...]], Outcome]:
+    """A bring-up runner (:func:`qubitlab.calibration.bringup.calibrate`) that calibrates ``factors`` in the
+    stretch nodes and runs every other node as :func:`~qubitlab.calibration.bringup.default_runner` does."""
+    from qubitlab.calibration.bringup import default_runner
+
+    _check(factors)
+
+    def run(ctx: Context, node: Any, target: tuple[int, ...]) -> Outcome:
+        if node.name == "stretch_1q":
+            return run_1q(ctx, target[0], factors)
+        if node.name == "stretch_ecr":
+            return run_ecr(ctx, target[0], target[1], factors)
+        return default_runner(ctx, node, target)
+    return run
