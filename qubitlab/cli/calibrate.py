@@ -2,7 +2,8 @@
 
 ``all`` plans the graph (skipping nodes whose values are fresh unless ``--force``), runs it with a progress
 display, stores what passed its quality gates, and writes the HTML report; ``check`` runs the quick checks and
-recalibrates only what drifted; ``stretch`` calibrates the gates stretched for pulse-stretch ZNE; ``report`` writes the report of the runs recorded since a time. ``all`` and
+recalibrates only what drifted; ``stretch`` calibrates the gates stretched for pulse-stretch ZNE (optional
+nodes, not part of ``all``); ``report`` writes the report of the runs recorded since a time. ``all`` and
 ``check`` exit with status 1 when any experiment failed a gate (nothing of it was stored).
 
 When a runtime daemon owns the lab (a live ``<store>/daemon.lock``), ``all`` and ``check`` never open the

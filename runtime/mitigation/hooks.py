@@ -157,5 +157,6 @@ def metadata(plan: zne.ZnePlan | None, found: Sequence[Variant | None], options:
                     "noise_factors_applied": [v.noise_factor if v is not None else 1.0 for v in found],
                     "extrapolator": list(plan.extrapolators),
                     "extrapolated_noise_factors": list(plan.extrapolated_noise_factors),
-                    "pulse_stretch": "calibrated per factor (*_s<c> keys)" if plan.amplifier == "pulse_stretch" else None},
+                    "pulse_stretch": "calibrated per factor (*_s<c> keys)" if plan.amplifier == "pulse_stretch"
+                    else None},
             "shot_overhead": len(found)}

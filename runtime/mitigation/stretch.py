@@ -35,7 +35,8 @@ def check_calibrated(lab: Any, snapshot: Any, factors: Iterable[float], qubits: 
         shown = ", ".join(lacking[:6]) + (f" and {len(lacking) - 6} more" if len(lacking) > 6 else "")
         raise JobError(f"resilience.zne.amplifier 'pulse_stretch' with noise_factors {factors}: the store has no "
                        f"calibration of the stretched gates ({shown} missing in snapshot {snapshot.id}); run "
-                       f"'{command(f for f in factors if f != 1)}' (bring-up nodes stretch_1q, stretch_ecr), "
+                       f"'{command(f for f in factors if missing(lab, snapshot, [f], qubits, pairs))}' (bring-up "
+                       "nodes stretch_1q, stretch_ecr), "
                        "or use amplifier 'gate_folding'")
 
 

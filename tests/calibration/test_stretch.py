@@ -137,7 +137,8 @@ def test_a_missing_stretched_calibration_names_the_command(stretched_lab: tuple[
     with pytest.raises(CalibrationError, match=r"q0\.x_amp_s3 is not in snapshot .*qubitlab calibrate stretch "
                                                r"--lab LAB\.yaml --factors 3"):
         stretched_gate_map(lab, snap, [0, 1], [(0, 1)], 3.0)
-    with pytest.raises(JobError, match=r"pulse_stretch.*q0\.x_amp_s3.*--factors 3.*stretch_1q, stretch_ecr"):
+    with pytest.raises(JobError, match=r"pulse_stretch.*q0\.x_amp_s3.*--factors 3' \(bring-up nodes stretch_1q, "
+                                       r"stretch_ecr"):
         check_calibrated(lab, snap, [1.0, 2.0, 3.0], [0, 1], [(0, 1)])
     # while calibrating (not strict) a missing value starts from the rescaled one: duration x c, phases kept
     loose = StretchedValues(lab, snap, 3.0, strict=False)
