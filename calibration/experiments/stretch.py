@@ -15,8 +15,10 @@ removes the wrong thing. Kandala recalibrates every stretched gate; so does this
   value (amplitudes times the exact envelope-area ratio, CR duration times c, phases kept) as the start.
 - Bring-up nodes ``stretch_1q`` (per qubit: fine amplitude of the stretched x and sx) and ``stretch_ecr`` (per
   pair: the cross-resonance calibration at c times the CR duration, with the stretched 1q gates for the echo
-  and the basis changes, so its target Zs are those of the stretched gate). They are not in ``calibrate all``
-  (about 15 s per factor on virtual_2q): ``qubitlab calibrate stretch --lab LAB.yaml`` runs them.
+  and the basis changes, so its target Zs are those of the stretched gate; then one more update, checked by a
+  last tomography, :func:`polish`). They are not in ``calibrate all``
+  (about 10 s per factor on an idle machine for virtual_2q, ~33 s for the default three):
+  ``qubitlab calibrate stretch --lab LAB.yaml [--factors 1.5,2,3]`` runs them.
 """
 
 from __future__ import annotations
