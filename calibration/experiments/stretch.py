@@ -23,6 +23,7 @@ removes the wrong thing. Kandala recalibrates every stretched gate; so does this
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -142,10 +143,10 @@ def _merged(name: str, qubits: Sequence[int], found: Sequence[tuple[float, Outco
 
 
 def _check(factors: Sequence[float]) -> None:
-    for factor in factors:
-        stretched_name("x_amp", factor)                  # raises for a factor no key can name
-    if not factors or any(f <= 1 for f in factors):
-        raise CalibrationError(f"stretch factors {list(factors)}: give factors > 1 (1 is the plain gate)")
+    """Stretch factors a store key can name (:func:`stretched_name`), each > 1 (1 is the plain gate)."""
+    if not factors or any(not (math.isfinite(f) and 1 < f <= 10 and round(f, 3) == f) for f in factors):
+        raise CalibrationError(f"stretch factors {list(factors)}: give numbers in (1, 10] with at most 3 decimals "
+                               "(1 is the plain gate), e.g. 1.5,2,3")
 
 
 def run_1q(ctx: Context, qubit: int, factors: Sequence[float] = FACTORS) -> Outcome:
