@@ -16,13 +16,14 @@ before anything runs (:func:`check_calibrated`), naming the keys and the command
 stretched (it is not a gate). The noise factor the extrapolation uses is the ratio of the stretched to the
 plain ECR duration (whole samples on the 16-sample CR grid, and the echo's x), or of the x pulse without an ECR.
 
-What it does not fix (benchmarks/zne_stretch.py): on a circuit with 5 ECRs the stretched gates lose more per
-unit of noise factor than folded ones (0.10-0.12 vs 0.08-0.09 per correlator on virtual_2q) and fastest
-between 1x and 1.5x, so linear and quadratic fits overshoot the observable's bound and Qiskit Runtime's
-fall-back returns about the unmitigated value. Two causes, both outside the noise model "error x c": each
-stretched ECR's calibration residual is its own (its target Zs are known to ~0.03 rad, the plain gate's to
-0.005), a step between the plain and the stretched points; and the echo leaves a second-order static-ZZ error
-that grows faster than the CR's length. On one ECR it extrapolates to within its error bar.
+What it does not fix (benchmarks/zne_stretch.py, three device seeds): on a circuit with 5 ECRs the stretched
+gates lose more per unit of noise factor than folded ones (0.10-0.12 vs 0.08-0.09 per correlator on
+virtual_2q), not smoothly in c, so the fits overshoot the observable's bound (Qiskit Runtime's fall-back then
+returns about the unmitigated value) or bend the wrong way: mean error 0.23-0.25 against folding's 0.063
+(stretching won on one seed of three). Two causes, both outside the noise model "error x c": each stretched
+ECR's calibration residual is its own (its target Zs are known to ~0.03 rad, the plain gate's to 0.005), a
+step between the plain and the stretched points; and the echo leaves a second-order static-ZZ error that
+grows faster than the CR's length. On one ECR it extrapolates to within its error bar.
 """
 
 from __future__ import annotations
