@@ -20,6 +20,7 @@ SUITES = {
     "calibrate": "benchmarks.calibrate",
     "runtime": "benchmarks.runtime",
     "mitigation": "benchmarks.mitigation",
+    "zne_stretch": "benchmarks.zne_stretch",
     "variational": "benchmarks.variational",
 }
 

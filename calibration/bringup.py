@@ -66,6 +66,13 @@ GRAPH: tuple[Node, ...] = (
 )
 """The bring-up, in an order that respects every dependency."""
 
+STRETCH: tuple[Node, ...] = (
+    Node("stretch_1q", "qubit", ("fine_amplitude",)),
+    Node("stretch_ecr", "pair", ("cross_resonance", "stretch_1q")),
+)
+"""Optional nodes, not in :data:`GRAPH` (``calibrate all``): the gates stretched for pulse-stretch ZNE
+(:mod:`qubitlab.calibration.experiments.stretch`), run by ``qubitlab calibrate stretch``."""
+
 CHECKS = ("ramsey", "fine_amplitude", "readout")
 """Quick checks of ``qubitlab calibrate check``, in order."""
 
@@ -155,7 +162,7 @@ def calibrate(ctx: Context, ledger: Ledger, steps: Sequence[Step], run: Runner,
     """Run ``steps``; commit each outcome. A failed step whose node has remedies runs them and is retried once;
     a step still failing skips only the steps that need it (not those for which it is optional); every failed
     outcome carries a hint (:mod:`qubitlab.calibration.hints`)."""
-    graph = {**{n.name: n for n in GRAPH}, **{s.node.name: s.node for s in steps}}
+    graph = {**{n.name: n for n in (*GRAPH, *STRETCH)}, **{s.node.name: s.node for s in steps}}
     failed: set[tuple[str, Target]] = set()
     outcomes: list[Outcome] = []
     for step in steps:

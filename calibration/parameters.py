@@ -105,6 +105,37 @@ PARAMETERS: dict[str, ParameterSpec] = {spec.name: spec for spec in (
 )}
 """Every parameter the store accepts, by name."""
 
+STRETCHABLE = ("x_amp", "sx_amp", "cr_amp", "cr_duration", "cr_phase", "cancel_amp", "cancel_phase",
+               "target_rz_before", "target_rz_after")
+"""Gate parameters with a pulse-stretched variant for zero-noise extrapolation: ``x_amp_s2`` is the x amplitude
+of the gate stretched to 2x its duration, ``cr_amp_s1p5`` the CR amplitude at 1.5x (the factor after ``_s``,
+with ``p`` for the decimal point; :func:`stretched_name`). Same unit and bounds as the plain parameter."""
+_STRETCHED = re.compile(r"^(?P<base>[a-z0-9_]+)_s(?P<factor>[1-9]\d*(?:p\d*[1-9])?)$")
+
+
+def stretched_name(name: str, factor: float) -> str:
+    """``stretched_name("x_amp", 1.5) == "x_amp_s1p5"``; the plain name for ``factor == 1``."""
+    if name not in STRETCHABLE:
+        raise CalibrationError(f"{name!r} has no stretched variant; stretchable: {', '.join(STRETCHABLE)}")
+    if not (math.isfinite(factor) and 1 <= factor <= 10 and round(factor, 3) == factor):
+        raise CalibrationError(f"stretch factor {factor!r} for {name}: give a number in [1, 10] with at most 3 "
+                               "decimals (e.g. 1.5, 2, 3)")
+    if factor == 1:
+        return name
+    return f"{name}_s{f'{factor:.3f}'.rstrip('0').rstrip('.').replace('.', 'p')}"
+
+
+def spec_of(name: str) -> ParameterSpec | None:
+    """The spec of ``name``: a registered parameter, or a stretched variant of a :data:`STRETCHABLE` one."""
+    spec = PARAMETERS.get(name)
+    match = _STRETCHED.match(name) if spec is None else None
+    if match is None or match["base"] not in STRETCHABLE or match["factor"] == "1":
+        return spec
+    base = PARAMETERS[match["base"]]
+    factor = match["factor"].replace("p", ".")
+    return ParameterSpec(name, base.scope, base.unit, base.low, base.high,
+                         f"{base.description}, for the gate stretched {factor}x (zero-noise extrapolation)")
+
 _PREFIXES: dict[str, int] = {"p": -12, "n": -9, "u": -6, "µ": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12}
 """SI prefixes as powers of ten (exact decimal scaling: 5.0013 GHz is the float nearest 5001300000)."""
 _SUGGESTED_PREFIXES = {"Hz": ("", "k", "M", "G"), "s": ("", "m", "u", "n")}
@@ -150,14 +181,18 @@ class ParamKey:
 
     @property
     def spec(self) -> ParameterSpec:
-        return PARAMETERS[self.name]
+        spec = spec_of(self.name)
+        assert spec is not None, self.name
+        return spec
 
     def __str__(self) -> str:
         return self.text
 
 
 def _known(scope: Scope) -> str:
-    return ", ".join(name for name, spec in PARAMETERS.items() if spec.scope is scope)
+    stretchable = [name for name in STRETCHABLE if PARAMETERS[name].scope is scope]
+    return ", ".join(name for name, spec in PARAMETERS.items() if spec.scope is scope) + \
+        f"; stretched for ZNE: {', '.join(stretchable)} with a suffix _s<factor> (x_amp_s2, cr_amp_s1p5)"
 
 
 def parse_key(key: str, lab: LabConfig | Topology | None = None) -> ParamKey:
@@ -169,7 +204,7 @@ def parse_key(key: str, lab: LabConfig | Topology | None = None) -> ParamKey:
     a, b, name = int(match["a"]), match["b"], match["name"]
     qubits = (a,) if b is None else (a, int(b))
     scope = Scope.QUBIT if b is None else Scope.PAIR
-    spec = PARAMETERS.get(name)
+    spec = spec_of(name)
     if spec is None or spec.scope is not scope:
         where = f"qubit {a}" if scope is Scope.QUBIT else f"pair q{a}-q{b}"
         hint = ""
@@ -271,7 +306,7 @@ def keys_for(topology: LabConfig | Topology, qubits: Sequence[int] | None = None
 def qkey(qubit: int, name: str) -> str:
     """The key of qubit-scope parameter ``name`` of ``qubit`` (``qkey(0, "x_amp") == "q0.x_amp"``); a name the
     registry does not hold as a qubit parameter is an error here, where the typo is, not at the store."""
-    spec = PARAMETERS.get(name)
+    spec = spec_of(name)
     if spec is None or spec.scope is not Scope.QUBIT:
         raise CalibrationError(f"unknown qubit parameter {name!r}; known: {_known(Scope.QUBIT)}")
     return f"q{qubit}.{name}"
@@ -279,7 +314,7 @@ def qkey(qubit: int, name: str) -> str:
 
 def pkey(control: int, target: int, name: str) -> str:
     """The key of pair-scope parameter ``name`` (``pkey(0, 1, "cr_amp") == "q0-q1.cr_amp"``), checked likewise."""
-    spec = PARAMETERS.get(name)
+    spec = spec_of(name)
     if spec is None or spec.scope is not Scope.PAIR:
         raise CalibrationError(f"unknown pair parameter {name!r}; known: {_known(Scope.PAIR)}")
     return f"q{control}-q{target}.{name}"

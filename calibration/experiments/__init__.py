@@ -21,6 +21,7 @@ from qubitlab.calibration.experiments import (
     readout_optimisation,
     readout_weights,
     resonator_spectroscopy,
+    stretch,
     t1,
     t2_echo,
     t2_ramsey,
@@ -44,5 +45,7 @@ EXPERIMENTS: dict[str, Callable[..., Any]] = {
     "rb": rb.run,
     "cross_resonance": cross_resonance.run,
     "bell": bell.run,
+    "stretch_1q": stretch.run_1q,
+    "stretch_ecr": stretch.run_ecr,
 }
 """Experiment name -> ``run(ctx, qubit, ...) -> Outcome``."""

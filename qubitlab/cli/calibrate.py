@@ -1,8 +1,9 @@
-"""``qubitlab calibrate all|check|report``: the bring-up and its upkeep from the command line.
+"""``qubitlab calibrate all|stretch|check|report``: the bring-up and its upkeep from the command line.
 
 ``all`` plans the graph (skipping nodes whose values are fresh unless ``--force``), runs it with a progress
 display, stores what passed its quality gates, and writes the HTML report; ``check`` runs the quick checks and
-recalibrates only what drifted; ``report`` writes the report of the runs recorded since a time. ``all`` and
+recalibrates only what drifted; ``stretch`` calibrates the gates stretched for pulse-stretch ZNE (optional
+nodes, not part of ``all``); ``report`` writes the report of the runs recorded since a time. ``all`` and
 ``check`` exit with status 1 when any experiment failed a gate (nothing of it was stored).
 
 When a runtime daemon owns the lab (a live ``<store>/daemon.lock``), ``all`` and ``check`` never open the
@@ -89,6 +90,48 @@ def calibrate_all(lab_file: Path, force: bool, qubits: str | None, shots: int, k
         outcomes = _run_with_progress(console, len(steps), lambda progress: bringup.calibrate(
             session.ctx, session.ledger, steps, bringup.default_runner, progress))
         report = _report(session, outcomes, before, f"Bring-up of {session.lab.name}")
+    _finish(console, outcomes, report)
+
+
+@calibrate_group.command("stretch")
+@LAB_OPTION
+@click.option("--factors", default="1.5,2,3", show_default=True,
+              help="Stretch factors (> 1) to calibrate, e.g. 1.5,2,3.")
+@click.option("--qubits", default=None, help="Only these qubits (and the pairs among them), e.g. 0,1.")
+@SHOTS_OPTION
+def calibrate_stretch(lab_file: Path, factors: str, qubits: str | None, shots: int) -> None:
+    """Calibrate the gates stretched for pulse-stretch ZNE (resilience.zne.amplifier 'pulse_stretch'): nodes
+    stretch_1q and stretch_ecr for each factor, after whatever of the bring-up is stale."""
+    from rich.console import Console
+
+    from qubitlab.calibration import bringup
+    from qubitlab.calibration.experiments.stretch import runner
+    from qubitlab.calibration.session import open_calibration
+    from qubitlab.config.loader import load_lab
+    from qubitlab.errors import CalibrationError
+    from qubitlab.runtime.daemon import read_lock
+
+    try:
+        chosen_factors = tuple(float(f) for f in factors.split(",") if f.strip())
+        run = runner(chosen_factors)
+    except (ValueError, CalibrationError) as exc:
+        raise click.BadParameter(f"--factors {factors!r}: {exc}") from None
+    holder = read_lock(load_lab(lab_file).store_path())
+    if holder is not None:
+        raise click.ClickException(f"the daemon (pid {holder['pid']}) owns {lab_file}'s instruments; stop it and "
+                                   "run 'qubitlab calibrate stretch' again (it does not run as a daemon job)")
+    console = Console()
+    with open_calibration(lab_file, shots=shots) as session:
+        chosen = _qubits(qubits, session.lab.qubits)
+        staleness = session.lab.bringup.staleness if session.lab.bringup else {}
+        before = dict(session.ctx.values)
+        steps = bringup.plan(session.ledger, chosen, session.lab.couplings, staleness=staleness)
+        steps += [bringup.Step(node, target, "requested") for node in bringup.STRETCH
+                  for target in bringup.targets(node, chosen, session.lab.couplings)]
+        console.print(f"{len(steps)} experiment runs planned (stretch factors {', '.join(map(str, chosen_factors))})")
+        outcomes = _run_with_progress(console, len(steps), lambda progress: bringup.calibrate(
+            session.ctx, session.ledger, steps, run, progress))
+        report = _report(session, outcomes, before, f"Stretched gates of {session.lab.name}")
     _finish(console, outcomes, report)
 
 

@@ -75,6 +75,7 @@ def variants(plan: zne.ZnePlan | None, circuit: Any, digest: str, target: Any, l
         from qubitlab.runtime.mitigation import stretch
 
         qubits = list(range(circuit.num_qubits))
+        stretch.check_calibrated(lab, snapshot, plan.noise_factors, qubits, pairs)
         return [Variant(f"zne:pulse_stretch:{factor!r}", None,
                         stretch.applied_factor(lab, snapshot, factor, qubits, pairs), stretch.builder(factor))
                 for factor in plan.noise_factors]
@@ -156,5 +157,6 @@ def metadata(plan: zne.ZnePlan | None, found: Sequence[Variant | None], options:
                     "noise_factors_applied": [v.noise_factor if v is not None else 1.0 for v in found],
                     "extrapolator": list(plan.extrapolators),
                     "extrapolated_noise_factors": list(plan.extrapolated_noise_factors),
-                    "pulse_stretch": "rescaled, not recalibrated" if plan.amplifier == "pulse_stretch" else None},
+                    "pulse_stretch": "calibrated per factor (*_s<c> keys)" if plan.amplifier == "pulse_stretch"
+                    else None},
             "shot_overhead": len(found)}

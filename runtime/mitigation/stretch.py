@@ -1,79 +1,57 @@
-"""Pulse-stretch noise amplification (Kandala et al., Nature 567, 491, 2019): every gate's pulses c times longer.
+"""Pulse-stretch noise amplification (Kandala et al., Nature 567, 491, 2019): every gate's pulses c times longer,
+each stretched gate calibrated for its own length.
 
 Why it exists: a lab that owns its pulses can amplify noise without adding gates. Decoherence during a gate
-grows with its duration, so stretching every pulse by c (amplitudes divided by c, so each rotation, the area
-of its envelope, is unchanged) multiplies that part of the error by c exactly, where gate folding multiplies
-*every* error of the folded gates, coherent ones included, and adds gates the echo does not protect.
+grows with its duration, so stretching every pulse by c multiplies that part of the error by c, where gate
+folding multiplies *every* error of the folded gates, coherent ones included, and adds gates the echo does not
+protect. That holds only if the stretched gate is the same rotation: amplitudes divided by c are right only to
+first order (the CR's ZX is not linear in its amplitude; the target's Z corrections change with the gate's
+length), so the stretched gates come from their own calibrations in the store (``q0.x_amp_s2``,
+``q0-q1.cr_amp_s2``...; :mod:`qubitlab.calibration.experiments.stretch`, run by ``qubitlab calibrate stretch``).
 
-How: the gate map is rebuilt from the same snapshot through :class:`StretchedValues`, a value reader that
-returns every gate duration and sigma (``pulse_duration``, ``pulse_sigma``, ``cr_duration``, ``cr_sigma``)
-times c and every gate amplitude (``x_amp``, ``sx_amp``, ``cr_amp``, ``cancel_amp``) times the ratio of the
-plain to the stretched unit envelope's area (about 1 / c: the lifted Gaussian flanks lose a slightly different
-fraction of their area when longer, 1 % at c = 2 for a 160-sample x, which is a 0.03 rad over-rotation if
-ignored), so each envelope's area, the rotation, is kept exactly. The readout is
-not stretched (it is not a gate). Amplitudes only shrink: no hardware limit can be crossed.
+How: the gate map of each noise factor is rebuilt from the same snapshot through
+:class:`~qubitlab.calibration.experiments.stretch.StretchedValues`, which reads every duration and sigma times
+c and every gate parameter from its stretched key. A factor the store has no calibration for is refused
+before anything runs (:func:`check_calibrated`), naming the keys and the command. The readout is not
+stretched (it is not a gate). The noise factor the extrapolation uses is the ratio of the stretched to the
+plain ECR duration (whole samples on the 16-sample CR grid, and the echo's x), or of the x pulse without an ECR.
 
-What needs care, and what is done here:
-
-- DRAG: ``beta`` is kept. The optimal quadrature is Q = -(dI/dt) / (2 alpha), a coefficient in seconds that
-  does not depend on the envelope's length; the derivative of the stretched, scaled envelope is already c^2
-  smaller, so keeping beta (in samples) keeps the DRAG condition.
-- CR: the ZX rate is linear in the CR amplitude only to first order; the amplitude's cubic terms, the
-  cancellation tone's Stark shift on the target (quadratic in amplitude, so 1/c of the stretched pulse's phase)
-  and the target's calibrated rz corrections are *not* rescaled. Kandala recalibrates each stretched gate;
-  qubitlab does not yet (the metadata says ``"rescaled, not recalibrated"``), so a residual coherent error
-  grows with c and limits how well the extrapolation removes the error.
+What it does not fix (benchmarks/zne_stretch.py, three device seeds): on a circuit with 5 ECRs the stretched
+gates lose more per unit of noise factor than folded ones (0.10-0.12 vs 0.08-0.09 per correlator on
+virtual_2q), not smoothly in c, so the fits overshoot the observable's bound (Qiskit Runtime's fall-back then
+returns about the unmitigated value) or bend the wrong way: mean error 0.23-0.25 against folding's 0.063
+(stretching won on one seed of three). Two causes, both outside the noise model "error x c": each stretched
+ECR's calibration residual is its own (its target Zs are known to ~0.03 rad, the plain gate's to 0.005), a
+step between the plain and the stretched points; and the echo leaves a second-order static-ZZ error that
+grows faster than the CR's length. On one ECR it extrapolates to within its error bar.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from qubitlab.calibration.values import CalibratedValues
-
-STRETCHED = ("pulse_duration", "pulse_sigma", "cr_duration", "cr_sigma")
-SCALED = ("x_amp", "sx_amp", "cr_amp", "cancel_amp")
+from qubitlab.calibration.experiments.stretch import StretchedValues, command, missing
+from qubitlab.errors import JobError
 
 
-@dataclass(frozen=True)
-class StretchedValues(CalibratedValues):
-    """The snapshot's values with every gate c times longer and c times weaker."""
-
-    factor: float = 1.0
-
-    def value(self, key: str, default: float | None = None) -> float:
-        found = super().value(key, default)
-        owner, _, name = key.rpartition(".")
-        if name in STRETCHED:
-            return found * self.factor
-        if name in SCALED:
-            return found * self._area_ratio(owner)
-        return found
-
-    def _area_ratio(self, owner: str) -> float:
-        """Plain over stretched area of the unit envelope of ``owner``'s gate (``q0`` or ``q0-q1``): about
-        1 / c, exactly what keeps the rotation (Qiskit's lifted Gaussian flanks are not quite self-similar)."""
-        from qubitlab.calibration.gates import cr_shape
-        from qubitlab.pulse import Gaussian, GaussianSquare
-
-        plain = CalibratedValues(self.lab, self.snapshot)
-        if "-" in owner:
-            c, t = (int(part.lstrip("q")) for part in owner.split("-"))
-            shapes = [cr_shape(ctx, c, t) for ctx in (plain, self)]
-            areas = [GaussianSquare(d, 1.0, sigma, width).get_waveform().samples.real.sum()
-                     for d, sigma, width in shapes]
-        else:
-            q = int(owner.lstrip("q"))
-            shapes2 = [ctx.pulse_shape(q) for ctx in (plain, self)]
-            areas = [Gaussian(d, 1.0, sigma).get_waveform().samples.real.sum() for d, sigma, _ in shapes2]
-        return float(areas[0] / areas[1])
+def check_calibrated(lab: Any, snapshot: Any, factors: Iterable[float], qubits: list[int],
+                     pairs: list[tuple[int, int]]) -> None:
+    """Raise a :class:`JobError` naming the missing stretched calibrations and the command that makes them."""
+    factors = list(factors)
+    lacking = missing(lab, snapshot, factors, qubits, pairs)
+    if lacking:
+        shown = ", ".join(lacking[:6]) + (f" and {len(lacking) - 6} more" if len(lacking) > 6 else "")
+        raise JobError(f"resilience.zne.amplifier 'pulse_stretch' with noise_factors {factors}: the store has no "
+                       f"calibration of the stretched gates ({shown} missing in snapshot {snapshot.id}); run "
+                       f"'{command(f for f in factors if missing(lab, snapshot, [f], qubits, pairs))}' (bring-up "
+                       "nodes stretch_1q, stretch_ecr), "
+                       "or use amplifier 'gate_folding'")
 
 
 def stretched_gate_map(lab: Any, snapshot: Any, qubits: list[int], pairs: list[tuple[int, int]],
                        factor: float) -> Any:
-    """The gate map of ``snapshot`` with every gate's pulses stretched by ``factor`` (measure unchanged)."""
+    """The gate map of ``snapshot`` with every gate stretched by ``factor`` (measure unchanged)."""
     from qubitlab.calibration.gates import build_gate_map
 
     return build_gate_map(StretchedValues(lab, snapshot, factor), pairs, 1, qubits)
@@ -86,13 +64,15 @@ def builder(factor: float) -> Callable[[Any, Any, list[int], list[tuple[int, int
     return build
 
 
-def applied_factor(lab: Any, snapshot: Any, factor: float, qubits: list[int], pairs: list[tuple[int, int]]) -> float:
-    """The stretch really applied to the longest gate (durations are whole samples): its duration ratio."""
+def gate_duration(values: Any, qubits: list[int], pairs: list[tuple[int, int]]) -> int:
+    """Samples of the longest gate: the ECR (two CR halves and the echo x) of the first pair, else the x."""
     from qubitlab.calibration.gates import cr_shape
 
-    if pairs:
-        c, t = pairs[0]
-        plain = cr_shape(CalibratedValues(lab, snapshot), c, t)[0]
-        return cr_shape(StretchedValues(lab, snapshot, factor), c, t)[0] / plain
-    plain = CalibratedValues(lab, snapshot).pulse_shape(qubits[0])[0]
-    return StretchedValues(lab, snapshot, factor).pulse_shape(qubits[0])[0] / plain
+    x = int(values.pulse_shape(pairs[0][0] if pairs else qubits[0])[0])
+    return 2 * cr_shape(values, *pairs[0])[0] + x if pairs else x
+
+
+def applied_factor(lab: Any, snapshot: Any, factor: float, qubits: list[int], pairs: list[tuple[int, int]]) -> float:
+    """The stretch really applied to the longest gate (durations are whole samples): its duration ratio."""
+    plain = gate_duration(StretchedValues(lab, snapshot, 1.0), qubits, pairs)
+    return gate_duration(StretchedValues(lab, snapshot, factor), qubits, pairs) / plain

@@ -37,13 +37,14 @@ def _stored(outcome):  # type: ignore[no-untyped-def]
 
 
 def test_the_table_names_every_experiment_of_the_bring_up_graph() -> None:
-    from qubitlab.calibration.bringup import GRAPH
+    from qubitlab.calibration.bringup import GRAPH, STRETCH
 
     assert set(EXPERIMENTS) == {"resonator_spectroscopy", "qubit_spectroscopy", "rabi", "ramsey", "drag",
                                 "fine_amplitude", "readout", "t1", "t2_ramsey", "t2_echo", "rb",
                                 "cross_resonance", "bell", "readout_frequency", "readout_amplitude",
-                                "readout_duration", "readout_weights"}
-    assert set(EXPERIMENTS) == {node.name for node in GRAPH}
+                                "readout_duration", "readout_weights", "stretch_1q", "stretch_ecr"}
+    assert set(EXPERIMENTS) == {node.name for node in (*GRAPH, *STRETCH)}
+    assert not {node.name for node in STRETCH} & {node.name for node in GRAPH}    # optional: not in 'all'
     assert EXPERIMENTS["t1"] is t1.run
 
 

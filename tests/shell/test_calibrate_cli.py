@@ -71,3 +71,11 @@ def test_bring_up_drift_and_check_from_the_command_line(running_lab: Path) -> No
     assert report.returncode == 0, report.stderr
     found = re.search(r"report: (\S+report\.html)", report.stdout.replace("\n", ""))
     assert found and Path(found.group(1)).exists(), report.stdout
+
+
+@pytest.mark.parametrize("factors, why", [("0.5", "give numbers in (1, 10]"), ("2,x", "could not convert"),
+                                          ("1.23456", "at most 3")])
+def test_calibrate_stretch_refuses_bad_factors_before_touching_the_lab(factors: str, why: str) -> None:
+    done = qubitlab("calibrate", "stretch", "--lab", str(LAB), "--factors", factors)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "--factors" in done.stderr and why in done.stderr, done.stderr

@@ -19,7 +19,7 @@ from qubitlab.cli import cli
 TREE = {
     "lab": {"start", "check", "drift"},
     "cal": {"show", "history", "set", "diff", "rollback", "export", "import"},
-    "calibrate": {"all", "check", "report"},
+    "calibrate": {"all", "stretch", "check", "report"},
     "demo": set(),
     "pulse-demo": set(),
     "rabi-demo": set(),
