@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from _calibrated import calibrated_lab, daemon, output_folder
+from _plots import figure, save
 
 from qubitlab.circuits import Circuit
 from qubitlab.runtime import EstimatorV2
@@ -41,6 +42,7 @@ from qubitlab.runtime import EstimatorV2
 #   precision 0.01 and a linear fit over factors 1 and 2, or 1 and 3).
 EXPECT = {"noise_factor": (1.999, 2.001), "loss_at_2x": (-0.02, 0.05), "error_level1": (0.0, 0.06),
           "error_stretch": (0.0, 0.05), "error_folding": (0.0, 0.05)}
+PLOT = "zne_pulse_stretch.png"
 
 IDEAL = np.array([1.0, 1.0, -1.0])
 LABELS = ["ZZ", "XX", "YY"]
@@ -72,18 +74,16 @@ def main() -> None:
     stretch = found["stretch"]
     factors = stretch.metadata["zne"]["noise_factors_applied"]
     at = np.asarray(stretch.data.evs_noise_factors) * IDEAL[:, None]          # each correlator signed to +1
-    plot(found, out / "zne_pulse_stretch.png")
+    plot(found, out)
     print(f"RESULT noise_factor={factors[1]:.4f}")
     print(f"RESULT loss_at_2x={float(np.mean(at[:, 0] - at[:, 1])):.4f}")
     for name in ("level1", "stretch", "folding"):
         print(f"RESULT error_{name}={float(np.mean(np.abs(found[name].data.evs - IDEAL))):.4f}")
 
 
-def plot(found: dict[str, Any], path: Path) -> None:
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6.4, 3.8))
-    axis = figure.add_subplot()
+def plot(found: dict[str, Any], out: Path) -> None:
+    fig = figure()
+    axis = fig.add_subplot()
     for name, marker in (("stretch", "o"), ("folding", "s")):
         pub = found[name]
         factors = pub.metadata["zne"]["noise_factors_applied"]
@@ -96,8 +96,7 @@ def plot(found: dict[str, Any], path: Path) -> None:
     axis.set_xlabel("noise factor (0: extrapolated)")
     axis.set_ylabel("correlator, signed so the ideal is +1")
     axis.legend(fontsize=7, ncol=2)
-    figure.savefig(path, dpi=100)
-    print(f"plot: {path}")
+    save(fig, out, PLOT)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,11 @@ def window_mean(a: complex, tau: float) -> complex:
     return 1 - (1 - complex(math.e) ** (-a * tau)) / (a * tau)
 
 
-def readout_limit(lab: LabConfig, qubit: int, probe: float, amp: float, duration: float) -> tuple[float, float]:
-    """(assignment fidelity limit, |z1 - z0| / (2 sigma)) at the given probe frequency, amplitude and duration."""
+def readout_limit(lab: LabConfig, qubit: int, probe: float, amp: float, duration: float, *,
+                  matched: bool = False) -> tuple[float, float]:
+    """(assignment fidelity limit, |z1 - z0| / (2 sigma)) at the given probe frequency, amplitude and duration;
+    ``matched``: with the matched filter of the two ring-up traces instead of boxcar weights (white noise: the
+    separation over sigma grows by sqrt(mean |D|^2) / |mean D| for the traces' difference D(t))."""
     assert lab.device is not None
     p = lab.device.qubits[qubit]
     line = lab.wiring.lines[lab.wiring.channels[f"m{qubit}"].line or ""]
@@ -36,6 +39,9 @@ def readout_limit(lab: LabConfig, qubit: int, probe: float, amp: float, duration
     digitizer = lab.wiring.channels[f"a{qubit}"].digitizer or ""
     samples = round(duration * lab.timing.digitizers[digitizer].sample_rate)
     sigma = p.readout_noise / math.sqrt(samples)  # boxcar weights summing to 1
+    if matched:
+        sigma /= matched_gain([complex(half_kappa, -2 * math.pi * (p.resonator_frequency + n * p.dispersive_shift
+                                                                    - probe)) for n in (0, 1)], duration, samples)
     overlap = 0.5 * math.erfc(separation / (2 * math.sqrt(2) * sigma))
     up0, up1, down1 = induced_rates(lab, qubit, probe, volts)
     excited = 1 - math.exp(-up0 * duration / 2)  # |0> shots excited by the measurement before the middle
@@ -44,6 +50,16 @@ def readout_limit(lab: LabConfig, qubit: int, probe: float, amp: float, duration
     p10 = excited + (1 - excited) * overlap
     p01 = decayed + (1 - decayed) * overlap
     return 1 - (p10 + p01) / 2, separation / (2 * sigma)
+
+
+def matched_gain(rates: list[complex], duration: float, samples: int) -> float:
+    """SNR of the matched filter over the boxcar's for the difference of two fields filling as 1 - exp(-a t) / a
+    (each level's rate ``a``), sampled ``samples`` times over ``duration``: sqrt(mean |D|^2) / |mean D|."""
+    times = [(i + 0.5) * duration / samples for i in range(samples)]
+    diff = [(1 - complex(math.e) ** (-rates[1] * t)) / rates[1] - (1 - complex(math.e) ** (-rates[0] * t)) / rates[0]
+            for t in times]
+    mean = sum(diff) / samples
+    return math.sqrt(sum(abs(d) ** 2 for d in diff) / samples) / abs(mean)
 
 
 def induced_rates(lab: LabConfig, qubit: int, probe: float, volts: float) -> tuple[float, float, float]:
