@@ -8,7 +8,7 @@ independent of the device and of the Estimator: the circuit's unitary for Bell a
 
 Seeds are the virtual lab's noise seeds (``device.seed``): each lab is brought up once, then for every seed its
 calibration store is copied and the lab file's seed replaced, so the device (and its calibration) is the same
-and the shot noise, readout and decoherence draws differ. ``--repeat N`` sets the number of seeds (default 3);
+and the shot noise, readout and decoherence draws differ. ``--repeat N`` sets the number of seeds (default 3; ``QUBITLAB_MITIGATION_SEEDS=1234,1335`` names them);
 ``QUBITLAB_MITIGATION_CIRCUITS=bell,h2`` (the bounded fast variant) skips the GHZ-3 lab's bring-up;
 ``QUBITLAB_MITIGATION_LAB=<folder>`` keeps the brought-up labs there to skip the bring-ups next time.
 """
@@ -123,8 +123,8 @@ def _brought_up(folder: Path, lab: str) -> Path:
     if lab == "virtual_2q":
         shutil.copy(ROOT / "lab_configs" / "virtual_2q.yaml", lab_file)
     else:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from calibration.test_bringup_hard_devices import three_qubit_line
+        sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "calibration")]
+        from test_bringup_hard_devices import three_qubit_line
 
         data = three_qubit_line()
         data["name"] = lab
@@ -186,7 +186,8 @@ def run(repeat: int = 3, precision: float = 0.01) -> list[Row]:
     keep = os.environ.get("QUBITLAB_MITIGATION_LAB")
     folder = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="qubitlab-mitigation-"))
     work = cases(names)
-    seeds = [1234 + 101 * k for k in range(max(1, repeat))]
+    chosen = os.environ.get("QUBITLAB_MITIGATION_SEEDS")
+    seeds = [int(v) for v in chosen.split(",")] if chosen else [1234 + 101 * k for k in range(max(1, repeat))]
     per_seed: list[dict[tuple[str, str], tuple[float, float, float]]] = []
     for seed in seeds:
         found: dict[tuple[str, str], tuple[float, float, float]] = {}
