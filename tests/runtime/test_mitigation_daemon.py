@@ -64,7 +64,8 @@ def test_gate_folding_zne_removes_most_of_the_bias_readout_mitigation_leaves(cal
     truth = np.array([ideal(circuit, label) for label in LABELS])
     assert truth == pytest.approx([1.0, 1.0, -1.0], abs=1e-12)
     level_1 = run(calibrated_daemon, circuit, {"resilience_level": 1})
-    zne = run(calibrated_daemon, circuit, {"resilience_level": 2, "twirling": {"enable_gates": False},
+    zne = run(calibrated_daemon, circuit, {"resilience_level": 2,   # the assignment-matrix alternative to TREX
+                                           "twirling": {"enable_gates": False, "enable_measure": False},
                                            "resilience": {"zne": QUADRATIC}})
     error_1 = np.abs(level_1.data.evs - truth)
     error_2 = np.abs(zne.data.evs - truth)
@@ -94,8 +95,9 @@ def test_level_2_with_twirled_ecrs_also_removes_most_of_the_bias(calibrated_daem
     twirled = run(calibrated_daemon, circuit, {"resilience_level": 2, "twirling": {"num_randomizations": 4},
                                                "resilience": {"zne": QUADRATIC}})
     error_1, error_2 = np.abs(level_1.data.evs - truth), np.abs(twirled.data.evs - truth)
-    assert twirled.metadata["techniques"] == ["measure_mitigation (assignment matrices)", "twirling.enable_gates",
-                                              "zne (gate_folding)"]
+    assert twirled.metadata["techniques"] == ["measure_mitigation (TREX)", "twirling.enable_measure",
+                                              "twirling.enable_gates", "zne (gate_folding)"]
+    assert twirled.metadata["assignment_matrices"] is None
     assert twirled.metadata["trex"]["num_randomizations"] == 4 and twirled.metadata["trex"]["enable_gates"]
     assert error_2.mean() <= 0.5 * error_1.mean(), (error_1, error_2, twirled.data.stds)
     assert np.all(error_2 <= 4 * twirled.data.stds + 0.01), (error_2, twirled.data.stds)
@@ -113,7 +115,7 @@ def test_pulse_stretch_without_stretched_calibrations_names_the_command(calibrat
             "twirling": {"enable_gates": False}}, 0.02)
 
 
-def test_trex_removes_the_readout_bias_of_level_0(calibrated_daemon: Lab) -> None:
+def test_level_1_is_trex_and_removes_the_readout_bias_of_level_0(calibrated_daemon: Lab) -> None:
     circuit = Circuit(2).x(0).h(1).s(1).h(1)                            # |1> on qubit 0, |-i> on qubit 1
     labels = ["IZ", "ZI", "ZZ", "YI"]
     truth = np.array([ideal(circuit, label) for label in labels])
@@ -121,7 +123,7 @@ def test_trex_removes_the_readout_bias_of_level_0(calibrated_daemon: Lab) -> Non
     with calibrated_daemon.service() as service:
         raw = EstimatorV2(mode=service, options={"resilience_level": 0}).run(
             [(circuit, labels)], precision=0.01).result(timeout=600)[0]
-        trex = EstimatorV2(mode=service, options={"resilience_level": 1, "twirling": {"enable_measure": True}}).run(
+        trex = EstimatorV2(mode=service, options={"resilience_level": 1}).run(   # level 1's default: TREX
             [(circuit, labels)], precision=0.01).result(timeout=600)[0]
     error_0, error_1 = np.abs(raw.data.evs - truth), np.abs(trex.data.evs - truth)
     assert error_0[0] > 0.01 and error_0[3] > 0.01, error_0             # readout visibly biases level 0
@@ -130,6 +132,7 @@ def test_trex_removes_the_readout_bias_of_level_0(calibrated_daemon: Lab) -> Non
     assert trex.metadata["measure_mitigation"].startswith("TREX")
     assert trex.metadata["trex"]["num_randomizations"] == 32
     assert trex.metadata["assignment_matrices"] is None
+    assert trex.metadata["techniques"] == ["measure_mitigation (TREX)", "twirling.enable_measure"]
     # the learned factors are 1 - P(1|0) - P(0|1) per qubit: below 1 by about twice the readout error
     learned = trex.metadata["trex"]["learned_factors"]
     assert 0.8 < learned["1"] < 1.0 and 0.8 < learned["10"] < 1.0, learned
