@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import enum
-import hashlib
 import json
 import logging
 import time
@@ -41,6 +40,7 @@ from qubitlab.drivers.payloads import (
     MeasReturn,
     ShotsLayout,
 )
+from qubitlab.drivers.snapshots import StationSnapshots
 from qubitlab.drivers.station import Roles, roles
 from qubitlab.errors import DriverError, InstrumentTimeout, QubitlabError
 
@@ -90,6 +90,8 @@ class Executor:
         self.runs_dir = runs_dir
         self.on_stage = on_stage
         self.roles: Roles = roles(station, lab)
+        self.snapshots = StationSnapshots(station)
+        """The station snapshot, walked again only after a parameter changed (see drivers/snapshots.py)."""
         self._suspect: set[str] = set()
         """Sessions to reopen before the next run (a fault may leave stale bytes on any of them)."""
         self._unsafe: set[str] = set()
@@ -117,7 +119,7 @@ class Executor:
                         self.on_stage(stage)
                     self._stage(stage, plan, timings, windows)
             with _timed(timings, "snapshot"):
-                snapshot = self.station.snapshot(update=False)
+                snapshot = self.snapshots.take()
         except BaseException as exc:
             error = self._fail(stage, exc)
             if error is exc:
@@ -125,7 +127,7 @@ class Executor:
             raise error from exc
         first = next((dig for _, dig in plan.digitizers.values()), None)
         if self.runs_dir is not None:
-            self._record(program, shots, rep_delay, snapshot, timings, snapshot_id)
+            self._record(program, shots, rep_delay, timings, snapshot_id)
         return RawAcquisitions(
             data=self._by_slot(program, windows),
             meas_level=first.meas_level if first else MeasLevel.KERNELED,
@@ -154,21 +156,19 @@ class Executor:
             windows.update({name: digitizer.fetch() for name, (digitizer, _) in plan.digitizers.items()})
         else:  # STOP: the run's tail, every step confirmed by a query
             for awg, _ in plan.awgs.values():
-                awg.stop()
-                awg.outputs_off()
+                awg.outputs_off()  # stopped and every output off, both read back by one compound query
             for digitizer, _ in plan.digitizers.values():
                 digitizer.finish()
             for lo, settings in plan.los.values():
                 lo.confirm(settings)
 
-    def _record(self, program: CompiledProgram, shots: int, rep_delay: float, snapshot: Any,
+    def _record(self, program: CompiledProgram, shots: int, rep_delay: float,
                 timings: dict[str, float], snapshot_id: str | None) -> None:
         assert self.runs_dir is not None
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         now = datetime.datetime.now(datetime.timezone.utc)
         path = self.runs_dir / f"{now:%Y%m%dT%H%M%S.%fZ}_{program.input_hash[:12]}.json"
-        station = json.dumps(_without_timestamps(snapshot), separators=(",", ":"), default=str)
-        station_hash = hashlib.sha256(station.encode()).hexdigest()[:16]
+        station, station_hash = self.snapshots.content()
         stations = self.runs_dir / "stations"
         station_file = stations / f"{station_hash}.json"
         if not station_file.exists():                 # content-addressed: written once per distinct state
@@ -281,11 +281,3 @@ def _before_the_run(why: str) -> Iterator[None]:
         kind = InstrumentTimeout if isinstance(exc, InstrumentTimeout) else DriverError
         raise kind(f"run stage {Stage.CONFIGURE.value!r}: {exc} ({why}); nothing of this run was sent") from exc
 
-
-def _without_timestamps(value: Any) -> Any:
-    """A QCoDeS snapshot without its ``ts`` entries (when each parameter was last set or read)."""
-    if isinstance(value, dict):
-        return {k: _without_timestamps(v) for k, v in value.items() if k != "ts"}
-    if isinstance(value, list):
-        return [_without_timestamps(v) for v in value]
-    return value
