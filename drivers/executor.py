@@ -1,15 +1,16 @@
 """Run a compiled program on a station: the instrument lifecycle, its timeouts and its clean-up.
 
 ``Executor(station, lab).run(program, shots, rep_delay)`` goes through the stages of Quantify's lifecycle --
-configure the LOs (each one's RF state read: a liveness query), upload changed waveforms and the sequence, arm
-the digitizers, run the AWGs and wait with a timeout, fetch, stop -- and returns :class:`RawAcquisitions` per
-memory slot, with the station snapshot of the run. A sweep compiled as one program runs as one upload and one
+configure the LOs (each one's RF state read: a liveness query), upload changed waveforms and the sequence, arm the
+digitizers, run the AWGs and wait with a timeout, fetch, stop -- and returns :class:`RawAcquisitions` per memory
+slot, with the station snapshot of the run (the station is walked again only when some parameter's value changed
+since the last run: :mod:`qubitlab.drivers.snapshots`). A sweep compiled as one program runs as one upload and one
 run. The stop stage is as strict as the others: every AWG stopped and its outputs off, every digitizer and LO
 confirmed, each by a query. A step that fails or cannot be confirmed raises ``DriverError`` (or
-``InstrumentTimeout``) naming the run stage, the instrument and the step, *after* the safe-off sequence has
-been tried on every instrument of the station (every AWG stopped and outputs off, every LO's RF off, every
-digitizer aborted; each confirmed, on a fresh connection); instruments that could not be made safe are
-named in the error, tried again before anything else at the next run, and every session is reopened.
+``InstrumentTimeout``) naming the run stage, the instrument and the step, *after* the safe-off sequence has been
+tried on every instrument of the station (every AWG stopped and outputs off, every LO's RF off, every digitizer
+aborted; each confirmed, on a fresh connection); instruments that could not be made safe are named in the error,
+tried again before anything else at the next run, and every session is reopened.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ class Executor:
     snapshot id, shots, repetition delay, stage timings and ``station_snapshot``, the path (relative to
     ``runs_dir``) of the station snapshot, stored once per distinct content as ``stations/<sha256>.json``
     (without QCoDeS' per-parameter ``ts`` set-times, which would make every run's state distinct; the run
-    record's own time says when it ran). ``on_stage`` is called with
+    record's own time says when it ran). The snapshot object is shared by the runs that found the station
+    unchanged: treat it as read-only. ``on_stage`` is called with
     each :class:`Stage` as it begins (progress reporting; tests use it to inject faults at a given stage).
     """
 

@@ -1,16 +1,16 @@
 """The station snapshot of a run, taken again only when some parameter's value changed since the last one.
 
 QCoDeS' ``Station.snapshot(update=False)`` walks every parameter of every instrument -- about 3600 parameter
-snapshots and 4-8 ms for the virtual lab's five instruments -- even when nothing was set since the previous
-run, which is the common case inside a session. :class:`StationSnapshots` notes the changes instead: it wraps
-each parameter cache's ``_update_with`` (the one method through which QCoDeS stores a value, on every set,
-every get and every ``cache.set``) and, the first time a cache is updated after a snapshot, keeps the value and
-raw value that snapshot showed. The next ``take()`` compares only those caches: when each holds its old value
-again (a run switches the AWG outputs on and back off, the digitizer goes ARMED, BUSY and back to DONE) the
-snapshot without QCoDeS' ``ts`` entries would be the same, and the previous one is returned; otherwise the
-station is walked. ``invalidate()`` keeps the value such a snapshot shows, so it changes nothing. A component added to or removed from the station, or a
-parameter added to an instrument after the first snapshot, is noticed by a cheap identity check of the
-station's components and their parameter counts and makes the next call walk everything again.
+snapshots and 4-8 ms for the virtual lab's five instruments -- even when nothing was set since the previous run,
+which is the common case inside a session. :class:`StationSnapshots` notes the changes instead: it wraps each
+parameter cache's ``_update_with`` (the one method through which QCoDeS stores a value, on every set, every get
+and every ``cache.set``) and, the first time a cache is updated after a snapshot, keeps the value and raw value
+that snapshot showed. The next ``take()`` compares only those caches: when each holds its old value again (a run
+switches the AWG outputs on and back off, the digitizer goes ARMED, BUSY and back to DONE) the snapshot without
+QCoDeS' ``ts`` entries would be the same, and the previous one is returned; otherwise the station is walked.
+``invalidate()`` keeps the value such a snapshot shows, so it changes nothing. A component added to or removed
+from the station, or a parameter added to an instrument after the first snapshot, is noticed by a cheap identity
+check of the station's components and their parameter counts and makes the next call walk everything again.
 
 The serialized form (``ts`` removed) and its sha256 are computed once per distinct snapshot too, for the run
 record's content-addressed ``stations/<sha256>.json``.
