@@ -1,22 +1,22 @@
 """Run a compiled program on a station: the instrument lifecycle, its timeouts and its clean-up.
 
 ``Executor(station, lab).run(program, shots, rep_delay)`` goes through the stages of Quantify's lifecycle --
-configure the LOs (each one's RF state read: a liveness query), upload changed waveforms and the sequence, arm
-the digitizers, run the AWGs and wait with a timeout, fetch, stop -- and returns :class:`RawAcquisitions` per
-memory slot, with the station snapshot of the run. A sweep compiled as one program runs as one upload and one
+configure the LOs (each one's RF state read: a liveness query), upload changed waveforms and the sequence, arm the
+digitizers, run the AWGs and wait with a timeout, fetch, stop -- and returns :class:`RawAcquisitions` per memory
+slot, with the station snapshot of the run (the station is walked again only when some parameter's value changed
+since the last run: :mod:`qubitlab.drivers.snapshots`). A sweep compiled as one program runs as one upload and one
 run. The stop stage is as strict as the others: every AWG stopped and its outputs off, every digitizer and LO
 confirmed, each by a query. A step that fails or cannot be confirmed raises ``DriverError`` (or
-``InstrumentTimeout``) naming the run stage, the instrument and the step, *after* the safe-off sequence has
-been tried on every instrument of the station (every AWG stopped and outputs off, every LO's RF off, every
-digitizer aborted; each confirmed, on a fresh connection); instruments that could not be made safe are
-named in the error, tried again before anything else at the next run, and every session is reopened.
+``InstrumentTimeout``) naming the run stage, the instrument and the step, *after* the safe-off sequence has been
+tried on every instrument of the station (every AWG stopped and outputs off, every LO's RF off, every digitizer
+aborted; each confirmed, on a fresh connection); instruments that could not be made safe are named in the error,
+tried again before anything else at the next run, and every session is reopened.
 """
 
 from __future__ import annotations
 
 import datetime
 import enum
-import hashlib
 import json
 import logging
 import time
@@ -41,6 +41,7 @@ from qubitlab.drivers.payloads import (
     MeasReturn,
     ShotsLayout,
 )
+from qubitlab.drivers.snapshots import StationSnapshots
 from qubitlab.drivers.station import Roles, roles
 from qubitlab.errors import DriverError, InstrumentTimeout, QubitlabError
 
@@ -78,7 +79,8 @@ class Executor:
     snapshot id, shots, repetition delay, stage timings and ``station_snapshot``, the path (relative to
     ``runs_dir``) of the station snapshot, stored once per distinct content as ``stations/<sha256>.json``
     (without QCoDeS' per-parameter ``ts`` set-times, which would make every run's state distinct; the run
-    record's own time says when it ran). ``on_stage`` is called with
+    record's own time says when it ran). The snapshot object is shared by the runs that found the station
+    unchanged: treat it as read-only. ``on_stage`` is called with
     each :class:`Stage` as it begins (progress reporting; tests use it to inject faults at a given stage).
     """
 
@@ -90,6 +92,8 @@ class Executor:
         self.runs_dir = runs_dir
         self.on_stage = on_stage
         self.roles: Roles = roles(station, lab)
+        self.snapshots = StationSnapshots(station)
+        """The station snapshot, walked again only after a parameter changed (see drivers/snapshots.py)."""
         self._suspect: set[str] = set()
         """Sessions to reopen before the next run (a fault may leave stale bytes on any of them)."""
         self._unsafe: set[str] = set()
@@ -117,7 +121,7 @@ class Executor:
                         self.on_stage(stage)
                     self._stage(stage, plan, timings, windows)
             with _timed(timings, "snapshot"):
-                snapshot = self.station.snapshot(update=False)
+                snapshot = self.snapshots.take()
         except BaseException as exc:
             error = self._fail(stage, exc)
             if error is exc:
@@ -125,7 +129,7 @@ class Executor:
             raise error from exc
         first = next((dig for _, dig in plan.digitizers.values()), None)
         if self.runs_dir is not None:
-            self._record(program, shots, rep_delay, snapshot, timings, snapshot_id)
+            self._record(program, shots, rep_delay, timings, snapshot_id)
         return RawAcquisitions(
             data=self._by_slot(program, windows),
             meas_level=first.meas_level if first else MeasLevel.KERNELED,
@@ -154,21 +158,19 @@ class Executor:
             windows.update({name: digitizer.fetch() for name, (digitizer, _) in plan.digitizers.items()})
         else:  # STOP: the run's tail, every step confirmed by a query
             for awg, _ in plan.awgs.values():
-                awg.stop()
-                awg.outputs_off()
+                awg.outputs_off()  # stopped and every output off, both read back by one compound query
             for digitizer, _ in plan.digitizers.values():
                 digitizer.finish()
             for lo, settings in plan.los.values():
                 lo.confirm(settings)
 
-    def _record(self, program: CompiledProgram, shots: int, rep_delay: float, snapshot: Any,
+    def _record(self, program: CompiledProgram, shots: int, rep_delay: float,
                 timings: dict[str, float], snapshot_id: str | None) -> None:
         assert self.runs_dir is not None
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         now = datetime.datetime.now(datetime.timezone.utc)
         path = self.runs_dir / f"{now:%Y%m%dT%H%M%S.%fZ}_{program.input_hash[:12]}.json"
-        station = json.dumps(_without_timestamps(snapshot), separators=(",", ":"), default=str)
-        station_hash = hashlib.sha256(station.encode()).hexdigest()[:16]
+        station, station_hash = self.snapshots.content()
         stations = self.runs_dir / "stations"
         station_file = stations / f"{station_hash}.json"
         if not station_file.exists():                 # content-addressed: written once per distinct state
@@ -281,11 +283,3 @@ def _before_the_run(why: str) -> Iterator[None]:
         kind = InstrumentTimeout if isinstance(exc, InstrumentTimeout) else DriverError
         raise kind(f"run stage {Stage.CONFIGURE.value!r}: {exc} ({why}); nothing of this run was sent") from exc
 
-
-def _without_timestamps(value: Any) -> Any:
-    """A QCoDeS snapshot without its ``ts`` entries (when each parameter was last set or read)."""
-    if isinstance(value, dict):
-        return {k: _without_timestamps(v) for k, v in value.items() if k != "ts"}
-    if isinstance(value, list):
-        return [_without_timestamps(v) for v in value]
-    return value

@@ -166,20 +166,21 @@ class Awg5208:
                               "playing: stop it from its front panel")
 
     def outputs_off(self) -> None:
-        """Stopped and every output off, confirmed by one compound query reading each output's state and the run
-        state back (so it has happened when this returns, whatever the driver's cache says)."""
+        """Stopped and every output off in one compound command (``AWGControl:STOP;:OUTPut1:STATe 0;...``),
+        confirmed by one compound query reading each output's state and the run state back (so it has happened
+        when this returns, whatever the driver's cache says); the driver's caches then hold what was read."""
         awg = self.instrument
         numbers = range(1, awg.num_channels + 1)
         with instrument_errors(self.name, "stopping and switching every output off (confirmed by OUTPut<n>:STATe?)"):
-            awg.stop()
-            for number in numbers:
-                getattr(awg, f"ch{number}").state(0)
+            awg.write("AWGControl:STOP;" + ";".join(f":OUTPut{n}:STATe 0" for n in numbers))
             reply = awg.ask(";".join(f":OUTPut{n}:STATe?" for n in numbers) + ";:AWGControl:RSTATe?")
             *states, run_state = (int(value) for value in reply.split(";"))
         on = [str(n) for n, state in zip(numbers, states) if state != 0]
         if on or run_state != 0 or len(states) != len(numbers):
             raise DriverError(f"AWG {self.name!r} reads outputs {on or 'none'} on and run state {run_state} after "
                               f"being stopped with every output off (reply {reply!r}); switch it off by hand")
+        for number in numbers:
+            getattr(awg, f"ch{number}").state.cache.set(0)
 
 
 def _sequence_files(steps: Sequence[SequenceStep], names: list[list[str]], seqname: str, tracks: int
