@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from calibrated_lab import copy_calibrated
 
 from qubitlab import load_lab
 from qubitlab.calibration import CalibrationStore, RunInfo, RunKind, Update
@@ -47,3 +50,13 @@ def started(folder: Path, lab_file: Path | None = None) -> Lab:
     keys = {name: client_key(keys_dir, name, admin=name == "admin", folder=folder / "client_keys")
             for name in ("alice", "bob", "admin")}
     return Lab(lab_file, start_daemon(lab_file, keys_dir=keys_dir), keys)
+
+
+@contextmanager
+def calibrated_daemon_in(folder: Path, calibrated_lab_file: Path) -> Iterator[Lab]:
+    """A daemon over a copy (in ``folder``) of an already calibrated lab, stopped by its pid afterwards."""
+    running = started(folder, copy_calibrated(calibrated_lab_file, folder))
+    try:
+        yield running
+    finally:
+        running.daemon.stop()

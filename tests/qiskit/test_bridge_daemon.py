@@ -18,8 +18,7 @@ import pytest
 
 pytest.importorskip("qiskit", reason="the qiskit extra is not installed (pip install 'qubitlab[qiskit]')")
 
-from calibrated_lab import copy_calibrated  # noqa: E402
-from daemon_lab import Lab, started  # noqa: E402
+from daemon_lab import Lab, calibrated_daemon_in, started  # noqa: E402
 from qiskit import QuantumCircuit, transpile  # noqa: E402
 from qiskit.circuit import ParameterVector  # noqa: E402
 from qiskit.primitives.containers import BitArray, DataBin, PrimitiveResult  # noqa: E402
@@ -35,12 +34,8 @@ THETAS = np.array([[0.0, 0.0, 0.0, 0.0], [0.3, -0.2, 0.5, 0.1], [1.2, 0.4, -0.7,
 @pytest.fixture(scope="module")
 def calibrated_daemon(calibrated_2q: tuple[Path, list[Any]], tmp_path_factory: pytest.TempPathFactory
                       ) -> Iterator[Lab]:
-    folder = tmp_path_factory.mktemp("qiskit_bridge")
-    running = started(folder, copy_calibrated(calibrated_2q[0], folder))
-    try:
+    with calibrated_daemon_in(tmp_path_factory.mktemp("qiskit_bridge"), calibrated_2q[0]) as running:
         yield running
-    finally:
-        running.daemon.stop()
 
 
 def service_of(lab: Lab) -> QiskitRuntimeService:

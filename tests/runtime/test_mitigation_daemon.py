@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from calibrated_lab import copy_calibrated
-from daemon_lab import Lab, started
+from daemon_lab import Lab, calibrated_daemon_in
 
 from qubitlab.circuits import Circuit
 from qubitlab.runtime import EstimatorV2
@@ -29,12 +28,8 @@ PAULI = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j
 @pytest.fixture(scope="module")
 def calibrated_daemon(calibrated_2q: tuple[Path, list[Any]], tmp_path_factory: pytest.TempPathFactory
                       ) -> Iterator[Lab]:
-    folder = tmp_path_factory.mktemp("mitigation")
-    running = started(folder, copy_calibrated(calibrated_2q[0], folder))
-    try:
+    with calibrated_daemon_in(tmp_path_factory.mktemp("mitigation"), calibrated_2q[0]) as running:
         yield running
-    finally:
-        running.daemon.stop()
 
 
 def deep_bell(cx: int = 5) -> Circuit:

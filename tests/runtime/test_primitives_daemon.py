@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from calibrated_lab import copy_calibrated
-from daemon_lab import Lab, started
+from daemon_lab import Lab, calibrated_daemon_in
 
 from qubitlab.circuits import Circuit, Parameter
 from qubitlab.errors import CircuitError
@@ -27,12 +26,8 @@ from qubitlab.runtime import Batch, EstimatorV2, SamplerV2, Session
 @pytest.fixture(scope="module")
 def calibrated_daemon(calibrated_2q: tuple[Path, list[Any]], tmp_path_factory: pytest.TempPathFactory
                       ) -> Iterator[Lab]:
-    folder = tmp_path_factory.mktemp("primitives")
-    running = started(folder, copy_calibrated(calibrated_2q[0], folder))
-    try:
+    with calibrated_daemon_in(tmp_path_factory.mktemp("primitives"), calibrated_2q[0]) as running:
         yield running
-    finally:
-        running.daemon.stop()
 
 
 def stored(lab: Lab) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 from calibrated_lab import copy_calibrated
-from daemon_lab import Lab, started
+from daemon_lab import Lab, calibrated_daemon_in, started
 
 from qubitlab.circuits import Circuit, Parameter
 from qubitlab.errors import JobError
@@ -37,12 +37,8 @@ PAULI = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j
 @pytest.fixture(scope="module")
 def programs_daemon(calibrated_2q: tuple[Path, list[Any]], tmp_path_factory: pytest.TempPathFactory
                     ) -> Iterator[Lab]:
-    folder = tmp_path_factory.mktemp("programs")
-    running = started(folder, copy_calibrated(calibrated_2q[0], folder))
-    try:
+    with calibrated_daemon_in(tmp_path_factory.mktemp("programs"), calibrated_2q[0]) as running:
         yield running
-    finally:
-        running.daemon.stop()
 
 
 def spectrum(terms: dict[str, float]) -> np.ndarray:

@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from calibrated_lab import copy_calibrated
-from daemon_lab import Lab, started
+from daemon_lab import Lab, calibrated_daemon_in
 
 from qubitlab.circuits import Circuit, Parameter
 
@@ -36,12 +35,8 @@ GATE = 0.03
 @pytest.fixture(scope="module")
 def optimizer_daemon(calibrated_2q: tuple[Path, list[Any]], tmp_path_factory: pytest.TempPathFactory
                      ) -> Iterator[Lab]:
-    folder = tmp_path_factory.mktemp("optimizers")
-    running = started(folder, copy_calibrated(calibrated_2q[0], folder))
-    try:
+    with calibrated_daemon_in(tmp_path_factory.mktemp("optimizers"), calibrated_2q[0]) as running:
         yield running
-    finally:
-        running.daemon.stop()
 
 
 def run_vqe(lab: Lab, inputs: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -29,9 +29,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from calibrated_lab import copy_calibrated
 from circuit_reference import circuit_unitary, equal_up_to_phase
-from daemon_lab import Lab, started
+from daemon_lab import Lab, calibrated_daemon_in
 from scipy.optimize import minimize
 
 from qubitlab.errors import JobError
@@ -150,12 +149,8 @@ def test_the_warm_start_at_any_depth_is_at_least_as_good_as_depth_ones_grid_on_a
 @pytest.fixture(scope="module")
 def qaoa_daemon(calibrated_5q: tuple[Path, list[Any]], tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[Lab]:
-    folder = tmp_path_factory.mktemp("qaoa5q")
-    running = started(folder, copy_calibrated(calibrated_5q[0], folder))
-    try:
+    with calibrated_daemon_in(tmp_path_factory.mktemp("qaoa5q"), calibrated_5q[0]) as running:
         yield running
-    finally:
-        running.daemon.stop()
 
 
 def run_triangle(lab: Lab, p: int, maxiter: int, initial_point: list[float] | None = None

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from calibrated_lab import copy_calibrated
-from daemon_lab import Lab, started
+from daemon_lab import Lab, calibrated_daemon_in
 
 from qubitlab.circuits import Circuit
 from qubitlab.errors import JobError
@@ -28,12 +27,8 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "qobj" / "assembled
 @pytest.fixture(scope="module")
 def calibrated_daemon(calibrated_2q: tuple[Path, list[Any]], tmp_path_factory: pytest.TempPathFactory
                       ) -> Iterator[Lab]:
-    folder = tmp_path_factory.mktemp("qobj_job")
-    running = started(folder, copy_calibrated(calibrated_2q[0], folder))
-    try:
+    with calibrated_daemon_in(tmp_path_factory.mktemp("qobj_job"), calibrated_2q[0]) as running:
         yield running
-    finally:
-        running.daemon.stop()
 
 
 def stored(lab: Lab) -> tuple[Any, dict[str, float], Any, Any]:
