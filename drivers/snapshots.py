@@ -11,6 +11,8 @@ QCoDeS' ``ts`` entries would be the same, and the previous one is returned; othe
 ``invalidate()`` keeps the value such a snapshot shows, so it changes nothing. A component added to or removed
 from the station, or a parameter added to an instrument after the first snapshot, is noticed by a cheap identity
 check of the station's components and their parameter counts and makes the next call walk everything again.
+A parameter whose cache has no ``_update_with`` (a QCoDeS that stores values another way) cannot be watched, so
+then every call walks the station, as QCoDeS itself would: slower, never stale.
 
 The serialized form (``ts`` removed) and its sha256 are computed once per distinct snapshot too, for the run
 record's content-addressed ``stations/<sha256>.json``.
@@ -36,6 +38,8 @@ class StationSnapshots:
         self.walks = 0
         """How many times the station was walked (for diagnostics)."""
         self._hooked: set[int] = set()
+        self._unwatched = 0
+        """Caches that could not be hooked: while there are any, every take() walks the station."""
         self._shape: tuple[tuple[int, int], ...] = ()
         self._fresh = False
         self._touched: dict[int, tuple[Any, Any, Any]] = {}
@@ -52,7 +56,7 @@ class StationSnapshots:
             self._shape = shape
             self._fresh = False
         touched, self._touched = self._touched, {}
-        if not self._fresh or any(not (_same(cache._value, value) and _same(cache._raw_value, raw))
+        if not self._fresh or self._unwatched or any(not (_same(cache._value, value) and _same(cache._raw_value, raw))
                                   for cache, value, raw in touched.values()):
             self._snapshot = self.station.snapshot(update=False)
             self._fresh = True
@@ -74,9 +78,13 @@ class StationSnapshots:
         for component in self.station.components.values():
             for parameter in _parameters(component, set()):
                 cache = parameter.cache
-                if id(cache) not in self._hooked and hasattr(cache, "_update_with"):
+                if id(cache) in self._hooked:
+                    continue
+                if hasattr(cache, "_update_with"):
                     setattr(cache, "_update_with", self._noting(cache))
                     self._hooked.add(id(cache))
+                else:
+                    self._unwatched += 1
 
     def _noting(self, cache: Any) -> Callable[..., None]:
         update = cache._update_with
