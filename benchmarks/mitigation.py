@@ -35,7 +35,7 @@ FEW = {"num_randomizations": 4}
 virtual digitizer's acquisition timeout."""
 SETTINGS: list[tuple[str, dict[str, Any]]] = [
     ("level 0", {"resilience_level": 0}),
-    ("level 1 (TREX, the default)", {"resilience_level": 1}),
+    ("level 1 (TREX)", {"resilience_level": 1, "twirling": {"enable_measure": True}}),
     ("level 1, assignment matrices", {"resilience_level": 1, "twirling": {"enable_measure": False}}),
     ("level 2 (twirled x4)", {"resilience_level": 2, "twirling": FEW}),
     ("level 2 (twirled x4), quadratic", {"resilience_level": 2, "twirling": FEW, "resilience": {

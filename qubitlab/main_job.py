@@ -43,7 +43,7 @@ FINAL_PRECISION = 1 / 256
 level: its error bar (~1 mHa) is then well inside the 5 mHa the level-1 result must reach."""
 READOUT = "assignment matrices"
 """The main job's level-1 readout mitigation is the assignment-matrix path (``twirling.enable_measure=False``),
-not level 1's default TREX: at H2's exact optimum TREX measured 6.3 and 9.3 mHa from the exact energy on two
+(level 1's default here; set explicitly because Qiskit Runtime's level 1 is TREX): at H2's exact optimum TREX measured 6.3 and 9.3 mHa from the exact energy on two
 noise seeds, the assignment matrices 2.0 and 1.8 (+-2.4) (benchmarks/mitigation.py)."""
 
 

@@ -147,15 +147,17 @@ def test_measure_twirling_is_accepted_by_the_estimator_and_still_refused_by_the_
     learned = trex.plan({"resilience_level": 1, "resilience": {"measure_noise_learning": {"num_randomizations": 8}}},
                         2, 100, "c")
     assert learned is not None and len(learned.learning_masks) == 8     # setting the learning options selects TREX
-    default = trex.plan({"resilience_level": 1}, 2, 100, "c")            # level 1 as Qiskit Runtime's: TREX
-    assert default is not None and default.measure and default.correct and not default.gates
-    assert len(default.masks) == len(default.learning_masks) == 32      # measure_noise_learning's defaults
+    assert trex.plan({"resilience_level": 1}, 2, 100, "c") is None       # default level 1: assignment matrices
+    chosen = trex.plan({"resilience_level": 1, "twirling": {"enable_measure": True}}, 2, 100, "c")
+    assert chosen is not None and chosen.measure and chosen.correct and not chosen.gates
+    assert len(chosen.masks) == len(chosen.learning_masks) == 32        # measure_noise_learning's defaults
     assert trex.plan({"resilience_level": 0}, 2, 100, "c") is None
     assert trex.plan({"resilience_level": 1, "twirling": {"enable_measure": False}}, 2, 100, "c") is None
-    uncorrected = trex.plan({"resilience_level": 1, "resilience": {"measure_mitigation": False}}, 2, 100, "c")
+    uncorrected = trex.plan({"resilience_level": 1, "twirling": {"enable_measure": True},
+                             "resilience": {"measure_mitigation": False}}, 2, 100, "c")
     assert uncorrected is not None and not uncorrected.correct          # twirled, nothing learned or divided
     at_two = trex.plan({"resilience_level": 2}, 2, 100, "c")
-    assert at_two is not None and at_two.measure and at_two.correct and at_two.gates
+    assert at_two is not None and not at_two.measure and at_two.gates   # gate twirling; readout by matrices
     with pytest.raises(JobError, match="shots_per_randomization=7: .* set it to 'auto' or 4"):
         trex.plan({"resilience_level": 1, "twirling": {"enable_measure": True, "num_randomizations": 25},
                    "resilience": {"measure_noise_learning": {"shots_per_randomization": 7}}}, 2, 100, "c")
