@@ -42,9 +42,10 @@ FINAL_PRECISION = 1 / 256
 """The optimum found is re-estimated once at this precision (16x the iterations' shots), at the job's resilience
 level: its error bar (~1 mHa) is then well inside the 5 mHa the level-1 result must reach."""
 READOUT = "assignment matrices"
-"""The main job's level-1 readout mitigation is the assignment-matrix path (``twirling.enable_measure=False``),
-(level 1's default here; set explicitly because Qiskit Runtime's level 1 is TREX): at H2's exact optimum TREX measured 6.3 and 9.3 mHa from the exact energy on two
-noise seeds, the assignment matrices 2.0 and 1.8 (+-2.4) (benchmarks/mitigation.py)."""
+"""The main job's level-1 readout mitigation: the assignment-matrix path (``twirling.enable_measure=False``;
+level 1's default here, set explicitly because Qiskit Runtime's level 1 is TREX). At H2's exact optimum TREX
+measured 6.3 and 9.3 mHa from the exact energy on two noise seeds, the assignment matrices 2.0 and 1.8 (+-2.4)
+(benchmarks/mitigation.py)."""
 
 
 def exact_ground_energy() -> float:
