@@ -111,6 +111,12 @@ class Snapshot(Mapping[str, Entry]):
                                          RunId(""), experiment="local")
         return Snapshot(entries, now)
 
+    def retaken(self, taken_at: datetime) -> Snapshot:
+        """The same entries (and id), taken at ``taken_at``: what a store returns when nothing changed."""
+        copy = Snapshot.__new__(Snapshot)
+        copy._entries, copy._id, copy.taken_at = self._entries, self._id, taken_at
+        return copy
+
     def to_values(self) -> dict[str, float]:
         """Key -> value (SI), without units, errors and provenance."""
         return {key: entry.value for key, entry in self._entries.items()}

@@ -81,6 +81,11 @@ class CalibrationStore:
         self.path = Path(path)
         self.topology = Topology.of(topology) if topology is not None else None
         self._lock = threading.RLock()
+        self._commits = 0
+        """Write transactions committed on this connection (SQLite's data_version counts only the others')."""
+        self._current: tuple[tuple[int, int], Snapshot] | None = None
+        """The current values with the store's state they were read at: what ``snapshot()`` returns again
+        while nothing was written (a runtime job reads it once per job; re-reading costs ~3-8 ms)."""
         if not self.path.parent.is_dir():
             raise CalibrationError(f"cannot open calibration store {self.path}: folder {self.path.parent} "
                                    "does not exist")
@@ -161,6 +166,7 @@ class CalibrationStore:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            self._commits += 1
 
     # -- writing ----------------------------------------------------------------------------------------------------
     def commit(self, updates: Iterable[Update], run: RunInfo) -> RunId:
@@ -296,9 +302,20 @@ class CalibrationStore:
         return self._records("e.key = ?", (parsed.text,), newest_first=True)
 
     def snapshot(self, at: datetime | None = None) -> Snapshot:
-        """The values current at ``at`` (default: now); ``at`` must be timezone-aware."""
+        """The values current at ``at`` (default: now); ``at`` must be timezone-aware.
+
+        The current values are read again only after a write, by this connection (counted here) or by any
+        other connection or process (SQLite's ``PRAGMA data_version``); otherwise the last ones are returned,
+        taken now."""
         with self._lock:
-            return self._snapshot(self._conn, at)
+            if at is not None:
+                return self._snapshot(self._conn, at)
+            state = (int(self._conn.execute("PRAGMA data_version").fetchone()[0]), self._commits)
+            if self._current is not None and self._current[0] == state:
+                return self._current[1].retaken(datetime.now(UTC))
+            snapshot = self._snapshot(self._conn, None)
+            self._current = (state, snapshot)
+            return snapshot
 
     def snapshot_by_id(self, snapshot_id: str) -> Snapshot:
         """A snapshot recorded earlier (after any write, by :meth:`save_snapshot` or an export)."""

@@ -8,7 +8,7 @@ mappings, plus a few methods for the binary transfers (window table, integration
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,7 +17,7 @@ from qcodes.instrument import VisaInstrument
 from qcodes.parameters import Parameter, create_on_off_val_mapping
 
 from qubitlab.drivers.payloads import DigitizerProgram, MeasLevel, MeasReturn, content_key
-from qubitlab.drivers.visa import differs, ieee_block, instrument_errors, reopen
+from qubitlab.drivers.visa import differs, ieee_block, instrument_errors, query_block, reopen
 from qubitlab.errors import DriverError, InstrumentTimeout
 
 if TYPE_CHECKING:
@@ -87,13 +87,14 @@ class QubitlabVirtualDigitizer(VisaInstrument):
     def fetch_data(self) -> NDArray[np.complex64]:
         """Every window's values, one block (``FETCh:DATA?``); a block that is not whole complex64 values is a
         ``DriverError``."""
-        values = self.visa_handle.query_binary_values("FETCh:DATA?", datatype="f", is_big_endian=False,
-                                                      container=cast(Any, np.array))
-        floats = np.asarray(values, dtype="<f4")
-        if floats.shape[0] % 2:
-            raise DriverError(f"digitizer {self.name!r}: FETCh:DATA? returned {floats.shape[0]} float32 values, not "
-                              "whole complex64 (I, Q) pairs: a corrupt data block")
-        return floats.view(np.complex64)
+        try:
+            payload = query_block(self.visa_handle, "FETCh:DATA?")
+        except ValueError as exc:
+            raise DriverError(f"digitizer {self.name!r}: {exc}; a corrupt data block") from None
+        if len(payload) % 8:
+            raise DriverError(f"digitizer {self.name!r}: FETCh:DATA? returned {len(payload)} bytes, not whole "
+                              "complex64 (I, Q float32) values: a corrupt data block")
+        return np.frombuffer(payload, dtype="<c8")
 
     def next_error(self) -> str:
         return str(self.ask("SYSTem:ERRor?"))

@@ -77,6 +77,35 @@ def ieee_block(payload: bytes) -> bytes:
     return b"#" + str(len(size)).encode() + size.encode() + payload
 
 
+def query_block(handle: pyvisa.resources.MessageBasedResource, command: str) -> bytes:
+    """The payload of the IEEE 488.2 definite-length block that answers ``command`` (the newline ending the
+    message is read and checked too).
+
+    The block is read with the termination character off: with it on, pyvisa-py's socket session returns at
+    every 0x0A byte inside the binary data and rescans its buffer each time (one read per ~256 bytes of random
+    data: 7 ms for a 256 kB fetch instead of under 1 ms). A reply that is not a block raises ``ValueError``.
+    """
+    handle.write(command)
+    enabled = handle.get_visa_attribute(constants.ResourceAttribute.termchar_enabled)
+    handle.set_visa_attribute(constants.ResourceAttribute.termchar_enabled, constants.VI_FALSE)
+    try:
+        head = handle.read_bytes(2)
+        if head[:1] != b"#" or not head[1:2].isdigit() or head[1:2] == b"0":
+            rest = handle.read_bytes(1, break_on_termchar=True) if head[-1:] != b"\n" else b""
+            raise ValueError(f"{command} answered {head + rest!r}..., not a definite-length block (#<n><length>)")
+        size = handle.read_bytes(int(head[1:2]))
+        if not size.isdigit():
+            raise ValueError(f"{command} answered a block whose length field {size!r} is not a number")
+        payload = handle.read_bytes(int(size))
+        end = handle.read_bytes(1)
+        if end != b"\n":
+            raise ValueError(f"{command}'s {int(size)}-byte block is followed by {end!r}, not the newline that "
+                             "ends the message: the block's length field is wrong")
+    finally:
+        handle.set_visa_attribute(constants.ResourceAttribute.termchar_enabled, enabled)
+    return payload
+
+
 def _is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, (TimeoutError, socket.timeout)) or (
         isinstance(exc, pyvisa.errors.VisaIOError) and exc.error_code == constants.StatusCode.error_timeout)

@@ -255,3 +255,23 @@ def test_a_version_1_store_gains_the_runs_snapshot_id_and_keeps_its_runs(tmp_pat
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone() == (2,)
     conn.close()
+
+
+def test_the_current_snapshot_is_read_again_after_any_write_here_or_elsewhere(store: CalibrationStore,
+                                                                               lab: LabConfig) -> None:
+    """snapshot() reuses the values it read while nothing was written; a write by this store, by a second store
+    on the same file (another process's connection) or or by a bare SQLite UPDATE is seen at once."""
+    store.set("q0.x_amp", 0.30, reason="first")
+    first = store.snapshot()
+    again = store.snapshot()
+    assert again.id == first.id and again["q0.x_amp"].value == 0.30 and again.taken_at >= first.taken_at
+    store.set("q0.x_amp", 0.31, reason="again")                         # this connection's own write
+    assert store.snapshot()["q0.x_amp"].value == 0.31
+    other = CalibrationStore(store.path, topology=lab)                     # another connection to the file
+    other.set("q0.x_amp", 0.32, reason="elsewhere")
+    other.close()
+    assert store.snapshot()["q0.x_amp"].value == 0.32
+    with sqlite3.connect(store.path) as conn:                               # a write that is not ours at all
+        conn.execute("UPDATE entries SET value = 0.33 WHERE superseded_by IS NULL AND key = 'q0.x_amp'")
+    latest = store.snapshot()
+    assert latest["q0.x_amp"].value == 0.33 and latest.id != first.id

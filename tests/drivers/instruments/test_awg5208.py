@@ -11,6 +11,7 @@ from virtual_rig import Rig
 
 from qubitlab.drivers.mock.awg5208 import Awg5208Emulation
 from qubitlab.drivers.payloads import AwgProgram
+from qubitlab.drivers.tektronix import wfmx_file
 from qubitlab.errors import DriverError
 from qubitlab.pulse.compiler import compile
 from qubitlab.pulse.passes.hardware import hardware_view
@@ -42,6 +43,25 @@ def test_the_instrument_holds_exactly_the_uploaded_waveforms_and_sequence(rig: R
     for track, output in enumerate(program.outputs, start=1):
         assert awg.assets[int(output)] == ("sequence", name, track)
         assert [s.assets[track - 1] for s in steps] == [s.outputs[output] for s in program.sequence]
+
+
+@pytest.mark.parametrize("count", [2400, 2560, 4801])
+def test_the_wfmx_writer_writes_what_qcodes_makewfmxfile_writes(count: int) -> None:
+    """Byte for byte QCoDeS' own file (its header's millisecond timestamp aside), for float32 samples at full
+    scale's edges, tiny and rounded values."""
+    import re
+
+    from qcodes.instrument_drivers.tektronix import TektronixAWG5208
+
+    rng = np.random.default_rng(count)
+    samples = rng.uniform(-1, 1, count).astype(np.float32)
+    samples[:4] = [-1.0, 1.0, 0.0, np.float32(1e-30)]
+    reference = TektronixAWG5208.makeWFMXFile(samples.astype(np.float64), amplitude=2.0)
+    ours = wfmx_file(samples)
+    stamp = re.compile(rb"<Timestamp>[^<]*</Timestamp>")
+    assert stamp.sub(b"", ours) == stamp.sub(b"", reference) and len(ours) == len(reference)
+    headers: dict[int, bytes] = {}
+    assert wfmx_file(samples, headers) == wfmx_file(samples, headers) and list(headers) == [count]
 
 
 def test_only_waveforms_the_instrument_does_not_hold_are_sent(rig: Rig) -> None:
