@@ -393,6 +393,28 @@ def corrected_weights(weights: ArrayLike, assignment: Assignment) -> FloatArray:
     return np.asarray(inverse.T @ w, dtype=np.float64)
 
 
+def corrected_weight_derivatives(weights: ArrayLike, assignment: Assignment) -> FloatArray:
+    """The derivatives of :func:`corrected_weights` with respect to each memory slot's readout errors, shape
+    ``(n, 2, 2**n)``: entry ``[k, c]`` is d/dP(1|c) of slot k's 2x2 matrix with its column kept stochastic
+    (P(0|c) = 1 - P(1|c)), exactly: d(A^-1) = -A^-1 dA A^-1 on slot k, the other slots' inverses unchanged.
+    What the readout calibration's own shot noise adds to a corrected mean's variance is built from these
+    (first order: sum over k, c of (p @ d[k, c])**2 var(P(1|c)))."""
+    w = np.asarray(weights, dtype=np.float64)
+    inverse = _inverse_operators(assignment, w.shape[-1])
+    if not isinstance(inverse, list):
+        raise CalibrationError("corrected_weight_derivatives needs per-slot (n, 2, 2) assignment matrices")
+    transposed = [m.T for m in inverse]
+    out = np.zeros((len(inverse), 2) + w.shape)
+    for k, a_inv in enumerate(inverse):
+        for column in (0, 1):
+            change = np.zeros((2, 2))
+            change[1, column], change[0, column] = 1.0, -1.0
+            operators = list(transposed)
+            operators[k] = -(a_inv @ change @ a_inv).T
+            out[k, column] = _per_slot_apply(w, operators)
+    return out
+
+
 def _checked_probs(probs: ArrayLike) -> FloatArray:
     p = np.asarray(probs, dtype=np.float64)
     size = p.shape[-1] if p.ndim else 0

@@ -463,28 +463,45 @@ def _expectations(shape: tuple[int, ...], observables: list[dict[str, float]], o
     the assignment matrices or by TREX's learned factors when given."""
     from qubitlab.drivers import decode
 
+    prepared: dict[int, tuple[float, list[tuple[int, dict[str, float], Any, Any, Any]]]] = {}
+
+    def terms_of(k: int) -> tuple[float, list[tuple[int, dict[str, float], Any, Any, Any]]]:
+        """Observable k's identity part and, per basis, its terms with their outcome weights (readout
+        corrected) and the weights' derivatives in the readout errors: the same at every parameter set."""
+        if k not in prepared:
+            constant = 0.0
+            by_group: dict[int, dict[str, float]] = {}
+            for label, coeff in observables[k].items():
+                if set(label) == {"I"}:
+                    constant += coeff
+                else:
+                    by_group.setdefault(term_group[label], {})[label] = coeff
+            groups = []
+            for g, terms in by_group.items():
+                raw = _weights(terms, n)
+                w = raw if assignment is None else decode.corrected_weights(raw, assignment)
+                if trex is not None:
+                    w = trex.weights(terms, n, _weights)
+                derivatives = None if assignment is None else decode.corrected_weight_derivatives(raw, assignment)
+                groups.append((g, terms, w, w**2, derivatives))
+            prepared[k] = (constant, groups)
+        return prepared[k]
+
+    readout_variance = None if assignment is None else \
+        assignment[:, 1, :] * (1 - assignment[:, 1, :]) / shots        # binomial var of each P(1|c), (q, c)
     evs = np.zeros(shape)
     variances = np.zeros(shape)
     for pos in np.ndindex(shape):
-        obs, point = observables[int(o_b[pos])], int(p_b[pos])
-        value, variance = 0.0, 0.0
-        by_group: dict[int, dict[str, float]] = {}
-        for label, coeff in obs.items():
-            if set(label) == {"I"}:
-                value += coeff
-                continue
-            by_group.setdefault(term_group[label], {})[label] = coeff
-        for g, terms in by_group.items():
+        point = int(p_b[pos])
+        value, groups = terms_of(int(o_b[pos]))
+        variance = 0.0
+        for g, terms, w, w2, derivatives in groups:
             p = probs[where[g] + point]
-            raw = _weights(terms, n)
-            w = raw if assignment is None else decode.corrected_weights(raw, assignment)
-            if trex is not None:
-                w = trex.weights(terms, n, _weights)
             mean = float(p @ w)
             value += mean
-            variance += max(float(p @ w**2) - mean**2, 0.0) / shots
-            if assignment is not None:
-                variance += _assignment_variance(p, raw, assignment, mean, shots)
+            variance += max(float(p @ w2) - mean**2, 0.0) / shots
+            if derivatives is not None:                # the assignment matrices' own shot noise, first order
+                variance += float(np.sum((derivatives @ p) ** 2 * readout_variance))
             if trex is not None:
                 variance += trex.variance(p, terms, n, _weights)
         evs[pos], variances[pos] = value, variance
@@ -555,28 +572,6 @@ def _assignment(probs: NDArray[np.float64], n: int) -> NDArray[np.float64]:
         p1_given_0, p1_given_1 = float(probs[0] @ one), float(probs[1] @ one)
         matrices.append(decode.assignment_matrix_1q(p1_given_0, p1_given_1))
     return np.asarray(matrices)
-
-
-def _assignment_variance(p: NDArray[np.float64], weights: NDArray[np.float64], assignment: NDArray[np.float64],
-                         mean: float, shots: int) -> float:
-    """The variance a corrected mean inherits from the assignment matrices, which were estimated from ``shots``
-    shots each: first order in each qubit's P(1|0) and P(1|1) (binomial variance), by finite differences."""
-    from qubitlab.drivers import decode
-
-    step = 1e-6
-    variance = 0.0
-    for q in range(assignment.shape[0]):
-        for column in (0, 1):                                  # prepared 0, prepared 1
-            p1 = float(assignment[q, 1, column])
-            nudged = assignment.copy()
-            shifted = min(p1 + step, 1.0) if p1 + step <= 1.0 else p1 - step
-            nudged[q, 1, column], nudged[q, 0, column] = shifted, 1.0 - shifted
-            try:
-                derivative = (float(p @ decode.corrected_weights(weights, nudged)) - mean) / (shifted - p1)
-            except CalibrationError:                           # a singular nudge: no first-order estimate
-                continue
-            variance += derivative**2 * p1 * (1 - p1) / shots
-    return variance
 
 
 def _weights(terms: Mapping[str, float], n: int) -> NDArray[np.float64]:

@@ -359,3 +359,24 @@ def test_corrected_weights_equal_mitigating_the_probabilities_first() -> None:
                                mitigate(measured, matrices) @ weights, atol=1e-12)
     full = np.kron(matrices[1], matrices[0])
     np.testing.assert_allclose(corrected_weights(weights, full), np.linalg.inv(full).T @ weights, atol=1e-12)
+
+
+def test_corrected_weight_derivatives_match_central_differences_of_the_kron_inverse() -> None:
+    """d/dP(1|c) of M^-T w on slot k, with M = kron(A_1, A_0) rebuilt and inverted in full for each nudge."""
+    from qubitlab.drivers.decode import assignment_matrix_1q, corrected_weight_derivatives
+
+    p1 = {(0, 0): 0.02, (0, 1): 0.93, (1, 0): 0.05, (1, 1): 0.9}     # slot k's P(1 | prepared c)
+    weights = np.array([0.3, -1.0, 2.0, 0.5])
+
+    def corrected(values: dict[tuple[int, int], float]) -> np.ndarray:
+        a = [assignment_matrix_1q(values[(k, 0)], values[(k, 1)]) for k in (0, 1)]
+        return np.linalg.inv(np.kron(a[1], a[0])).T @ weights
+
+    found = corrected_weight_derivatives(weights, [assignment_matrix_1q(p1[(k, 0)], p1[(k, 1)]) for k in (0, 1)])
+    assert found.shape == (2, 2, 4)
+    h = 1e-6
+    for (k, c) in p1:
+        up, down = dict(p1), dict(p1)
+        up[(k, c)] += h
+        down[(k, c)] -= h
+        np.testing.assert_allclose(found[k, c], (corrected(up) - corrected(down)) / (2 * h), rtol=1e-6, atol=1e-8)
