@@ -1,12 +1,16 @@
 """The ``Awg`` role over QCoDeS' own, unmodified ``TektronixAWG5208`` driver.
 
 A program travels as one ``.seqx`` bundle through ``MMEMory:DATA``, its files made by the driver's own
-writers (``makeWFMXFile``, and the private ``_makeSMLFile`` and ``_makeSetupFile``, reached only through
-:func:`_sequence_files`). Each waveform is named by its content key (the compiler's hash),
+writers (the ``.wfmx`` header of ``makeWFMXFile``, and the private ``_makeSMLFile`` and ``_makeSetupFile``,
+reached only through :func:`_sequence_files`). Each waveform is named by its content key (the compiler's hash),
 so the adapter asks the instrument once per connection which waveforms it holds (``WLISt:LIST?``) and bundles
 only the new ones as ``.wfmx`` beside the sequence (``.sml``), whose steps name waveforms by key: opening the
 bundle adds its waveforms to the list. One transfer and one ``*OPC?`` per program, however many waveforms.
-A sequence already loaded and assigned is not sent again, and settings (sample rate, amplitudes) are written
+A program of the same shape as the loaded sequence (outputs, and per step its repeats, trigger wait and
+length: a variational loop's next angles) edits that sequence in place instead: its new waveforms made and
+filled without a file (``WLISt:WAVeform:NEW``/``DATA``) and only the changed steps re-pointed
+(``SLISt:SEQuence:STEP<n>:TASSet<m>:WAVeform``), confirmed by ``*OPC?`` and an error count of 0. A sequence
+already loaded and assigned is not sent again, and settings (sample rate, amplitudes) are written
 only when they change, so a repeated run costs a handful of commands. Stopping and switching outputs off are confirmed by reading the
 run state and every output's state back.
 """
@@ -17,13 +21,14 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from qcodes.instrument_drivers.tektronix import TektronixAWG5208
 
 from qubitlab.config.instruments import INSTRUMENT_MODELS
 from qubitlab.drivers.payloads import AwgProgram, SequenceStep
-from qubitlab.drivers.visa import differs, instrument_errors, reopen
+from qubitlab.drivers.visa import differs, ieee_block, instrument_errors, reopen
 from qubitlab.errors import DriverError
 
 MIN_SAMPLES = INSTRUMENT_MODELS["tektronix_awg5208"].min_waveform_length
@@ -39,7 +44,8 @@ class Awg5208:
         self.instrument = instrument
         self.visalib = visalib
         self._held: set[str] | None = None
-        self._sequence: str | None = None
+        self._sequence: _Loaded | None = None
+        """The sequence this connection loaded and assigned to the outputs, and what its steps play now."""
 
     def reconnect(self) -> None:
         with instrument_errors(self.name, "reconnecting"):
@@ -59,8 +65,7 @@ class Awg5208:
         with instrument_errors(self.name, "reading the waveform list (WLISt:LIST?)"):
             if self._held is None:
                 self._held = set(awg.waveformList)
-        new: dict[str, bytes] = {}
-        headers: dict[int, bytes] = {}
+        new: dict[str, np.ndarray] = {}
         for key, samples in program.waveforms.items():
             if key in self._held or key in new:
                 continue
@@ -68,30 +73,27 @@ class Awg5208:
                 raise DriverError(f"AWG {self.name!r}: waveform {key} has {samples.shape[0]} samples; the AWG5208 "
                                   f"plays at least {MIN_SAMPLES}. Set timing.awgs.{self.name}.min_length: "
                                   f"{MIN_SAMPLES} in the lab file")
-            new[key] = wfmx_file(samples, headers)
-        self._load_sequence(program, new)
+            new[key] = samples
+        names = _step_names(self.name, program)
+        shape = _shape(program)
+        loaded = self._sequence
+        if loaded is not None and loaded.shape == shape:
+            self._edit_sequence(loaded, names, new)
+        else:
+            headers: dict[int, bytes] = {}
+            self._load_sequence(program, names, shape, {k: wfmx_file(v, headers) for k, v in new.items()})
         self._held.update(new)
         self._settings(program)
         return len(new)
 
-    def _load_sequence(self, program: AwgProgram, waveforms: dict[str, bytes]) -> None:
+    def _load_sequence(self, program: AwgProgram, names: list[list[str]], shape: tuple[object, ...],
+                       waveforms: dict[str, bytes]) -> None:
         """Send and load the program's sequence in one ``.seqx``, with the ``waveforms`` the AWG lacks inside
-        (opening a ``.seqx`` adds its waveforms to the waveform list); skipped when it is already loaded."""
+        (opening a ``.seqx`` adds its waveforms to the waveform list), and assign its tracks to the outputs."""
         awg = self.instrument
         steps = program.sequence
-        if not steps:
-            raise DriverError(f"AWG {self.name!r}: the program has no sequence steps")
-        for number, step in enumerate(steps, start=1):
-            missing = sorted(set(program.outputs) - set(step.outputs))
-            if missing:
-                raise DriverError(f"AWG {self.name!r}: sequence step {number} has no waveform for outputs {missing}; "
-                                  "the compiler gives every output of a step a waveform (zeros when silent)")
-        names = [[step.outputs[o] for o in program.outputs] for step in steps]
-        digest = hashlib.blake2b(repr((program.outputs, [(n, s.repeat, s.wait_trigger) for n, s in
-                                                          zip(names, steps)])).encode(), digest_size=8)
+        digest = hashlib.blake2b(repr((shape, names)).encode(), digest_size=8)
         seqname = f"qubitlab_{digest.hexdigest()}"
-        if seqname == self._sequence and not waveforms:
-            return
         sml, setup = _sequence_files(steps, names, seqname, len(program.outputs))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, mode="w") as bundle:
@@ -101,6 +103,7 @@ class Awg5208:
             bundle.writestr("setup.xml", setup)
             bundle.writestr("userNotes.txt", b"")
         what = f"loading sequence {seqname}.seqx" + (f" with {len(waveforms)} new waveforms" if waveforms else "")
+        self._sequence = None
         with instrument_errors(self.name, what):
             awg.sendSEQXFile(buffer.getvalue(), f"{seqname}.seqx")
             # loadSEQXFile's command, without its own *OPC?: the one after the track assignments covers both
@@ -108,7 +111,37 @@ class Awg5208:
             for track, output in enumerate(program.outputs, start=1):
                 self._channel(output).setSequenceTrack(seqname, track)
             self._opc()
-        self._sequence = seqname
+        self._sequence = _Loaded(seqname, shape, names)
+
+    def _edit_sequence(self, loaded: _Loaded, names: list[list[str]], waveforms: dict[str, np.ndarray]) -> None:
+        """The loaded sequence, of the same shape, edited in place: new waveforms made and filled without a
+        file (``WLISt:WAVeform:NEW`` + ``:DATA``), and only the steps whose waveform changed pointed at the new
+        one (``SLISt:SEQuence:STEP<n>:TASSet<m>:WAVeform``); then ``*OPC?`` with the error count, which must
+        be 0 (the queue is cleared first), or the next upload loads the whole sequence again."""
+        changed = [(i, t, name) for i, row in enumerate(names) for t, name in enumerate(row)
+                   if loaded.names[i][t] != name]
+        if not changed and not waveforms:
+            return
+        awg = self.instrument
+        self._sequence = None                       # until confirmed: a failure leaves the sequence unknown
+        with instrument_errors(self.name, f"editing sequence {loaded.name} ({len(changed)} steps, "
+                                          f"{len(waveforms)} new waveforms)"):
+            awg.write(";:".join(["*CLS", *(f'WLISt:WAVeform:NEW "{key}",{samples.shape[0]}'
+                                           for key, samples in waveforms.items())]))
+            for key, samples in waveforms.items():
+                block = ieee_block(np.asarray(samples, dtype=np.float32).astype("<f4", copy=False).tobytes())
+                awg.visa_handle.write_raw(f'WLISt:WAVeform:DATA "{key}",'.encode() + block + b"\n")
+            if changed:
+                awg.write(";:".join(f'SLISt:SEQuence:STEP{i + 1}:TASSet{t + 1}:WAVeform "{loaded.name}","{name}"'
+                                    for i, t, name in changed))
+            reply = awg.ask("*OPC?;:SYSTem:ERRor:COUNt?").strip()
+            errors = [awg.ask("SYSTem:ERRor?").strip() for _ in range(min(_error_count(reply), 5))]
+        if reply != "1;0":
+            self._held = None
+            raise DriverError(f"AWG {self.name!r} refused the edit of sequence {loaded.name} (*OPC? and error "
+                              f"count read {reply!r}; errors: {'; '.join(errors) or 'none read'}); the next run "
+                              "loads the whole sequence again")
+        self._sequence = _Loaded(loaded.name, loaded.shape, names)
 
     def _settings(self, program: AwgProgram) -> None:
         awg = self.instrument
@@ -181,6 +214,42 @@ class Awg5208:
                               f"being stopped with every output off (reply {reply!r}); switch it off by hand")
         for number in numbers:
             getattr(awg, f"ch{number}").state.cache.set(0)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    name: str
+    shape: tuple[object, ...]
+    names: list[list[str]]
+    """Per step, the waveform each track plays."""
+
+
+def _shape(program: AwgProgram) -> tuple[object, ...]:
+    """What a sequence edit cannot change: the outputs, and per step its repeats, trigger wait and length."""
+    return (program.outputs, tuple((s.repeat, s.wait_trigger, int(program.waveforms[s.waveforms[0][1]].shape[0]))
+                                   for s in program.sequence))
+
+
+def _step_names(awg: str, program: AwgProgram) -> list[list[str]]:
+    """Per step, the waveform key of each output in the program's output order; every step must give every
+    output a waveform."""
+    steps = program.sequence
+    if not steps:
+        raise DriverError(f"AWG {awg!r}: the program has no sequence steps")
+    for number, step in enumerate(steps, start=1):
+        missing = sorted(set(program.outputs) - set(step.outputs))
+        if missing:
+            raise DriverError(f"AWG {awg!r}: sequence step {number} has no waveform for outputs {missing}; "
+                              "the compiler gives every output of a step a waveform (zeros when silent)")
+    return [[step.outputs[o] for o in program.outputs] for step in steps]
+
+
+def _error_count(reply: str) -> int:
+    """The error count of a ``*OPC?;:SYSTem:ERRor:COUNt?`` reply (1 when it cannot be read)."""
+    try:
+        return int(reply.split(";")[-1])
+    except ValueError:
+        return 1
 
 
 def wfmx_file(samples: np.ndarray, headers: dict[int, bytes] | None = None) -> bytes:

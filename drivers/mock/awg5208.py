@@ -7,6 +7,9 @@ clock and the run state. It parses the files the driver writes (``makeWFMXFile``
 offset, little-endian float32 samples, optional marker bytes; ``_makeSMLFile``'s steps) and refuses what the
 real instrument would refuse, with an error in the queue: a file that does not exist, a waveform shorter
 than the 2400-sample minimum, a step referring to a waveform not in the list, steps of unequal length.
+Waveforms can also be made and filled without files (``WLISt:WAVeform:NEW``, ``WLISt:WAVeform:DATA`` with
+float32 samples) and a loaded sequence's steps pointed at other waveforms
+(``SLISt:SEQuence:STEP<n>:TASSet<m>:WAVeform``), as the AWG5200 programmer manual describes.
 
 When it runs, :meth:`played` gives the volts each output plays for each sweep point (the steps between two
 trigger waits), which the virtual lab feeds to the physics device.
@@ -94,6 +97,9 @@ class Awg5208Emulation(ScpiInstrument):
         c.add("WLISt:LIST", lambda call: ",".join(f'"{n}"' for n in self.waveforms), query=True)
         c.add("WLISt:SIZE", lambda call: str(len(self.waveforms)), query=True)
         c.add("WLISt:WAVeform:DELete", self._delete_waveform)
+        c.add("WLISt:WAVeform:NEW", self._new_waveform)
+        c.add("WLISt:WAVeform:DATA", self._waveform_data)
+        c.add("SLISt:SEQuence:STEP#:TASSet#:WAVeform", self._step_waveform)
         c.add("SLISt:SIZE", lambda call: str(len(self.sequences)), query=True)
         c.add("SLISt:NAME", self._sequence_name, query=True)
         c.add("SLISt:SEQuence:DELete", self._delete_sequence)
@@ -228,6 +234,56 @@ class Awg5208Emulation(ScpiInstrument):
 
     def _delete_waveform(self, call: Call) -> None:
         _delete(self.waveforms, call.one(), "waveform")
+        self._played.clear()
+
+    def _new_waveform(self, call: Call) -> None:
+        """``WLISt:WAVeform:NEW "<name>",<size>``: an empty (zero) waveform of ``size`` samples."""
+        args = call.args()
+        if len(args) != 2 or not args[1].isdigit():
+            raise ScpiError(ILLEGAL_PARAMETER, f'"{call.text}: expected a waveform name and a size"')
+        name, size = args[0], int(args[1])
+        if name in self.waveforms:
+            raise ScpiError(ILLEGAL_PARAMETER, f'"Waveform {name} already exists"')
+        if size < MIN_SAMPLES:
+            raise ScpiError(EXECUTION_ERROR, f'"Waveform {name}: {size} samples, the minimum is {MIN_SAMPLES}"')
+        self.waveforms[name] = np.zeros(size, dtype=np.float32)
+
+    def _waveform_data(self, call: Call) -> None:
+        """``WLISt:WAVeform:DATA "<name>",<block>``: every sample of an existing waveform, little-endian
+        float32 fractions of full scale (the block must hold exactly its size)."""
+        name = call.one()
+        current = self.waveforms.get(name)
+        if current is None:
+            raise ScpiError(ILLEGAL_PARAMETER, f'"No waveform {name}"')
+        if call.block is None or len(call.block) != 4 * current.shape[0]:
+            got = "no block" if call.block is None else f"{len(call.block)} bytes"
+            raise ScpiError(ILLEGAL_PARAMETER, f'"Waveform {name} holds {current.shape[0]} samples '
+                                               f'({4 * current.shape[0]} bytes of float32), got {got}"')
+        samples = np.frombuffer(call.block, dtype="<f4").copy()
+        if not np.all(np.abs(samples) <= 1.0):
+            raise ScpiError(ILLEGAL_PARAMETER, f'"Waveform {name}: samples outside -1 .. 1"')
+        self.waveforms[name] = samples
+        self._played.clear()
+
+    def _step_waveform(self, call: Call) -> None:
+        """``SLISt:SEQuence:STEP<n>:TASSet<m>:WAVeform "<sequence>","<waveform>"``: step n of track m plays
+        another waveform, of the length of the step's other tracks."""
+        step_number, track = call.suffixes[:2]
+        args = call.args()
+        if len(args) != 2 or args[0] not in self.sequences:
+            raise ScpiError(ILLEGAL_PARAMETER, f'"{call.text}: expected a sequence in the list and a waveform"')
+        steps = self.sequences[args[0]]
+        if not 1 <= step_number <= len(steps) or not 1 <= track <= len(steps[step_number - 1].assets):
+            raise ScpiError(ILLEGAL_PARAMETER, f'"Sequence {args[0]} has {len(steps)} steps of '
+                                               f'{len(steps[0].assets) if steps else 0} tracks"')
+        if args[1] not in self.waveforms:
+            raise ScpiError(ILLEGAL_PARAMETER, f'"No waveform {args[1]}"')
+        step = steps[step_number - 1]
+        assets = list(step.assets)
+        assets[track - 1] = args[1]
+        edited = Step(tuple(assets), step.repeat, step.wait)
+        self._check_steps(args[0], [edited])
+        steps[step_number - 1] = edited
         self._played.clear()
 
     def _sequence_name(self, call: Call) -> str:

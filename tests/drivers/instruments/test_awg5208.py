@@ -73,6 +73,40 @@ def test_only_waveforms_the_instrument_does_not_hold_are_sent(rig: Rig) -> None:
     assert adapter.upload(awg_program(rig, 0.033)) == 0
 
 
+def test_a_program_of_the_same_shape_edits_the_loaded_sequence_in_place(rig: Rig) -> None:
+    """New angles of a variational loop: no new .seqx, the same sequence name, its steps re-pointed at the new
+    waveforms, which hold the payload's samples bit for bit; the instrument's error queue stays empty."""
+    adapter = rig.executor.roles.awgs["awg"]
+    awg = emulation(rig)
+    adapter.upload(awg_program(rig, 0.034))
+    files, (_, name, _) = set(awg.files), awg.assets[1]
+    program = awg_program(rig, 0.035)
+    assert adapter.upload(program) == 2                          # the drive's I and Q
+    assert set(awg.files) == files and awg.assets[1][1] == name and not awg.errors
+    steps = awg.sequences[name]
+    for track, output in enumerate(program.outputs, start=1):
+        assert awg.assets[int(output)] == ("sequence", name, track)
+        assert [s.assets[track - 1] for s in steps] == [s.outputs[output] for s in program.sequence]
+    for key, samples in program.waveforms.items():
+        np.testing.assert_array_equal(awg.waveforms[key], samples)
+    assert adapter.upload(program) == 0                          # nothing changed: nothing sent
+
+
+def test_a_refused_edit_is_an_error_and_the_next_upload_loads_the_whole_sequence(rig: Rig) -> None:
+    adapter = rig.executor.roles.awgs["awg"]
+    awg = emulation(rig)
+    adapter.upload(awg_program(rig, 0.036))
+    _, name, _ = awg.assets[1]
+    del awg.sequences[name]                                      # deleted behind the driver's back
+    with pytest.raises(DriverError, match=rf"AWG 'awg' refused the edit of sequence {name}") as refused:
+        adapter.upload(awg_program(rig, 0.037))
+    assert "expected a sequence in the list" in str(refused.value)        # the instrument's own error, read back
+    program = awg_program(rig, 0.037)
+    adapter.upload(program)                                      # a whole .seqx again, and it plays
+    _, name, _ = awg.assets[1]
+    assert [s.assets[0] for s in awg.sequences[name]] == [s.outputs[program.outputs[0]] for s in program.sequence]
+
+
 def test_outputs_play_the_fractions_of_full_scale_in_volts(rig: Rig) -> None:
     program = compile(rabi(0.04), rig.lab, FRAMES)
     rig.executor.run(program, shots=10)
