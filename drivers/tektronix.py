@@ -164,16 +164,20 @@ class Awg5208:
     # -- running -------------------------------------------------------------------------------------------------
     def arm(self, program: AwgProgram, shot_period: float) -> None:
         awg = self.instrument
+        states = {number: 1 if str(number) in program.outputs else 0 for number in range(1, awg.num_channels + 1)}
+        changed = {n: state for n, state in states.items() if differs(getattr(awg, f"ch{n}").state, state)}
+        commands = [f"TRIGger:INTerval {shot_period:.9g}", *(f"OUTPut{n}:STATe {v}" for n, v in changed.items())]
         with instrument_errors(self.name, "switching outputs on and setting the trigger interval"):
-            awg.write(f"TRIGger:INTerval {shot_period:.9g}")
-            for number in range(1, awg.num_channels + 1):
-                state = 1 if str(number) in program.outputs else 0
-                channel = getattr(awg, f"ch{number}")
-                if differs(channel.state, state):
-                    channel.state(state)
-            # confirmed before any AWG is started: each instrument has its own connection, so without this an
-            # AWG could start while another's outputs were still being switched on (and miss the trigger)
-            self._opc()
+            # one message, confirmed by its *OPC? before any AWG is started: each instrument has its own
+            # connection, so without it an AWG could start while another's outputs were still being switched
+            # on (and miss the trigger)
+            reply = awg.ask(";:".join(commands) + ";*OPC?").strip()
+        if reply != "1":
+            for n in changed:
+                getattr(awg, f"ch{n}").state.cache.invalidate()
+            raise DriverError(f"AWG {self.name!r} answered {reply!r} to *OPC? after {'; '.join(commands)}, expected 1")
+        for n, state in changed.items():
+            getattr(awg, f"ch{n}").state.cache.set(state)
 
     def _opc(self) -> None:
         """``*OPC?`` must answer 1 (QCoDeS' ``wait_for_operation_to_complete`` accepts any answer)."""
