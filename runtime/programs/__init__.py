@@ -10,7 +10,8 @@ each iteration is published with :meth:`~qubitlab.runtime.jobs.WorkContext.repor
 
 - ``vqe``: minimise an observable's expectation value over an ansatz's parameters (:mod:`.vqe`);
 - ``qaoa``: MaxCut of a weighted graph with a depth-``p`` QAOA circuit built here (:mod:`.qaoa`);
-- ``sweep``: expectation values of any circuit over a parameter grid, in chunks (:mod:`.sweep`).
+- ``sweep``: any circuit over a parameter grid, in chunks: expectation values (one Estimator PUB per
+  chunk for all observables) or counts (one Sampler PUB per chunk) (:mod:`.sweep`).
 """
 
 from __future__ import annotations

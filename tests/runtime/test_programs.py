@@ -192,6 +192,32 @@ def test_sweep_gives_cos_theta_over_a_grid_in_order(programs_daemon: Lab) -> Non
     assert [r["parameters"][0] for r in streamed] == pytest.approx(list(grid[:, 0]))
 
 
+def test_a_sweep_without_observables_streams_counts_that_follow_sin_squared(programs_daemon: Lab) -> None:
+    """RX(theta) on q0, measured: P(1) = sin^2(theta / 2) seen through the readout, so at every point it lies
+    within the stored readout error (1 - readout_fidelity, a mean of P(1|0) and P(0|1), so x2 for either one)
+    of the ideal value, 4 sigma of shot noise added; counts per point sum to the shots."""
+    from qubitlab import load_lab
+    from qubitlab.calibration import CalibrationStore
+
+    theta = Parameter("theta")
+    circuit = Circuit(1, 1, name="rx_sweep").rx(theta, 0).measure(0, 0)
+    grid = np.linspace(0, math.pi, 5)[:, None]
+    shots = 2000
+    with programs_daemon.service(timeout=120) as service:
+        job = service.run_program("sweep", {"circuit": circuit, "values": grid, "chunk": 3, "shots": shots})
+        streamed = list(job.stream(timeout=60))
+        result = job.result(timeout=60)
+    with CalibrationStore.for_lab(load_lab(programs_daemon.lab_file)) as store:
+        error = 2 * (1 - store.snapshot()["q0.readout_fidelity"].value)
+    assert [r["iteration"] for r in streamed] == [1, 2, 3, 4, 5] and result["shots"] == shots
+    assert [r["counts"] for r in streamed] == result["counts"]
+    for value, point in zip(grid[:, 0], result["counts"]):
+        (register, counts), = point.items()
+        assert sum(counts.values()) == shots and set(counts) <= {"0", "1"}
+        p1 = counts.get("1", 0) / shots
+        assert abs(p1 - math.sin(value / 2) ** 2) <= error + 4 * math.sqrt(0.25 / shots), (value, p1, error)
+
+
 def test_bad_program_inputs_fail_with_errors_that_say_what_is_valid(programs_daemon: Lab) -> None:
     with programs_daemon.service(timeout=60) as service:
         with pytest.raises(JobError, match="SPSA"):
@@ -200,5 +226,8 @@ def test_bad_program_inputs_fail_with_errors_that_say_what_is_valid(programs_dae
             service.run_program("vqe", {**vqe_inputs(5), "initial_point": [0.0]}).result(timeout=60)
         with pytest.raises(JobError, match="edge"):
             service.run_program("qaoa", {"graph": {"nodes": 2, "edges": [[0, 0]]}}).result(timeout=60)
+        with pytest.raises(JobError, match="no measurements; give 'observables'"):
+            service.run_program("sweep", {"circuit": Circuit(1).rx(Parameter("t"), 0), "values": [[0.1]]}
+                                ).result(timeout=60)
         with pytest.raises(JobError, match="unknown options"):
             service.run_program("vqe", vqe_inputs(5), {"shots": 10})
