@@ -126,14 +126,16 @@ class Awg5208:
         self._sequence = None                       # until confirmed: a failure leaves the sequence unknown
         with instrument_errors(self.name, f"editing sequence {loaded.name} ({len(changed)} steps, "
                                           f"{len(waveforms)} new waveforms)"):
-            awg.write(";:".join(["*CLS", *(f'WLISt:WAVeform:NEW "{key}",{samples.shape[0]}'
-                                           for key, samples in waveforms.items())]))
+            # every message in one send (a stream of newline-ended messages, blocks inside), then one query
+            messages = [";:".join(["*CLS", *(f'WLISt:WAVeform:NEW "{key}",{samples.shape[0]}'
+                                             for key, samples in waveforms.items())]).encode() + b"\n"]
             for key, samples in waveforms.items():
                 block = ieee_block(np.asarray(samples, dtype=np.float32).astype("<f4", copy=False).tobytes())
-                awg.visa_handle.write_raw(f'WLISt:WAVeform:DATA "{key}",'.encode() + block + b"\n")
+                messages.append(f'WLISt:WAVeform:DATA "{key}",'.encode() + block + b"\n")
             if changed:
-                awg.write(";:".join(f'SLISt:SEQuence:STEP{i + 1}:TASSet{t + 1}:WAVeform "{loaded.name}","{name}"'
-                                    for i, t, name in changed))
+                messages.append(";:".join(f'SLISt:SEQuence:STEP{i + 1}:TASSet{t + 1}:WAVeform "{loaded.name}",'
+                                          f'"{name}"' for i, t, name in changed).encode() + b"\n")
+            awg.visa_handle.write_raw(b"".join(messages))
             reply = awg.ask("*OPC?;:SYSTem:ERRor:COUNt?").strip()
             errors = [awg.ask("SYSTem:ERRor?").strip() for _ in range(min(_error_count(reply), 5))]
         if reply != "1;0":
