@@ -363,10 +363,10 @@ class Group:
 
         A dispersive readout lasts hundreds of ns, many periods of the qubits' detuning, so it resolves the
         exchange-coupled eigenstates, not the bare ones. The bare populations of a state with coherence between
-        ``|01>`` and ``|10>`` beat at the detuning by ``~4 (J / Delta) |a b|`` in ``<Z>`` (0.012 on virtual_2q
-        for H2's state); sampling them at the instant the acquisition opens made every readout depend on its
-        start time modulo ~10 ns. The dressed populations are constant while the group idles (up to decay).
-        """
+        ``|01>`` and ``|10>`` beat at the detuning by ``+-4 (J / Delta) |a b|`` in ``<Z>`` (+-0.014 on
+        virtual_2q for H2's state); sampling them at the instant the acquisition opens made every readout
+        depend on its start time modulo ~10 ns. The dressed populations are constant while the group idles (up
+        to decay)."""
         basis = self._dressed_basis()
         if basis is None:
             return self.populations(rho)
