@@ -370,7 +370,7 @@ class Group:
         basis = self._dressed_basis()
         if basis is None:
             return self.populations(rho)
-        diagonal = np.einsum("ij,ik,kj->j", np.conj(basis), rho, basis)
+        diagonal = np.sum(np.conj(basis) * (rho @ basis), axis=0)       # diag(V^dag rho V)
         return np.asarray(np.clip(np.real(diagonal), 0.0, None), dtype=np.float64)
 
     def _dressed_basis(self) -> ComplexArray | None:
