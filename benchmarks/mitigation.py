@@ -10,7 +10,8 @@ Seeds are the virtual lab's noise seeds (``device.seed``): each lab is brought u
 calibration store is copied and the lab file's seed replaced, so the device (and its calibration) is the same
 and the shot noise, readout and decoherence draws differ. ``--repeat N`` sets the number of seeds (default 3; ``QUBITLAB_MITIGATION_SEEDS=1234,1335`` names them);
 ``QUBITLAB_MITIGATION_CIRCUITS=bell,h2`` (the bounded fast variant) skips the GHZ-3 lab's bring-up;
-``QUBITLAB_MITIGATION_LAB=<folder>`` keeps the brought-up labs there to skip the bring-ups next time.
+``QUBITLAB_MITIGATION_LAB=<folder>`` keeps the brought-up labs there to skip the bring-ups next time;
+``QUBITLAB_MITIGATION_PRECISION`` sets the Estimator's precision (default 0.01).
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ def _errors(lab_file: Path, work: list[tuple[str, str, Any, Any, list[float]]], 
 
 
 def run(repeat: int = 3, precision: float = 0.01) -> list[Row]:
+    precision = float(os.environ.get("QUBITLAB_MITIGATION_PRECISION", precision))
     names = os.environ.get("QUBITLAB_MITIGATION_CIRCUITS", "bell,h2,ghz3").split(",")
     keep = os.environ.get("QUBITLAB_MITIGATION_LAB")
     folder = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="qubitlab-mitigation-"))

@@ -8,6 +8,7 @@ calibrations (refused here, where the store has none; tests/runtime/test_mitigat
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,35 @@ def test_xpxm_decoupling_refocuses_a_qubit_idling_next_to_an_excited_neighbour(c
     assert error_plain[0] > 0.05, error_plain                            # the idle visibly dephases qubit 0
     assert error_dd[0] <= 0.5 * error_plain[0], (error_plain, error_dd)
     assert "dynamical_decoupling (XpXm)" in decoupled.metadata["techniques"]
+
+
+def coherent_01_10(theta: float, wait: int) -> Circuit:
+    """cos(theta/2) |q0=1, q1=0> + sin(theta/2) |q0=0, q1=1> (H2's kind of state), then ``wait`` dt idle."""
+    circuit = Circuit(2).ry(theta, 0).cx(0, 1).x(0)
+    if wait:
+        circuit.delay(wait, 0).delay(wait, 1)
+    return circuit
+
+
+def test_readout_of_a_state_coherent_in_01_10_ignores_when_it_starts_and_trex_agrees(calibrated_daemon: Lab) -> None:
+    """A state coherent between |01> and |10> (exchange-coupled, so its *bare* populations beat at the qubits'
+    detuning, ~10 ns): a readout resolves the dressed states, so waiting 0, 4 or 8 ns before measuring changes
+    <Z0> and <Z1> by T1 alone (< 2e-4), and TREX and the assignment matrices -- both unbiased when the readout is
+    a classical channel -- agree. Ideal values -cos(theta) and cos(theta). Before the virtual readout resolved the
+    dressed states the waits moved <Z0> by ~0.1 and TREX's flips (which move the acquisition and the coherence)
+    read H2's <IZ> 0.012 off the assignment path."""
+    theta = math.pi / 3
+    labels = ["IZ", "ZI"]
+    truth = np.array([-math.cos(theta), math.cos(theta)])
+    assert truth == pytest.approx([ideal(coherent_01_10(theta, 0), label) for label in labels], abs=1e-12)
+    with calibrated_daemon.service() as service:
+        waits = EstimatorV2(mode=service, options={"resilience_level": 1}).run(
+            [(coherent_01_10(theta, wait), labels) for wait in (0, 4, 8)], precision=0.01).result(timeout=600)
+        trex = EstimatorV2(mode=service, options={"resilience_level": 1, "twirling": {"enable_measure": True}}).run(
+            [(coherent_01_10(theta, 0), labels)], precision=0.01).result(timeout=600)[0]
+    evs = np.array([pub.data.evs for pub in waits])                       # (wait, observable)
+    stds = np.array([pub.data.stds for pub in waits])
+    assert np.all(np.ptp(evs, axis=0) <= 4 * np.sqrt(2) * stds.max(axis=0) + 0.003), (evs, stds)
+    assert np.all(np.abs(trex.data.evs - evs[0]) <= 4 * np.hypot(trex.data.stds, stds[0]) + 0.004), (trex.data.evs,
+                                                                                                     evs[0])
+    assert np.all(np.abs(evs - truth) < 0.05), evs                        # one CX's gate error, no more

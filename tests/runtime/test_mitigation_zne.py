@@ -210,3 +210,34 @@ def test_dd_spacings_are_balanced_and_the_sequences_keep_the_unitary() -> None:
         assert [op for op in out if op.qubits == (1,)] == [op for op in circuit if op.qubits == (1,)]  # too short
     skipped = dd.decoupled(Circuit(1).delay(1000, 0).x(0), dd.DdPlan("XX", "middle", True), gate_map)
     assert skipped.count_ops().get("x") == 1                              # |0> before its first gate: skipped
+
+
+def test_trex_masks_are_balanced_so_an_asymmetric_readout_leaves_no_offset() -> None:
+    """Two qubits read through P(1|0) = e0_q, P(0|1) = e1_q (independently), a product state with <Z_q> = z_q:
+    averaged over masks that flip each qubit in a fraction phi_q of them, the untwirled <Z_q> is
+    (1 - e0 - e1) z_q + (1 - 2 phi_q) (e1 - e0). The planned masks make phi_q exactly 1/2 (32 masks: each of
+    the four equally often, so <ZZ> too; 6 masks: complementary pairs), so TREX returns z_q exactly."""
+    from qubitlab.runtime.estimation import _weights
+    from qubitlab.runtime.mitigation import trex
+
+    e0, e1, z = (0.005, 0.02), (0.03, 0.07), (0.6, -0.8)
+    read = [np.array([[1 - a, b], [a, 1 - b]]) for a, b in zip(e0, e1)]   # M[measured, prepared] per qubit
+
+    def measured(populations: list[np.ndarray], mask: int) -> np.ndarray:
+        """Outcome probabilities (index bit q = qubit q) after X flips of ``mask`` and the readout."""
+        per_qubit = [read[q] @ (p[::-1] if (mask >> q) & 1 else p) for q, p in enumerate(populations)]
+        return np.kron(per_qubit[1], per_qubit[0])
+
+    state = [np.array([(1 + v) / 2, (1 - v) / 2]) for v in z]
+    ground = [np.array([1.0, 0.0])] * 2
+    for count, exact in ((32, ("IZ", "ZI", "ZZ")), (6, ("IZ", "ZI"))):
+        plan = trex.plan({"resilience_level": 1, "twirling": {"enable_measure": True, "num_randomizations": count},
+                          "resilience": {"measure_noise_learning": {"num_randomizations": count}}}, 2, 6000, "c")
+        assert plan is not None
+        for masks in (plan.masks, plan.learning_masks):
+            assert [sum((m >> q) & 1 for m in masks) for q in (0, 1)] == [count // 2] * 2
+        plan.learn(np.stack([measured(ground, m) for m in plan.learning_masks]))
+        p = plan.untwirled([measured(state, m)[None, :] for m in plan.masks])[0]
+        expected = {"IZ": z[0], "ZI": z[1], "ZZ": z[0] * z[1]}
+        for label in exact:
+            assert float(p @ plan.weights({label: 1.0}, 2, _weights)) == pytest.approx(expected[label], abs=1e-12)

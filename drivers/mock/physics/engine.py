@@ -7,7 +7,8 @@ transmon sees (``drive``), evolves the transmons the program drives (``evolve``,
 group of coupled driven transmons; a transmon is driven by its own line, or by another line's crosstalk when
 that reaches it near its frequency; an undriven transmon joins its coupled neighbour's group when that
 neighbour's drive has a tone at its frequency, as a cross-resonance tone does; other undriven transmons stay in
-their ground state), draws each shot's levels from the joint populations at the first acquisition, and
+their ground state), draws each shot's levels from the joint populations at the first acquisition (in the
+dressed basis: a readout resolves the exchange-coupled eigenstates, see ``Group.measured_populations``), and
 returns per acquisition window either one integrated IQ point per shot or the demodulated trace per shot
 (``readout``).
 
@@ -115,11 +116,14 @@ class VirtualDevice:
         return [self._acquire(a, lines, levels, cut, shots) for a in acquisitions]
 
     def populations(self, outputs: Mapping[str, Mapping[str, NDArray[np.floating]]], los: Mapping[str, LoState],
-                    until: float) -> dict[tuple[int, ...], NDArray[np.float64]]:
-        """Joint level populations of each driven group at ``until`` seconds (for tests and diagnostics)."""
+                    until: float, dressed: bool = True) -> dict[tuple[int, ...], NDArray[np.float64]]:
+        """Joint level populations of each driven group at ``until`` seconds, as the readout sees them (in the
+        dressed basis, :meth:`Group.measured_populations`; ``dressed=False``: the bare levels'), for tests and
+        diagnostics."""
         lines = self._line_signals(outputs, los)
         cut = int(round(until * self.rate))
-        return {group.qubits: group.populations(rho) for group, rho in self._evolve(lines, cut)}
+        return {group.qubits: group.measured_populations(rho) if dressed else group.populations(rho)
+                for group, rho in self._evolve(lines, cut)}
 
     # -- drive -------------------------------------------------------------------------------------------------
     def _line_signals(self, outputs: Mapping[str, Mapping[str, NDArray[np.floating]]],
@@ -251,7 +255,7 @@ class VirtualDevice:
         column = {q: i for i, q in enumerate(qubits)}
         levels = np.zeros((shots, len(qubits)), dtype=np.int64)
         for group, rho in self._evolve(lines, cut):
-            drawn = sample_levels(group.populations(rho), shots, group.levels, len(group.qubits), self.rng)
+            drawn = sample_levels(group.measured_populations(rho), shots, group.levels, len(group.qubits), self.rng)
             for i, q in enumerate(group.qubits):
                 levels[:, column[q]] = drawn[:, i]
         return levels
