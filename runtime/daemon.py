@@ -540,7 +540,7 @@ class Daemon:
             sessions = self.store.sessions(live=True)
         self._session_deadline = scheduler.next_deadline(sessions, now)
         if self.running is None and self.worker.ready and not self.stopping:
-            by_id = {s.session_id: s for s in sessions}
+            by_id: dict[str, SessionRow] = {s.session_id: s for s in sessions}
             chosen = scheduler.pick(self.queue, by_id)
             if chosen is not None:
                 self._start(chosen.job_id, by_id)

@@ -104,9 +104,9 @@ class AllowList:
 
     def _refresh(self) -> None:
         stamps = []
-        for path in self._paths:
+        for folder_path in self._paths:
             try:
-                info = os.stat(path)
+                info = os.stat(folder_path)
             except FileNotFoundError:
                 stamps.append((0, 0))
                 continue
