@@ -43,6 +43,7 @@ ALLOWED_DTYPES = frozenset(np.dtype(t).str for t in (
 MAX_DEPTH = 100
 """Nesting limit of maps and lists in ``content`` (deeper would exhaust the decoder's stack)."""
 _ND = "__nd__"
+_NDC = _ND + "c"
 _PACKED = "__packed__"
 
 
@@ -120,7 +121,16 @@ def encode(message: Message) -> list[bytes | memoryview]:
     return [head, *buffers]
 
 
+_PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
+"""Types msgpack takes as they are (exact types: an IntEnum or a numpy scalar goes the long way)."""
+
+
 def _strip(value: Any, buffers: list[memoryview]) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:                       # most of a message: checked first, without the isinstance chain
+        return value
+    if kind is dict:
+        return {str(k): _strip(v, buffers) for k, v in value.items()}
     if isinstance(value, Packed):
         if memoryview(value.data)[:4] != MAGIC:                  # stored before QLV1: sent as one frame
             buffers.append(memoryview(value.data))
@@ -143,7 +153,7 @@ def _strip(value: Any, buffers: list[memoryview]) -> Any:
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
     if isinstance(value, np.complexfloating) or isinstance(value, complex):
-        return {_ND + "c": [float(value.real), float(value.imag)]}
+        return {_NDC: [float(value.real), float(value.imag)]}
     return value
 
 
@@ -199,22 +209,23 @@ def _no_ext(code: int, data: bytes) -> Any:
 
 
 def _restore(value: Any, buffers: Sequence[Any], used: set[int], depth: int = 0) -> Any:
-    if depth > MAX_DEPTH and isinstance(value, (dict, list)):
+    kind = type(value)                       # msgpack gives exactly dict and list for its containers
+    if kind is not dict and kind is not list:
+        return value
+    if depth > MAX_DEPTH:
         raise ProtocolError(f"content nests maps and lists more than {MAX_DEPTH} levels deep")
-    if isinstance(value, dict):
-        if _ND in value:
-            return _array(value, buffers, used)
-        if _PACKED in value:
-            return _packed(value[_PACKED], buffers, used)
-        if _ND + "c" in value:
-            re_im = value[_ND + "c"]
-            if not (isinstance(re_im, list) and len(re_im) == 2 and all(isinstance(x, (int, float)) for x in re_im)):
-                raise ProtocolError("a complex number must be [real, imag]")
-            return complex(re_im[0], re_im[1])
-        return {k: _restore(v, buffers, used, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
+    if kind is list:
         return [_restore(v, buffers, used, depth + 1) for v in value]
-    return value
+    if _ND in value:
+        return _array(value, buffers, used)
+    if _PACKED in value:
+        return _packed(value[_PACKED], buffers, used)
+    if _NDC in value:
+        re_im = value[_NDC]
+        if not (isinstance(re_im, list) and len(re_im) == 2 and all(isinstance(x, (int, float)) for x in re_im)):
+            raise ProtocolError("a complex number must be [real, imag]")
+        return complex(re_im[0], re_im[1])
+    return {k: _restore(v, buffers, used, depth + 1) for k, v in value.items()}
 
 
 def _packed(indices: Any, buffers: Sequence[Any], used: set[int]) -> Any:
