@@ -442,6 +442,8 @@ class Daemon:
 
     # -- the worker ------------------------------------------------------------------------------------------------
     def _drain_worker(self) -> None:
+        """The worker's messages; after each one, requests that came in meanwhile are answered first (a job's
+        end commits to the store: no acknowledgement waits behind a row of them)."""
         while (message := self.worker.receive()) is not None:
             kind = message.get("type")
             if kind == "ready":
@@ -455,6 +457,7 @@ class Daemon:
             elif kind in ("done", "failed") and self.running is not None and \
                     message.get("job_id") == self.running.job.job_id:
                 self._finished(message)
+                self._drain_clients()
 
     def _finished(self, message: dict[str, Any]) -> None:
         assert self.running is not None
@@ -525,6 +528,7 @@ class Daemon:
         if self.running is not None:
             self._police_running()
         if self._dirty or (self._session_deadline is not None and now >= self._session_deadline):
+            self._drain_clients()          # what arrived meanwhile is acknowledged before a job starts
             self._dirty = False
             self._schedule(now)
 

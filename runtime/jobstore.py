@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -145,7 +146,7 @@ class SessionRow:
 
 
 def new_job_id() -> JobId:
-    return JobId(f"j-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:10]}")
+    return JobId(f"j-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.urandom(5).hex()}")  # 40 random bits
 
 
 class JobStore:
