@@ -50,12 +50,13 @@ class Queue:
     step): ordering a submit costs O(log n) instead of a query over the whole queue."""
 
     def __init__(self, jobs: Iterable[JobRow] = ()) -> None:
-        self._entries: list[Entry] = []
-        self._index: dict[str, Entry] = {}
+        self._entries: list[Entry] = sorted(Entry.of(j) for j in jobs)
+        self._index = {e.job_id: e for e in self._entries}
         self._by_session: dict[str, int] = {}
         """Queued jobs per session, kept as jobs come and go (the daemon asks after every submit)."""
-        for job in jobs:
-            self.add(job)
+        for entry in self._entries:
+            if entry.session_id:
+                self._by_session[entry.session_id] = self._by_session.get(entry.session_id, 0) + 1
 
     def add(self, job: JobRow) -> None:
         entry = Entry.of(job)
