@@ -53,6 +53,8 @@ class QubitlabService:
             self._socket.curve_publickey = mine.public
             self._socket.curve_serverkey = theirs.public
         self._socket.connect(address)
+        self._poller = zmq.Poller()              # one for the socket's life: Socket.poll builds one per call
+        self._poller.register(self._socket, zmq.POLLIN)
         self._lock = threading.Lock()
         self._closed = False
 
@@ -69,7 +71,7 @@ class QubitlabService:
             deadline = time.monotonic() + wait
             while True:
                 left = deadline - time.monotonic()
-                if left <= 0 or not self._socket.poll(int(left * 1000) + 1):
+                if left <= 0 or not self._poller.poll(int(left * 1000) + 1):
                     raise TimeoutError(f"no reply from the daemon at {self.address} within {wait:g} s "
                                        "(is it running, and is your key allowed?)")
                 reply = decode(self._socket.recv_multipart(copy=False), self.max_message)

@@ -442,6 +442,8 @@ class Daemon:
 
     # -- the worker ------------------------------------------------------------------------------------------------
     def _drain_worker(self) -> None:
+        """The worker's messages; after each one, requests that came in meanwhile are answered first (a job's
+        end commits to the store: no acknowledgement waits behind a row of them)."""
         while (message := self.worker.receive()) is not None:
             kind = message.get("type")
             if kind == "ready":
@@ -455,6 +457,7 @@ class Daemon:
             elif kind in ("done", "failed") and self.running is not None and \
                     message.get("job_id") == self.running.job.job_id:
                 self._finished(message)
+                self._drain_clients()
 
     def _finished(self, message: dict[str, Any]) -> None:
         assert self.running is not None
@@ -525,6 +528,7 @@ class Daemon:
         if self.running is not None:
             self._police_running()
         if self._dirty or (self._session_deadline is not None and now >= self._session_deadline):
+            self._drain_clients()          # what arrived meanwhile is acknowledged before a job starts
             self._dirty = False
             self._schedule(now)
 
@@ -540,9 +544,10 @@ class Daemon:
             sessions = self.store.sessions(live=True)
         self._session_deadline = scheduler.next_deadline(sessions, now)
         if self.running is None and self.worker.ready and not self.stopping:
-            chosen = scheduler.pick(self.queue, {s.session_id: s for s in sessions})
+            by_id: dict[str, SessionRow] = {s.session_id: s for s in sessions}
+            chosen = scheduler.pick(self.queue, by_id)
             if chosen is not None:
-                self._start(self.store.job(chosen.job_id), {s.session_id: s for s in sessions})
+                self._start(chosen.job_id, by_id)
                 self._session_deadline = scheduler.next_deadline(self.store.sessions(live=True), now)
 
     def _police_running(self) -> None:
@@ -555,9 +560,9 @@ class Daemon:
             self.worker.kill()
             self._worker_lost(f"was stopped: the job did not reach a safe point within {self.config.abort_grace:g} s")
 
-    def _start(self, job: JobRow, sessions: dict[str, SessionRow]) -> None:
-        self.queue.remove(job.job_id)
-        started = self.store.start(job.job_id)
+    def _start(self, job_id: str, sessions: dict[str, SessionRow]) -> None:
+        self.queue.remove(job_id)
+        job = self.store.start(job_id)
         now = time.time()
         if job.session_id and job.session_id in sessions:
             session = sessions[job.session_id]
@@ -566,7 +571,7 @@ class Daemon:
                                           state=SessionState.ACTIVE if session.state is SessionState.OPEN
                                           else session.state)
         limit = job.max_execution_time or self.config.default_max_execution_time
-        self.running = Running(started, now, time.monotonic() + limit)
+        self.running = Running(job, now, time.monotonic() + limit)
         self.worker.send({"type": "run", "job_id": job.job_id, "kind": job.kind,
                           "inputs": self.store.inputs(job.job_id)})
 

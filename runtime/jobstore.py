@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -83,6 +84,9 @@ CREATE TABLE IF NOT EXISTS progress (
 """
 # Why a table of its own for the blobs: SQLite keeps a row's columns in order, so a column after a 1 MiB blob
 # is reached by walking the blob's overflow pages -- a status read of a job with a large result cost 1.2 ms.
+# Inputs of up to INLINE_INPUTS bytes stay in the row (they cannot push it past a page): a submit then writes
+# one row, not two rows in two tables and their indexes, before its acknowledgement.
+INLINE_INPUTS = 512
 _JOB_COLUMNS = ("seq, job_id, owner, kind, status, priority, session_id, created, started, finished, attempts, "
                 "max_execution_time, timings, snapshot_id, station_snapshot, version, error_type, error, note")
 """Every column but the two blobs (inputs, result): a status read never copies a megabyte result."""
@@ -142,7 +146,7 @@ class SessionRow:
 
 
 def new_job_id() -> JobId:
-    return JobId(f"j-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:10]}")
+    return JobId(f"j-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.urandom(5).hex()}")  # 40 random bits
 
 
 class JobStore:
@@ -169,6 +173,9 @@ class JobStore:
                 raise JobError(f"job store {self.path} has schema version {row[0]}; this qubitlab reads up to "
                                f"{SCHEMA_VERSION}: upgrade qubitlab")
         self.path.chmod(0o600)
+        self._live: list[SessionRow] | None = None
+        """The sessions not CLOSED, as last read; the scheduler asks after every change (each submit)."""
+        self._live_version = -1
 
     def close(self) -> None:
         with self._lock:
@@ -188,14 +195,18 @@ class JobStore:
     # -- jobs ---------------------------------------------------------------------------------------------------------
     def add(self, *, owner: str, kind: str, inputs: bytes, priority: int = 0, session_id: str | None = None,
             max_execution_time: float | None = None, version: str = "") -> JobRow:
+        """The job, committed: one transaction, one row for small inputs (two for larger ones)."""
         job_id, created = new_job_id(), time.time()
+        inline = 0 < len(inputs) <= INLINE_INPUTS
         with self._transaction() as conn:
             cursor = conn.execute("INSERT INTO jobs (job_id, owner, kind, status, priority, session_id, inputs, "
                                   "created, attempts, max_execution_time, timings, version) VALUES (?, ?, ?, ?, ?, ?, "
-                                  "x'', ?, 0, ?, '{}', ?)", (job_id, owner, kind, JobStatus.QUEUED.value, priority,
-                                                             session_id, created, max_execution_time, version))
+                                  "?, ?, 0, ?, '{}', ?)", (job_id, owner, kind, JobStatus.QUEUED.value, priority,
+                                                           session_id, inputs if inline else b"", created,
+                                                           max_execution_time, version))
             seq = cursor.lastrowid
-            conn.execute("INSERT INTO payloads (job_id, part, data) VALUES (?, 'inputs', ?)", (job_id, inputs))
+            if not inline:
+                conn.execute("INSERT INTO payloads (job_id, part, data) VALUES (?, 'inputs', ?)", (job_id, inputs))
         assert seq is not None
         # the row as committed, built here rather than read back (one statement less before the ack)
         return JobRow(seq, job_id, owner, kind, JobStatus.QUEUED, priority, SessionId(session_id) if session_id
@@ -209,24 +220,29 @@ class JobStore:
         return _job(row)
 
     def inputs(self, job_id: str) -> bytes:
-        data = self._payload(job_id, "inputs")
-        if data is None:
-            raise JobError(f"no job {job_id!r}")
-        return data
+        """A job's inputs: in its row when small (and in version 1 stores), else in ``payloads``."""
+        with self._lock:
+            row = self._conn.execute("SELECT inputs FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise JobError(f"no job {job_id!r}")
+            if row[0]:
+                return bytes(row[0])
+            row = self._conn.execute("SELECT data FROM payloads WHERE job_id = ? AND part = 'inputs'", (job_id,)
+                                     ).fetchone()
+        if row is None:
+            raise JobError(f"no inputs of job {job_id!r} in {self.path}")
+        return bytes(row[0])
 
     def result(self, job_id: str) -> bytes | None:
-        return self._payload(job_id, "result")
-
-    def _payload(self, job_id: str, part: str) -> bytes | None:
-        """A job's inputs or result: from ``payloads``, else (a version 1 row) from its column in ``jobs``."""
+        """A job's result: from ``payloads``, else (a version 1 row) from its column in ``jobs``."""
         with self._lock:
-            row = self._conn.execute("SELECT data FROM payloads WHERE job_id = ? AND part = ?", (job_id, part)
+            row = self._conn.execute("SELECT data FROM payloads WHERE job_id = ? AND part = 'result'", (job_id,)
                                      ).fetchone()
             if row is None:
-                row = self._conn.execute(f"SELECT {part} FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-                if row is None and part == "result":
+                row = self._conn.execute("SELECT result FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+                if row is None:
                     raise JobError(f"no job {job_id!r}")
-        return None if row is None or row[0] is None else bytes(row[0])
+        return None if row[0] is None else bytes(row[0])
 
     def jobs(self, *, owner: str | None = None, status: JobStatus | None = None, session_id: str | None = None,
              limit: int = 1000) -> list[JobRow]:
@@ -323,6 +339,7 @@ class JobStore:
     # -- sessions ------------------------------------------------------------------------------------------------------
     def add_session(self, *, owner: str, mode: SessionMode, max_time: float, interactive_ttl: float) -> SessionRow:
         session_id = SessionId(f"s-{uuid.uuid4().hex[:12]}")
+        self._live = None
         with self._transaction() as conn:
             conn.execute("INSERT INTO sessions (session_id, owner, mode, state, max_time, interactive_ttl, created) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", (session_id, owner, mode.value, SessionState.OPEN.value,
@@ -337,6 +354,8 @@ class JobStore:
         return _session(row)
 
     def sessions(self, *, owner: str | None = None, live: bool = False) -> list[SessionRow]:
+        if live and owner is None:
+            return self._live_sessions()
         where, params = [], []
         if owner is not None:
             where.append("owner = ?")
@@ -349,11 +368,23 @@ class JobStore:
             rows = self._conn.execute(f"SELECT * FROM sessions{clause} ORDER BY created", params).fetchall()
         return [_session(r) for r in rows]
 
+    def _live_sessions(self) -> list[SessionRow]:
+        """``sessions(live=True)``, read again only after a session was written: by this store (which forgets
+        its copy) or by another connection (SQLite's ``data_version`` moves)."""
+        with self._lock:
+            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            if self._live is None or version != self._live_version:
+                rows = self._conn.execute("SELECT * FROM sessions WHERE state != ? ORDER BY created",
+                                          (SessionState.CLOSED.value,)).fetchall()
+                self._live, self._live_version = [_session(r) for r in rows], version
+            return list(self._live)
+
     def update_session(self, session_id: str, **fields: Any) -> SessionRow:
         allowed = {"state", "started", "last_activity", "closed", "reason", "usage"}
         if not fields or set(fields) - allowed:
             raise JobError(f"cannot update session fields {sorted(set(fields) - allowed)}")
         values = [v.value if isinstance(v, enum.Enum) else v for v in fields.values()]
+        self._live = None
         with self._transaction() as conn:
             conn.execute(f"UPDATE sessions SET {', '.join(f'{k} = ?' for k in fields)} WHERE session_id = ?",
                          (*values, session_id))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,23 +79,45 @@ class Client:
     admin: bool
 
 
+RECENT = 0.1
+"""Seconds within which a folder's modification time is not trusted to tell changes apart: the file system
+stamps with a coarse clock (a few ms on ext4), so a key revoked in the same tick as the last read would keep
+the old stamp. A folder changed that recently is read again on every look."""
+
+
 class AllowList:
-    """The public keys in ``allowed/`` and ``admins/``, re-read when either folder changes."""
+    """The public keys in ``allowed/`` and ``admins/``, re-read when either folder changes.
+
+    The daemon asks on every message (so a revocation holds from the next message on): the check is one
+    ``stat`` per folder, and the key files are read only when a folder's stamp moved or is too recent to trust.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = threading.Lock()
-        self._stamp: tuple[float, ...] = ()
+        self._stamp: tuple[tuple[int, int], ...] = ()
         self._clients: dict[bytes, Client] = {}
+        self._paths = tuple(os.fspath(f) for f in self._folders())
 
     def _folders(self) -> tuple[Path, Path]:
         return self.folder / "allowed", self.folder / "admins"
 
     def _refresh(self) -> None:
-        folders = self._folders()
-        stamp = tuple(f.stat().st_mtime_ns if f.is_dir() else 0.0 for f in folders)
-        if stamp == self._stamp:
+        stamps = []
+        for folder_path in self._paths:
+            try:
+                info = os.stat(folder_path)
+            except FileNotFoundError:
+                stamps.append((0, 0))
+                continue
+            if time.time() - info.st_mtime < RECENT:
+                stamps.append((-1, -1))                    # too recent to compare: read the keys again
+            else:
+                stamps.append((info.st_mtime_ns, info.st_ino))
+        stamp = tuple(stamps)
+        if stamp == self._stamp and (-1, -1) not in stamp:
             return
+        folders = self._folders()
         clients: dict[bytes, Client] = {}
         for folder, admin in zip(folders, (False, True)):
             if folder.is_dir():

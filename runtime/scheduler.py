@@ -52,16 +52,29 @@ class Queue:
     def __init__(self, jobs: Iterable[JobRow] = ()) -> None:
         self._entries: list[Entry] = sorted(Entry.of(j) for j in jobs)
         self._index = {e.job_id: e for e in self._entries}
+        self._by_session: dict[str, int] = {}
+        """Queued jobs per session, kept as jobs come and go (the daemon asks after every submit)."""
+        for entry in self._entries:
+            if entry.session_id:
+                self._by_session[entry.session_id] = self._by_session.get(entry.session_id, 0) + 1
 
     def add(self, job: JobRow) -> None:
         entry = Entry.of(job)
         bisect.insort(self._entries, entry)
         self._index[entry.job_id] = entry
+        if entry.session_id:
+            self._by_session[entry.session_id] = self._by_session.get(entry.session_id, 0) + 1
 
     def remove(self, job_id: str) -> None:
         entry = self._index.pop(job_id, None)
         if entry is not None:
             self._entries.pop(bisect.bisect_left(self._entries, entry))
+            if entry.session_id:
+                left = self._by_session[entry.session_id] - 1
+                if left:
+                    self._by_session[entry.session_id] = left
+                else:
+                    del self._by_session[entry.session_id]
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries)
@@ -73,11 +86,7 @@ class Queue:
         return job_id in self._index
 
     def count_by_session(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for entry in self._entries:
-            if entry.session_id:
-                counts[entry.session_id] = counts.get(entry.session_id, 0) + 1
-        return counts
+        return dict(self._by_session)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The job store on real SQLite: blobs in ``payloads`` (schema 2), and a version 1 store still read."""
+"""The job store on real SQLite: blobs in ``payloads`` (schema 2; small inputs in their row), a version 1 store
+still read, and the live sessions seen after any connection writes them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qubitlab.errors import JobError
-from qubitlab.runtime.jobstore import JobStatus, JobStore
+from qubitlab.runtime.jobstore import INLINE_INPUTS, JobStatus, JobStore, SessionMode, SessionState
 
 V1 = """
 CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -54,3 +55,37 @@ def test_a_version_1_store_is_upgraded_and_its_rows_still_read(tmp_path: Path) -
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone() == (2,)
     conn.close()
+
+
+def test_small_inputs_stay_in_the_job_row_and_read_back(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite")
+    small = store.add(owner="alice", kind="sleep", inputs=b"s" * INLINE_INPUTS)
+    large = store.add(owner="alice", kind="sleep", inputs=b"L" * (INLINE_INPUTS + 1))
+    assert store.inputs(small.job_id) == b"s" * INLINE_INPUTS
+    assert store.inputs(large.job_id) == b"L" * (INLINE_INPUTS + 1)
+    assert store.job(small.job_id) == small and store.result(small.job_id) is None
+    with pytest.raises(JobError, match="no job 'j-missing'"):
+        store.inputs("j-missing")
+    store.close()
+    conn = sqlite3.connect(tmp_path / "jobs.sqlite")
+    rows = conn.execute("SELECT job_id, length(inputs) FROM jobs ORDER BY seq").fetchall()
+    parts = conn.execute("SELECT job_id, part, length(data) FROM payloads").fetchall()
+    conn.close()
+    assert rows == [(small.job_id, INLINE_INPUTS), (large.job_id, 0)]
+    assert parts == [(large.job_id, "inputs", INLINE_INPUTS + 1)]
+
+
+def test_live_sessions_follow_writes_of_this_store_and_of_another_connection(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite")
+    assert store.sessions(live=True) == []
+    one = store.add_session(owner="alice", mode=SessionMode.SESSION, max_time=60.0, interactive_ttl=5.0)
+    assert [s.session_id for s in store.sessions(live=True)] == [one.session_id]
+    store.update_session(one.session_id, state=SessionState.CLOSED)
+    assert store.sessions(live=True) == []
+    other = JobStore(tmp_path / "jobs.sqlite")                 # a second connection writes a session
+    two = other.add_session(owner="bob", mode=SessionMode.BATCH, max_time=60.0, interactive_ttl=5.0)
+    assert [s.session_id for s in store.sessions(live=True)] == [two.session_id]
+    other.update_session(two.session_id, state=SessionState.CLOSING)
+    assert [s.state for s in store.sessions(live=True)] == [SessionState.CLOSING]
+    other.close()
+    store.close()

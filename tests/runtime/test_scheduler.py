@@ -59,3 +59,16 @@ def test_sessions_end_by_ttl_max_time_and_close() -> None:
     assert scheduler.session_ends([idle], {"idle": 1}, None, 100.0) == []
     assert scheduler.session_ends([old], {}, "old", 100.0) == []
     assert scheduler.next_deadline([idle, old], 14.0) == 15.0
+
+
+def test_the_queue_counts_jobs_per_session_as_they_come_and_go() -> None:
+    queue = scheduler.Queue([job(1, session="a"), job(2), job(3, session="a"), job(4, session="b")])
+    assert queue.count_by_session() == {"a": 2, "b": 1}
+    queue.add(job(5, session="b"))
+    queue.remove("j1")
+    queue.remove("j4")
+    queue.remove("j-not-there")
+    assert queue.count_by_session() == {"a": 1, "b": 1}
+    queue.remove("j3")
+    assert queue.count_by_session() == {"b": 1}
+    assert [e.job_id for e in queue] == ["j2", "j5"]

@@ -81,3 +81,16 @@ def test_key_and_store_files_are_private(lab: Lab) -> None:
     secret_text = keyfiles.load(secret).secret
     assert secret_text is not None
     assert not any(secret_text.decode() in line for line in lab.daemon.log)
+
+
+def test_the_allow_list_sees_a_revocation_made_in_the_same_clock_tick(tmp_path: Path) -> None:
+    keys_dir = tmp_path / "keys"
+    public, _ = keyfiles.new_keypair(tmp_path / "clients", "dave")
+    keyfiles.allow(keys_dir, public, name="dave")
+    allowed = keyfiles.AllowList(keys_dir)
+    key = keyfiles.load(public).public
+    assert allowed.client(key) == keyfiles.Client("dave", admin=False)
+    keyfiles.revoke(keys_dir, "dave")          # microseconds later: the folder's coarse mtime may not have moved
+    assert allowed.client(key) is None
+    keyfiles.allow(keys_dir, public, name="dave", admin=True)
+    assert allowed.client(key) == keyfiles.Client("dave", admin=True)
