@@ -43,11 +43,12 @@ def run(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         raise JobError("sweep: the circuit has no parameters to sweep over; run it with SamplerV2 or EstimatorV2")
     observables = inputs.get("observables")
     sampling = observables is None
-    if not sampling and (not isinstance(observables, list) or not observables):
+    checked: list[dict[str, float]] = []
+    if isinstance(observables, list) and observables:
+        checked = [shared.terms(o, circuit.num_qubits, "sweep", f"observables[{k}]") for k, o in enumerate(observables)]
+    elif not sampling:
         raise JobError("sweep: input 'observables' must be a non-empty list of {Pauli label: coefficient} maps "
                        "(or left out, for counts of a circuit that measures)")
-    checked = [] if sampling else [shared.terms(o, circuit.num_qubits, "sweep", f"observables[{k}]")
-                                   for k, o in enumerate(observables)]
     measures = any(op.name == "measure" for op in circuit)
     if sampling and not measures:
         raise JobError("sweep: the circuit has no measurements; give 'observables' for expectation values, or "
