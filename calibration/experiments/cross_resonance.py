@@ -223,13 +223,13 @@ def zx_exponent(points: Sequence[tuple[float, float]]) -> float:
 def amplitude_for(points: Sequence[tuple[float, float]], rate: float) -> float:
     """The CR amplitude at which ``|ZX|`` is ``rate`` on the local power law through the last of ``points``."""
     amp, zx = points[-1]
-    return amp * (rate / zx) ** (1 / zx_exponent(points))
+    return amp * math.pow(rate / zx, 1 / zx_exponent(points))
 
 
 def rate_at(points: Sequence[tuple[float, float]], amp: float) -> float:
     """``|ZX|`` at the CR amplitude ``amp`` on the local power law through the last of ``points``."""
     last, zx = points[-1]
-    return zx * (amp / last) ** zx_exponent(points)
+    return zx * math.pow(amp / last, zx_exponent(points))
 
 
 def amp_limit(ctx: Context, control: int, target: int, max_amp: float) -> float:
