@@ -1,6 +1,6 @@
 """Issue 22: ``calibrate all`` on harder devices drawn at random (seeded) from realistic ranges, two-qubit and a
 three-qubit line with two CR pairs. Each bring-up takes about a minute, so they are marked slow; the bounded
-variant runs the readout chain of one drawn device on one qubit.
+variants run the readout chain of one drawn device on one qubit, and the cross-resonance of seed 33's pair.
 
 Ranges (the issue's): qubit frequencies 4-6 GHz with neighbour detunings 80-400 MHz, anharmonicity -200 to
 -350 MHz, T1 15-150 us, T2 10-150 us (at most 2 T1), dispersive shift 0.4-2 MHz, readout noise up to twice the
