@@ -13,7 +13,16 @@ along +x with ``|ZX| * effective width = pi/4``, and no IX:
   are then made as short as an amplitude of :func:`amp_limit` allows (ZX is linear in the CR amplitude to first
   order). Shorter halves leave less time to decoherence and to the static ZZ, whose second-order remainder
   after the echo (an IY/ZZ error growing with ``ZZ * duration``) virtual Zs cannot remove;
-- amplitude: scaled by ``(pi/4) / (|ZX| * width)``;
+- amplitude: the one whose ZX gives ``|ZX| * effective width = pi/4`` on the ZX-against-amplitude curve the
+  tomographies so far trace (:func:`amplitude_for`: a local power law through the last point; linear, a scale
+  by ``(pi/4) / (|ZX| * width)``, while there is one point). ZX saturates at strong drive, most when the
+  target's frequency is near the control's 1-2 transition (``Delta + alpha`` small: seed 33's pair, 370 MHz
+  apart with alpha -296 MHz, has its CR tone 74 MHz from it), so a linear update crawls towards the AWG's
+  limit and stays short of pi/4;
+- longer halves when the amplitude runs out: when that curve says the gate needs more than the amplitude the
+  duration was chosen for (:func:`amp_limit`), the halves are lengthened (never shortened after the first
+  choice) to reach pi/4 at that amplitude on the measured curve, up to ``max_duration``. An amplitude above
+  ``max_amp`` is refused, never clipped;
 - CR phase: turned by ``phase_sign * arg(ZX)`` (the drive axis is at ``-phase_sign`` times the tone's angle);
 - cancellation: the tone on ``d_t`` drives at ``kappa * amp`` rad/ns (kappa from the target's calibrated x
   amplitude), so it is set to ``-IX`` of the CR alone, moved along with the new CR amplitude and phase;
@@ -23,8 +32,8 @@ along +x with ``|ZX| * effective width = pi/4``, and no IX:
   drive terms negated), give the rz before and after the pulses that bring the gate closest to the ECR
   (:func:`target_phases`); the gate map plays them as frame changes.
 
-The update is iterated until a tomography passes every gate (at most four updates); the gates are on the last
-one. Every tomography scans the same widths (those of the 400 ns probe, or of a longer gate), so shortening the
+The update is iterated until a tomography passes every gate (at most :data:`ITERATIONS` updates); the gates are
+on the last one. Every tomography scans the same widths (those of the 400 ns probe, or of a longer gate), so shortening the
 gate costs no precision on the slow Z rates.
 """
 
@@ -63,6 +72,15 @@ WEAK_DRIVE = 0.4
 """The adaptive duration also keeps the CR drive's Rabi rate on the control at most this fraction of the
 control-target detuning, where ZX is still close to linear in the drive and the control stays in its qubit
 levels (what binds for close pairs: virtual_2q's 96 MHz allows an amplitude of ~0.45)."""
+APART = 1.1
+"""Two tomographies whose CR amplitudes are closer than this factor do not give the slope of ZX against the
+amplitude (their ZX ratio is mostly the fits' noise, ~2 % each); the slope then comes from a point farther away."""
+EXPONENTS = (0.1, 1.5)
+"""Bounds on the local power law ``|ZX| ~ amp^p``: 1 is the weak-drive (linear) limit; saturation lowers it
+(seed 33's pair: 0.75 from 0.2 to 0.54, 0.25 from 0.68 to 0.86), the third-order term can raise it a little."""
+ITERATIONS = 5
+"""Updates after the first tomography, at most: the duration's choice, one lengthening when ZX saturates, and
+the amplitude's and axis's convergence."""
 
 
 @dataclass(frozen=True)
@@ -176,16 +194,42 @@ def tomography(ctx: Context, control: int, target: int, setting: Setting, durati
     return Rates((xy[0], xy[1]), (fits[0]["wz"], fits[1]["wz"]), fits, data)
 
 
-def next_setting(rates: Rates, now: Setting, kappa: float, effective_width: float, phase_sign: int) -> Setting:
-    """The setting that should give ZX = +pi/4 along x per half and no IX (see the module docstring)."""
+def next_setting(rates: Rates, now: Setting, kappa: float, effective_width: float, phase_sign: int,
+                 amp: float | None = None) -> Setting:
+    """The setting that should give ZX = +pi/4 along x per half and no IX (see the module docstring): CR
+    amplitude ``amp`` (default: scaled linearly to pi/4), the CR's own IX taken as linear in it."""
     zx = rates.zx
-    ratio = (math.pi / 4) / (abs(zx) * effective_width)
+    ratio = (math.pi / 4) / (abs(zx) * effective_width) if amp is None else amp / now.amp
     beta = cmath.phase(zx)
     cancel_drive = kappa * abs(now.cancel) * cmath.exp(-1j * phase_sign * cmath.phase(now.cancel))
     ix_cr = (rates.ix - cancel_drive) * ratio * cmath.exp(-1j * beta)
     wanted = -ix_cr / kappa          # = a e^{-i s phi}
     cancel = abs(wanted) * cmath.exp(-1j * phase_sign * cmath.phase(wanted))
     return Setting(now.amp * ratio, _wrap(now.phase + phase_sign * beta), cancel)
+
+
+def zx_exponent(points: Sequence[tuple[float, float]]) -> float:
+    """The local power law ``p`` of ``|ZX| ~ amp^p`` at the last of ``points`` (CR amplitude, |ZX|): the log-log
+    slope to the nearest other point at least :data:`APART` away in amplitude; 1 (the weak-drive limit) when
+    there is none; within :data:`EXPONENTS`."""
+    amp, zx = points[-1]
+    others = [(a, z) for a, z in points[:-1] if max(a / amp, amp / a) >= APART and z > 0]
+    if not others or zx <= 0:
+        return 1.0
+    a, z = min(others, key=lambda point: abs(math.log(point[0] / amp)))
+    return min(max(math.log(zx / z) / math.log(amp / a), EXPONENTS[0]), EXPONENTS[1])
+
+
+def amplitude_for(points: Sequence[tuple[float, float]], rate: float) -> float:
+    """The CR amplitude at which ``|ZX|`` is ``rate`` on the local power law through the last of ``points``."""
+    amp, zx = points[-1]
+    return amp * math.pow(rate / zx, 1 / zx_exponent(points))
+
+
+def rate_at(points: Sequence[tuple[float, float]], amp: float) -> float:
+    """``|ZX|`` at the CR amplitude ``amp`` on the local power law through the last of ``points``."""
+    last, zx = points[-1]
+    return zx * math.pow(amp / last, zx_exponent(points))
 
 
 def amp_limit(ctx: Context, control: int, target: int, max_amp: float) -> float:
@@ -290,8 +334,8 @@ def verify(rates: Rates, setting: Setting, effective_width: float, scan_width: f
 
 
 def run(ctx: Context, control: int, target: int, duration: float | None = None, amp: float = 0.2,
-        points: int = 9, span: float = 2.5, iterations: int = 4, phase_sign: int = 1, max_amp: float = 0.9,
-        max_duration: float = 1e-6) -> Outcome:
+        points: int = 9, span: float = 2.5, iterations: int = ITERATIONS, phase_sign: int = 1,
+        max_amp: float = 0.9, max_duration: float = 1e-6) -> Outcome:
     """Calibrate ``ecr(control, target)``: CR halves of ``duration`` seconds (flat top plus 2-sigma edges), or
     when ``duration`` is None of the length :func:`choose_duration` picks after a first tomography at
     :data:`PROBE_DURATION` (between twice the edges and ``max_duration``).
@@ -299,31 +343,38 @@ def run(ctx: Context, control: int, target: int, duration: float | None = None, 
     ``amp`` is the first tomography's CR amplitude; the flat widths scanned run from 0 to ``span`` times the
     first tomography's (or a longer gate's). Updates until a tomography passes every gate, at most
     ``iterations`` times (the ZX axis moves a little with the amplitude, so one update rarely lands within
-    0.1 rad); stops early (nothing proposed) when the first tomography shows no conditional rotation."""
+    0.1 rad); stops early (nothing proposed) when the first tomography shows no conditional rotation. The
+    amplitude follows the measured ZX curve (:func:`amplitude_for`); with an adaptive duration, the halves
+    grow when that curve needs more than :func:`amp_limit` (see the module docstring)."""
     adaptive = duration is None
     gate = PROBE_DURATION if duration is None else duration
     widths = scan_widths(ctx, control, target, gate, points, span)
     area = edge_area(ctx, control, target, gate)
     kappa = drive_rate(ctx, target)
-    setting, history = Setting(amp, 0.0), []
+    aim = amp_limit(ctx, control, target, max_amp)
+    setting, history, curve = Setting(amp, 0.0), [], []
     for step in range(iterations + 1):
         rates = tomography(ctx, control, target, setting, gate, widths)
         history.append((setting, rates))
+        curve.append((setting.amp, abs(rates.zx)))
         _, _, flat = cr_shape(ctx, control, target, gate)
         gates = verify(rates, setting, flat + area, widths[-1] + area, max_amp)
         if (step == iterations or all(g.passed for g in gates)
                 or not next(g for g in gates if g.name == "conditional rotation seen").passed):
             break
-        if adaptive and step == 0:
-            gate = choose_duration(ctx, control, target, abs(rates.zx) / setting.amp,
-                                   amp_limit(ctx, control, target, max_amp), max_duration)
+        if adaptive and (step == 0 or amplitude_for(curve, (math.pi / 4) / (flat + area)) > aim):
+            chosen = choose_duration(ctx, control, target, rate_at(curve, aim) / aim, aim, max_duration)
+            gate = chosen if step == 0 else max(gate, chosen)
             _, _, flat = cr_shape(ctx, control, target, gate)
             if flat > widths[-1] / span:
                 widths = scan_widths(ctx, control, target, gate, points, span)
-        setting = next_setting(rates, setting, kappa, flat + area, phase_sign)
+        wanted = amplitude_for(curve, (math.pi / 4) / (flat + area))
+        setting = next_setting(rates, setting, kappa, flat + area, phase_sign, wanted)
         if not 0 < setting.amp <= max_amp:
+            longest = "" if not adaptive else f" even with {ctx.samples(gate)}-sample halves (max_duration)"
             gates.append(Gate("amplitude in range", False, f"the next CR amplitude {setting.amp:.3g} is outside "
-                              f"(0, {max_amp}]: choose a longer duration"))
+                              f"(0, {max_amp}]{longest}: ZX is {abs(rates.zx) * 1e3:.3f} mrad/ns at amplitude "
+                              f"{curve[-1][0]:.3g}; choose a longer duration"))
             break
 
     def key(name: str) -> str:

@@ -140,3 +140,40 @@ def test_the_ecr_turns_every_target_frame_before_and_after_its_pulses(phase_sign
 def test_an_ecr_without_target_phases_has_no_frame_change() -> None:
     schedule = build_gate_map(offline_context(**SINGLE, **PAIR)).entries[("ecr", (0, 1))].schedule
     assert not [inst for _, inst in schedule.instructions if isinstance(inst, ShiftPhase)]
+
+
+def test_the_amplitude_on_an_exact_power_law_is_its_inverse() -> None:
+    """|ZX| = k amp^p (p = 0.6): two points give p exactly, and the amplitude for a rate is (rate / k)^(1 / p)."""
+    k, p = 0.02, 0.6
+    curve = [(0.3, k * 0.3**p), (0.5, k * 0.5**p)]
+    assert cross_resonance.zx_exponent(curve) == pytest.approx(p)
+    assert cross_resonance.amplitude_for(curve, 0.012) == pytest.approx((0.012 / k) ** (1 / p))
+    assert cross_resonance.rate_at(curve, 0.7) == pytest.approx(k * 0.7**p)
+
+
+def test_one_point_or_close_points_give_the_linear_update() -> None:
+    """One tomography: the amplitude scales by the rate ratio (weak drive); a second one within 10 % of it in
+    amplitude says nothing about the slope, so the nearest point farther away gives it."""
+    assert cross_resonance.amplitude_for([(0.2, 3e-3)], 6e-3) == pytest.approx(0.4)
+    assert cross_resonance.zx_exponent([(0.50, 6.0e-3), (0.52, 6.6e-3)]) == pytest.approx(1.0)
+    curve = [(0.25, 3.0e-3), (0.50, 5.0e-3), (0.52, 5.3e-3)]
+    assert cross_resonance.zx_exponent(curve) == pytest.approx(math.log(5.3 / 3.0) / math.log(0.52 / 0.25))
+
+
+def test_a_saturating_zx_is_reached_where_the_linear_update_crawls() -> None:
+    """ZX = z_s tanh(amp / a_s), close to seed 33's tomographies (15 mrad/ns per unit amplitude at 0.2, 8.4 at
+    0.86): three updates on the measured curve bring ZX within 1 % of the rate wanted; three linear scales
+    (amp * wanted / measured) leave it 4 % short, and each further one gains less (the gate needs 5 %)."""
+    z_s, a_s = 7.6e-3, 0.48
+    wanted = 6.5e-3
+
+    def zx(amp: float) -> float:
+        return z_s * math.tanh(amp / a_s)
+
+    curve, linear = [(0.2, zx(0.2))], 0.2
+    for _ in range(3):
+        curve.append((amp := cross_resonance.amplitude_for(curve, wanted), zx(amp)))
+        linear *= wanted / zx(linear)
+    assert curve[-1][1] == pytest.approx(wanted, rel=0.01)
+    assert zx(linear) < 0.965 * wanted
+    assert curve[-1][0] < a_s * math.atanh(wanted / z_s)   # from below: concave, never past the rate wanted
