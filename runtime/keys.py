@@ -151,8 +151,14 @@ def allow(folder: Path, public_key_file: Path, *, name: str | None = None, admin
     target.parent.mkdir(parents=True, exist_ok=True)
     text = ("#   ZeroMQ CURVE public certificate, allowed by qubitlab keys allow\n"
             f"metadata\ncurve\n    public-key = \"{keypair.public.decode()}\"\n")
-    target.write_text(text)
-    os.chmod(target, 0o600)
+    # written beside it, then renamed over it: the rename changes the folder's stamp, so a running daemon reads
+    # the list again even when a name's key is replaced (a rewrite in place left the folder's stamp alone)
+    partial = target.with_name(f".{target.name}.part")
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    os.replace(partial, target)
     return target
 
 

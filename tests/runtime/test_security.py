@@ -94,3 +94,20 @@ def test_the_allow_list_sees_a_revocation_made_in_the_same_clock_tick(tmp_path: 
     assert allowed.client(key) is None
     keyfiles.allow(keys_dir, public, name="dave", admin=True)
     assert allowed.client(key) == keyfiles.Client("dave", admin=True)
+
+
+def test_a_key_replaced_under_the_same_name_is_seen_without_a_restart(tmp_path: Path) -> None:
+    """Rotation: `keys allow` of a new key under an allowed name; the old key is refused from the next look on,
+    although the folder's file names did not change (the list was read long enough ago to trust its stamp)."""
+    keys_dir = tmp_path / "keys"
+    old, _ = keyfiles.new_keypair(tmp_path / "old", "erin")
+    new, _ = keyfiles.new_keypair(tmp_path / "new", "erin")
+    keyfiles.allow(keys_dir, old, name="erin")
+    time.sleep(2 * keyfiles.RECENT)
+    allowed = keyfiles.AllowList(keys_dir)
+    assert allowed.client(keyfiles.load(old).public) == keyfiles.Client("erin", admin=False)
+    time.sleep(2 * keyfiles.RECENT)                       # the stamp read is now trusted: only a change rereads
+    path = keyfiles.allow(keys_dir, new, name="erin")
+    assert allowed.client(keyfiles.load(old).public) is None
+    assert allowed.client(keyfiles.load(new).public) == keyfiles.Client("erin", admin=False)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and sorted(p.name for p in path.parent.iterdir()) == ["erin.key"]
