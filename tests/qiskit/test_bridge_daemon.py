@@ -115,6 +115,14 @@ def test_transpiled_bell_circuit_samples_into_qiskit_bit_arrays(calibrated_daemo
 
 
 def test_h2_energies_match_the_native_estimator_within_error_bars(calibrated_daemon: Lab) -> None:
+    """The bridge's EstimatorV2 on Qiskit's ISA circuit against the native EstimatorV2 on the same circuit
+    (converted by ``from_qiskit``, whose unitaries tests/qiskit/test_convert.py checks against Qiskit's): the same
+    gates on the same device, so the same energies within the two error bars. Both this ISA circuit and the
+    native ansatz (another decomposition of the same unitary) follow the ideal energies, loosely: their gate
+    errors differ (measured 2026-12-04 at the third point: 0.03 apart, per-term coherent errors of either sign)."""
+    from qiskit.quantum_info import Statevector
+
+    from qubitlab.qiskit.convert import from_qiskit
     from qubitlab.runtime import EstimatorV2 as NativeEstimator
     from qubitlab.runtime import Session as NativeSession
 
@@ -125,22 +133,29 @@ def test_h2_energies_match_the_native_estimator_within_error_bars(calibrated_dae
         backend = service.backend()
         isa = transpile(qc, backend, optimization_level=1, seed_transpiler=7)
         observable = hamiltonian.apply_layout(isa.layout)
+        converted = from_qiskit(isa)
+        names = tuple(p.name for p in isa.parameters)            # Qiskit's sorted order, as THETAS' columns
+        assert names == tuple(p.name for p in qc.parameters)
+        terms = {label: float(np.real(c)) for label, c in observable.to_list()}
         with Session(backend=backend) as session:
             bridged = EstimatorV2(mode=session).run([(isa, observable, THETAS)], precision=0.01).result(timeout=600)
         with NativeSession(service) as session:
+            same = NativeEstimator(mode=session).run([(converted, [terms], {names: THETAS})], precision=0.01
+                                                     ).result(timeout=600)
             native = NativeEstimator(mode=session).run(
                 [(native_circuit, [H2_TERMS], {tuple(p.name for p in theta): THETAS})], precision=0.01
             ).result(timeout=600)
     evs, stds = bridged[0].data.evs, bridged[0].data.stds
-    reference, reference_stds = native[0].data.evs.reshape(-1), native[0].data.stds.reshape(-1)
+    reference, reference_stds = same[0].data.evs.reshape(-1), same[0].data.stds.reshape(-1)
     assert evs.shape == (3,) and np.all(stds > 0)
     sigma = np.hypot(stds, reference_stds)
-    assert np.all(np.abs(evs - reference) <= 4 * sigma + 5e-3), (evs, reference, sigma)
-    # and both follow the energy of the ideal state (a loose physics check: gate and readout errors remain)
-    from qiskit.quantum_info import Statevector
-
-    ideal = [float(np.real(Statevector(qc.assign_parameters(row)).expectation_value(hamiltonian))) for row in THETAS]
-    assert np.all(np.abs(evs - np.array(ideal)) < 0.15), (evs, ideal)
+    assert np.all(np.abs(evs - reference) <= 4 * sigma + 2e-3), (evs, reference, sigma)
+    # and both decompositions follow the energy of the ideal state (a loose physics check: gate and readout
+    # errors remain)
+    ideal = np.array([float(np.real(Statevector(qc.assign_parameters(row)).expectation_value(hamiltonian)))
+                      for row in THETAS])
+    assert np.all(np.abs(evs - ideal) < 0.15), (evs, ideal)
+    assert np.all(np.abs(native[0].data.evs.reshape(-1) - ideal) < 0.15), (native[0].data.evs, ideal)
 
 
 SCRIPT = '''
