@@ -15,7 +15,7 @@ from qubitlab import pulse
 from qubitlab.calibration import schedules
 from qubitlab.calibration.context import Context
 from qubitlab.calibration.experiments import rabi
-from qubitlab.calibration.two_qubit import assignment_programs
+from qubitlab.calibration.two_qubit import assignment_programs, lowered
 
 
 def quick_context(rig: object, out_dir: Path, shots: int = 1000) -> Context:
@@ -74,3 +74,25 @@ def set_drag(ctx: Context, qubit: int, betas: np.ndarray | None = None, repeats:
     assert betas.min() <= beta0 <= betas.max(), (betas, p1)
     ctx.update({f"q{qubit}.drag_beta": beta0 * ctx.lab.dt})
     return beta0
+
+
+ECR_CHECKS = tuple((start, basis) for start in (0, 1) for basis in ("Z", "Y"))
+"""The ECR checks' points, in order: control prepared in |0> or |1>, the target measured in Z or Y."""
+
+
+def ecr_check_programs(ctx: Context, gate_map: object) -> list[object]:
+    """One lowered program per :data:`ECR_CHECKS` point: ``ecr(0, 1)`` from |start, 0>, the target rotated so
+    that its Y is measured for basis ``"Y"``, both qubits measured. Ideal ECR: the control flips, the target's
+    <Z> is 0 and its <Y> is -1 from |00>, +1 from |10>."""
+    from qubitlab.circuits import Circuit
+
+    programs = []
+    for start, basis in ECR_CHECKS:
+        qc = Circuit(2, 2)
+        if start:
+            qc.x(0)
+        qc.ecr(0, 1)
+        if basis == "Y":
+            qc.sdg(1).h(1)
+        programs.append(lowered(ctx, gate_map, qc.barrier(0, 1).measure(0, 0).measure(1, 1)))  # type: ignore[arg-type]
+    return programs

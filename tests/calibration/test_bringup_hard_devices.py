@@ -24,15 +24,13 @@ import yaml
 from coherence import coherence_limit
 from physics_lab import lo_states
 from readout_limit import readout_limit
-from two_qubit_values import quick_context
+from two_qubit_values import ECR_CHECKS, ecr_check_programs, quick_context
 from virtual_rig import started_rig
 
 from qubitlab.calibration import bringup
 from qubitlab.calibration.experiments import cross_resonance
 from qubitlab.calibration.gates import build_gate_map
 from qubitlab.calibration.session import open_calibration
-from qubitlab.calibration.two_qubit import lowered
-from qubitlab.circuits import Circuit
 from qubitlab.config import LabConfig, load_lab
 from qubitlab.drivers.mock.physics.engine import VirtualDevice
 from qubitlab.drivers.payloads import AwgProgram, DigitizerProgram
@@ -235,23 +233,12 @@ def test_the_cross_resonance_of_seed_33(tmp_path: Path) -> None:
         assert outcome.passed, outcome.summary()
         ctx.update(dict(outcome.updates))
         assert ctx.value("q0-q1.cr_duration") > 128e-9       # the linear choice; ZX saturates below pi/4 there
-        gm = build_gate_map(ctx)
-        programs = []
-        for start in (0, 1):
-            for basis in ("Z", "Y"):
-                qc = Circuit(2, 2)
-                if start:
-                    qc.x(0)
-                qc.ecr(0, 1)
-                if basis == "Y":
-                    qc.sdg(1).h(1)
-                programs.append(lowered(ctx, gm, qc.barrier(0, 1).measure(0, 0).measure(1, 1)))
-        compiled = compile(programs, ctx.lab, ctx.frames())
+        compiled = compile(ecr_check_programs(ctx, build_gate_map(ctx)), ctx.lab, ctx.frames())
         awg = compiled.payloads["awg"]
         digitizer = next(p for p in compiled.payloads.values() if isinstance(p, DigitizerProgram))
         assert isinstance(awg, AwgProgram)
         device = VirtualDevice(ctx.lab)
-        for point, (start, basis) in enumerate((s, b) for s in (0, 1) for b in ("Z", "Y")):
+        for point, (start, basis) in enumerate(ECR_CHECKS):
             volts = {o: awg.played(o, point).astype(np.float64) * awg.full_scale_vpp[o] / 2 for o in awg.outputs}
             begin = min(w.start for w in digitizer.windows if w.point == point) / digitizer.sample_rate
             levels = device.populations({"awg": volts}, lo_states(ctx.lab), begin)[(0, 1)].reshape(3, 3)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import scipy.linalg as sl
 from physics_lab import lo_states
-from two_qubit_values import quick_context, set_drag
+from two_qubit_values import ecr_check_programs, quick_context, set_drag
 from virtual_rig import started_rig
 
 from qubitlab import load_lab
@@ -115,17 +115,7 @@ def test_ecr_acts_as_the_ideal_ecr(calibrated: Context) -> None:
     a few % from the calibration's 5 % / 0.1 rad gates, ~3 % shot noise after readout correction."""
     ctx = calibrated
     gm = build_gate_map(ctx)
-    programs = []
-    for start in (0, 1):
-        for basis in ("Z", "Y"):
-            qc = Circuit(2, 2)
-            if start:
-                qc.x(0)
-            qc.ecr(0, 1)
-            if basis == "Y":
-                qc.sdg(1).h(1)
-            programs.append(lowered(ctx, gm, qc.barrier(0, 1).measure(0, 0).measure(1, 1)))
-    result = ctx.run(programs + assignment_programs(ctx, [0, 1]))
+    result = ctx.run(ecr_check_programs(ctx, gm) + assignment_programs(ctx, [0, 1]))
     p = {q: corrected_p1(excited_population(result[q][:-2], ctx, q), assignment_matrix(ctx, result[q], q))
          for q in (0, 1)}
     for i, start in enumerate((0, 1)):
