@@ -130,7 +130,7 @@ class Awg5208:
             messages = [";:".join(["*CLS", *(f'WLISt:WAVeform:NEW "{key}",{samples.shape[0]}'
                                              for key, samples in waveforms.items())]).encode() + b"\n"]
             for key, samples in waveforms.items():
-                block = ieee_block(np.asarray(samples, dtype=np.float32).astype("<f4", copy=False).tobytes())
+                block = ieee_block(_sample_bytes(samples))
                 messages.append(f'WLISt:WAVeform:DATA "{key}",'.encode() + block + b"\n")
             if changed:
                 messages.append(";:".join(f'SLISt:SEQuence:STEP{i + 1}:TASSet{t + 1}:WAVeform "{loaded.name}",'
@@ -272,7 +272,12 @@ def wfmx_file(samples: np.ndarray, headers: dict[int, bytes] | None = None) -> b
     if header is None:
         header = headers[count] = TektronixAWG5208._makeWFMXFileHeader(
             num_samples=count, markers_included=False).encode("ascii")
-    return header + np.asarray(samples, dtype=np.float32).astype("<f4", copy=False).tobytes()
+    return header + _sample_bytes(samples)
+
+
+def _sample_bytes(samples: np.ndarray) -> bytes:
+    """Little-endian float32 samples, the data of a ``.wfmx`` and of ``WLISt:WAVeform:DATA``."""
+    return np.asarray(samples, dtype="<f4").tobytes()
 
 
 def _sequence_files(steps: Sequence[SequenceStep], names: list[list[str]], seqname: str, tracks: int

@@ -91,8 +91,7 @@ def query_block(handle: pyvisa.resources.MessageBasedResource, command: str) -> 
     try:
         head = handle.read_bytes(2)
         if head[:1] != b"#" or not head[1:2].isdigit() or head[1:2] == b"0":
-            rest = handle.read_bytes(1, break_on_termchar=True) if head[-1:] != b"\n" else b""
-            raise ValueError(f"{command} answered {head + rest!r}..., not a definite-length block (#<n><length>)")
+            raise ValueError(f"{command} answered {head!r}..., not a definite-length block (#<n><length>)")
         size = handle.read_bytes(int(head[1:2]))
         if not size.isdigit():
             raise ValueError(f"{command} answered a block whose length field {size!r} is not a number")
