@@ -1,11 +1,14 @@
 """Runtime benchmarks: the daemon's latencies over real loopback sockets with CURVE, against a bare ZeroMQ
 DEALER/ROUTER echo (also CURVE, also its own process) measured in the same run.
 
-Further reference rows, same run: the bare round trip with a 1 MiB answer, with and without CURVE (R2's floor:
-CURVE's encryption of a megabyte costs more than R2's target), and a bare SQLite insert+commit in WAL NORMAL on
-the job store's disk (part of R1's floor: the commit before the ack stays).
+Further reference rows, same run: the bare round trip with a 1 MiB answer, with and without CURVE, and over a
+Unix socket (``ipc://``, the local channel's transport), and a bare SQLite insert+commit in WAL NORMAL on the job
+store's disk (part of R1's floor: the commit before the ack stays).
 
-R1 submit -> ack of a small job; R2 a 1 MiB result fetched; R3 ten one-circuit pulse jobs in a session, end to
+R1 submit -> ack of a small job; R2 a 1 MiB result fetched, by a client on the daemon's machine (which uses the
+local channel, :mod:`qubitlab.runtime.local_channel`) and by one that stays on CURVE (as a client on another
+machine must: CURVE's encryption of a megabyte alone costs more than R2's target); R3 ten one-circuit pulse
+jobs in a session, end to
 end (simulation included), and per job the host overhead (everything but the acquisition, which holds the
 simulation); then one Estimator iteration of the main job's H2 ansatz (:mod:`benchmarks.estimator_h2`).
 """
@@ -19,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +35,10 @@ ctx = zmq.Context(); s = ctx.socket(zmq.ROUTER)
 if sys.argv[1] != "-":
     secret, public = open(sys.argv[1]).read().split()
     s.curve_secretkey, s.curve_publickey, s.curve_server = secret.encode(), public.encode(), True
-port = s.bind_to_random_port("tcp://127.0.0.1"); print(port, flush=True)
+if sys.argv[2] == "tcp":
+    print(s.bind_to_random_port("tcp://127.0.0.1"), flush=True)
+else:
+    s.bind(sys.argv[2]); print(sys.argv[2], flush=True)
 big = b"\x00" * 2**20
 while True:
     frames = s.recv_multipart(copy=False)
@@ -45,25 +52,29 @@ def _percentile(samples: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(samples), q))
 
 
-def _bare_round_trip(repeat: int, *, curve: bool = True, request: bytes = b"\x00" * 300) -> Timing:
-    """A DEALER -> ROUTER echo in its own process; ``request=b"big"`` makes the answer 1 MiB (R2's shape)."""
+def _bare_round_trip(repeat: int, *, curve: bool = True, request: bytes = b"\x00" * 300, ipc: bool = False) -> Timing:
+    """A DEALER -> ROUTER echo in its own process; ``request=b"big"`` makes the answer 1 MiB (R2's shape);
+    ``ipc``: over a Unix socket instead of loopback TCP."""
     import zmq
 
     server_public, server_secret = zmq.curve_keypair()
     client_public, client_secret = zmq.curve_keypair()
     with tempfile.NamedTemporaryFile("w", suffix=".keys", delete=False) as handle:
         handle.write(f"{server_secret.decode()} {server_public.decode()}")
-    echo = subprocess.Popen([sys.executable, "-c", ECHO, handle.name if curve else "-"], stdout=subprocess.PIPE,
-                            text=True)
+    folder = Path(tempfile.mkdtemp(prefix="qubitlab-echo-"))
+    where = f"ipc://{folder}/echo.sock" if ipc else "tcp"
+    echo = subprocess.Popen([sys.executable, "-c", ECHO, handle.name if curve else "-", where],
+                            stdout=subprocess.PIPE, text=True)
     try:
         assert echo.stdout is not None
-        port = int(echo.stdout.readline())
+        bound = echo.stdout.readline().strip()
+        endpoint = bound if ipc else f"tcp://127.0.0.1:{bound}"
         context = zmq.Context()
         socket = context.socket(zmq.DEALER)
         if curve:
             socket.curve_secretkey, socket.curve_publickey, socket.curve_serverkey = (client_secret, client_public,
                                                                                       server_public)
-        socket.connect(f"tcp://127.0.0.1:{port}")
+        socket.connect(endpoint)
         samples = []
         for i in range(repeat + 20):
             start = time.perf_counter()
@@ -77,6 +88,21 @@ def _bare_round_trip(repeat: int, *, curve: bool = True, request: bytes = b"\x00
     finally:
         echo.wait(timeout=10)
         Path(handle.name).unlink()
+        shutil.rmtree(folder, ignore_errors=True)
+    return Timing(tuple(samples))
+
+
+def _fetches(service: Any, job_id: str, repeat: int, expected: np.ndarray) -> Timing:
+    """``repeat`` fetches of a done job's result, each by a new handle (nothing cached on the client)."""
+    from qubitlab.runtime.client import RuntimeJob
+
+    samples = []
+    for _ in range(repeat):
+        handle = RuntimeJob(service, job_id)
+        start = time.perf_counter()
+        value = handle.result(timeout=30)
+        samples.append(time.perf_counter() - start)
+    assert np.array_equal(value["echo"], expected)
     return Timing(tuple(samples))
 
 
@@ -106,7 +132,7 @@ def run(repeat: int = 200) -> list[Row]:
 
     from qubitlab import pulse
     from qubitlab.lab_demo import rabi_schedule
-    from qubitlab.runtime.client import RuntimeJob, Session
+    from qubitlab.runtime.client import Session
 
     rows: list[Row] = []
     bare = _bare_round_trip(repeat)
@@ -114,8 +140,10 @@ def run(repeat: int = 200) -> list[Row]:
                     extra={"p90_s": _percentile(list(bare.samples), 90)}))
     big_curve = _bare_round_trip(max(20, repeat // 5), request=b"big")
     big_plain = _bare_round_trip(max(20, repeat // 5), curve=False, request=b"big")
+    big_ipc = _bare_round_trip(max(20, repeat // 5), curve=False, request=b"big", ipc=True)
     rows.append(Row("runtime", "reference: bare round trip, 1 MiB answer (CURVE)", big_curve))
     rows.append(Row("runtime", "reference: bare round trip, 1 MiB answer (no CURVE)", big_plain))
+    rows.append(Row("runtime", "reference: bare round trip, 1 MiB answer (Unix socket)", big_ipc))
     folder = Path(tempfile.mkdtemp(prefix="qubitlab-bench-runtime-"))
     commit = _bare_sqlite_commit(folder, repeat)
     rows.append(Row("runtime", "reference: bare SQLite insert+commit (WAL, NORMAL)", commit))
@@ -137,16 +165,16 @@ def run(repeat: int = 200) -> list[Row]:
             big = np.random.default_rng(1).normal(size=2**17)                  # 1 MiB of float64
             done = service.submit("sleep", {"seconds": 0.0, "echo": big})
             done.wait(120)
-            fetches = []
-            for _ in range(max(20, repeat // 5)):
-                handle = RuntimeJob(service, done.job_id())
-                start = time.perf_counter()
-                value = handle.result(timeout=30)
-                fetches.append(time.perf_counter() - start)
-            assert np.array_equal(value["echo"], big)
-            rows.append(Row("runtime", "R2 a 1 MiB result fetched", Timing(tuple(fetches)), target=600e-6,
-                            reference=big_curve.median, reference_name="bare 1 MiB (CURVE)",
-                            extra={"floor_without_curve_s": big_plain.median}))
+            assert service.channel == "local", service.channel       # this client is on the daemon's machine
+            rows.append(Row("runtime", "R2 a 1 MiB result fetched (local client: Unix socket)",
+                            _fetches(service, done.job_id(), max(20, repeat // 5), big), target=600e-6,
+                            reference=big_ipc.median, reference_name="bare 1 MiB (Unix socket)"))
+            with lab.service(local=False) as remote:
+                remote.hello()
+                assert remote.channel == "curve"
+                rows.append(Row("runtime", "R2 a 1 MiB result fetched (client on CURVE, as from another machine)",
+                                _fetches(remote, done.job_id(), max(20, repeat // 5), big),
+                                reference=big_curve.median, reference_name="bare 1 MiB (CURVE)"))
 
             schedules = [pulse.dumps(rabi_schedule(0.02 * k)) for k in range(10)]
             totals, overheads, sims = [], [], []

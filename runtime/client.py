@@ -6,6 +6,10 @@ the reply that names it as parent, so replies never cross. With keys, the socket
 daemon's public key: ``QubitlabService(address, key="alice.key_secret", server_key="server.key")``. Arguments left
 out are read from ``QUBITLAB_DAEMON``, ``QUBITLAB_KEY`` and ``QUBITLAB_SERVER_KEY`` (as ``QiskitRuntimeService()``
 reads a saved account), so a Qiskit Runtime script's ``QiskitRuntimeService()`` line needs no arguments.
+
+On the daemon's own machine an encrypted service moves to the daemon's local channel after its first request
+(:mod:`~qubitlab.runtime.local_channel`: the key still identifies the client, the bytes skip CURVE);
+``local=False`` keeps everything on CURVE.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import zmq
 from qubitlab.errors import AuthenticationError, JobError, ProtocolError
 from qubitlab.runtime import keys as keyfiles
 from qubitlab.runtime.jobstore import JobStatus
+from qubitlab.runtime.local_channel import reachable
 from qubitlab.runtime.protocol import MAX_MESSAGE_BYTES, Message, MsgType, decode, encode
 
 
@@ -31,7 +36,7 @@ class QubitlabService:
 
     def __init__(self, address: str | None = None, *, key: str | Path | None = None,
                  server_key: str | Path | None = None, timeout: float = 30.0,
-                 max_message: int = MAX_MESSAGE_BYTES) -> None:
+                 max_message: int = MAX_MESSAGE_BYTES, local: bool = True) -> None:
         # like QiskitRuntimeService's saved account: arguments left out come from the environment
         address = address or os.environ.get("QUBITLAB_DAEMON") or "tcp://127.0.0.1:5555"
         key = key if key is not None else os.environ.get("QUBITLAB_KEY") or None
@@ -42,6 +47,9 @@ class QubitlabService:
         self._context = zmq.Context()
         self._socket = self._context.socket(zmq.DEALER)
         self._socket.setsockopt(zmq.LINGER, 0)
+        self._local_wanted = False
+        """Ask for the local channel at the next request (only an encrypted service has a use for it)."""
+        self._local: tuple[zmq.Socket[Any], zmq.Poller, bytes] | None = None
         if key is not None or server_key is not None:
             if key is None or server_key is None:
                 raise AuthenticationError("give both key= (your .key_secret) and server_key= (the "
@@ -52,6 +60,8 @@ class QubitlabService:
             self._socket.curve_secretkey = mine.secret
             self._socket.curve_publickey = mine.public
             self._socket.curve_serverkey = theirs.public
+            self._local_wanted = local
+        self._curve = key is not None
         self._socket.connect(address)
         self._poller = zmq.Poller()              # one for the socket's life: Socket.poll builds one per call
         self._poller.register(self._socket, zmq.POLLIN)
@@ -67,21 +77,75 @@ class QubitlabService:
         with self._lock:
             if self._closed:
                 raise JobError("this service is closed")
-            self._socket.send_multipart(encode(message), copy=False)
-            deadline = time.monotonic() + wait
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0 or not self._poller.poll(int(left * 1000) + 1):
-                    raise TimeoutError(f"no reply from the daemon at {self.address} within {wait:g} s "
-                                       "(is it running, and is your key allowed?)")
-                reply = decode(self._socket.recv_multipart(copy=False), self.max_message)
-                if reply.parent_id == message.msg_id or (reply.msg_type is MsgType.ERROR and reply.parent_id is None):
-                    return reply.raise_for_error()
+            if self._local_wanted:
+                self._open_local(wait)
+            if self._local is None:
+                return self._exchange(self._socket, self._poller, [], message, wait)
+            socket, poller, token = self._local
+            try:
+                reply = self._exchange(socket, poller, [token], message, wait)
+            except TimeoutError:
+                self._drop_local()               # the daemon may have moved: CURVE (and a new hello) next time
+                raise
+            if reply.msg_type is MsgType.ERROR and reply.content.get("local_token") == "unknown":
+                self._drop_local()               # a restarted daemon: it ran nothing; hello again, then repeat
+                self._open_local(wait)
+                if self._local is None:
+                    return self._exchange(self._socket, self._poller, [], message, wait)
+                socket, poller, token = self._local
+                reply = self._exchange(socket, poller, [token], message, wait)
+            return reply.raise_for_error()
+
+    def _exchange(self, socket: zmq.Socket[Any], poller: zmq.Poller, prefix: list[bytes], message: Message,
+                  wait: float) -> Message:
+        """Send ``message`` on ``socket`` and return its reply (an error reply not raised yet)."""
+        socket.send_multipart([*prefix, *encode(message)], copy=False)
+        deadline = time.monotonic() + wait
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not poller.poll(int(left * 1000) + 1):
+                raise TimeoutError(f"no reply from the daemon at {self.address} within {wait:g} s "
+                                   "(is it running, and is your key allowed?)")
+            reply = decode(socket.recv_multipart(copy=False), self.max_message)
+            if reply.parent_id == message.msg_id or (reply.msg_type is MsgType.ERROR and reply.parent_id is None):
+                if socket is self._socket:
+                    reply.raise_for_error()
+                return reply
+
+    def _open_local(self, wait: float) -> None:
+        """Say hello over CURVE asking for the local channel, and use it when this process can reach it."""
+        hello = self._exchange(self._socket, self._poller, [], Message(MsgType.HELLO, {"local": True}), wait)
+        self._local_wanted = False
+        offer = hello.content.get("local")
+        path = reachable(offer.get("endpoint")) if isinstance(offer, dict) else None
+        if path is None or not isinstance(offer, dict) or not isinstance(offer.get("token"), bytes):
+            return
+        socket = self._context.socket(zmq.DEALER)
+        socket.setsockopt(zmq.LINGER, 0)
+        socket.connect(f"ipc://{path}")
+        poller = zmq.Poller()
+        poller.register(socket, zmq.POLLIN)
+        self._local = (socket, poller, offer["token"])
+
+    def _drop_local(self) -> None:
+        if self._local is not None:
+            self._local[0].close(linger=0)
+            self._local = None
+        self._local_wanted = True
+
+    @property
+    def channel(self) -> str:
+        """``"local"`` when requests go over the daemon's Unix socket, else ``"curve"`` or ``"plain"``."""
+        if self._local is not None:
+            return "local"
+        return "curve" if self._curve else "plain"
 
     def close(self) -> None:
         with self._lock:
             if not self._closed:
                 self._closed = True
+                if self._local is not None:
+                    self._local[0].close(linger=0)
                 self._socket.close(linger=0)
                 self._context.term()
 

@@ -33,6 +33,7 @@ from qubitlab.runtime import scheduler
 from qubitlab.runtime.jobs import JOB_KINDS, PROGRAM_KINDS
 from qubitlab.runtime.jobstore import JOBS_FILE, JobRow, JobStatus, JobStore, SessionMode, SessionRow, SessionState
 from qubitlab.runtime.keys import AllowList, Client, server_keys, start_authenticator
+from qubitlab.runtime.local_channel import UNKNOWN_TOKEN, LocalChannel
 from qubitlab.runtime.protocol import (
     MAX_MESSAGE_BYTES,
     PROTOCOL_VERSION,
@@ -72,6 +73,8 @@ class DaemonConfig:
     state_dir: Path | None = None
     """Job store and lock file; default: the lab's store folder."""
     max_message: int = MAX_MESSAGE_BYTES
+    local_channel: bool = True
+    """With CURVE: offer clients on this machine the Unix-socket channel (:mod:`~qubitlab.runtime.local_channel`)."""
     retries: int = 1
     """How often a job interrupted by a daemon crash is run again before it ends ERROR."""
     default_max_execution_time: float = 3600.0
@@ -82,9 +85,13 @@ class DaemonConfig:
     shutdown_grace: float = 30.0
 
 
+Peer = tuple[zmq.Socket[Any], bytes]
+"""Where a reply goes: the socket a request came in on and the client's ROUTER identity there."""
+
+
 @dataclass
 class Waiter:
-    identity: bytes
+    peer: Peer
     request: Message
     deadline: float
 
@@ -124,6 +131,7 @@ class Daemon:
                               "its keys (drop --insecure, and allow clients with 'qubitlab keys allow')")
         self._take_lock()
         self.store = JobStore(folder / JOBS_FILE)
+        self.store.start_checkpointer()                 # no WAL checkpoint inside a client's submit
         for line in self.store.recover(config.retries, not_retried=frozenset(PROGRAM_KINDS)):
             log.warning("recovered %s", line)
         self.queue = scheduler.Queue(self.store.queued())
@@ -144,6 +152,12 @@ class Daemon:
             self.server_public_key = pair.public
         self.socket.bind(config.bind)
         self.address = self.socket.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.local: LocalChannel | None = None
+        if config.curve and config.local_channel:
+            try:
+                self.local = LocalChannel(self.context, folder, max_message=config.max_message)
+            except (OSError, zmq.ZMQError) as exc:
+                log.warning("no local channel (clients on this machine use CURVE for everything): %s", exc)
         self._write_lock()
         self.worker = WorkerHandle(self.context, config.lab_file, env=worker_env(), log_file=folder / "worker.log")
         self.running: Running | None = None
@@ -156,7 +170,9 @@ class Daemon:
             MsgType.SESSION_CANCEL: self._session_cancel, MsgType.SESSION_DETAILS: self._session_details,
             MsgType.SESSIONS: self._sessions, MsgType.BACKEND: self._backend, MsgType.STREAM: self._stream,
         }
-        self._identity: bytes = b""
+        self._peer: Peer = (self.socket, b"")
+        self._user: bytes | None = None
+        """The current request's client key (Z85), whichever channel it came on."""
         self._dirty = True
         """Something the scheduler looks at changed (a job, a session, the worker): decide again."""
         self._session_deadline: float | None = None
@@ -188,6 +204,8 @@ class Daemon:
         self.worker.start()
         poller = zmq.Poller()
         poller.register(self.socket, zmq.POLLIN)
+        if self.local is not None:
+            poller.register(self.local.socket, zmq.POLLIN)
         try:
             while not self.stopping or self.running is not None:
                 if end is not None and time.monotonic() >= end:
@@ -195,7 +213,7 @@ class Daemon:
                 if self.worker.socket is not None and self.worker.socket not in dict(poller.sockets):
                     poller.register(self.worker.socket, zmq.POLLIN)
                 ready = dict(poller.poll(self._poll_ms()))
-                if self.socket in ready:
+                if self.socket in ready or (self.local is not None and self.local.socket in ready):
                     self._drain_clients()
                 if self.worker.socket is not None and self.worker.socket in ready:
                     self._drain_worker()
@@ -220,39 +238,56 @@ class Daemon:
         return max(1, min(200, int((soonest - now) * 1000) + 1))
 
     def _drain_clients(self) -> None:
-        while True:
-            try:
-                frames = self.socket.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                return
-            self._handle(frames)
+        sockets = (self.socket,) if self.local is None else (self.socket, self.local.socket)
+        for socket in sockets:
+            while True:
+                try:
+                    frames = socket.recv_multipart(zmq.NOBLOCK, copy=False)
+                except zmq.Again:
+                    break
+                if socket is self.socket:
+                    user = frames[1].get("User-Id") if self.allow_list is not None and len(frames) > 1 else None
+                    self._handle((socket, frames[0].bytes), user, frames[1:])
+                else:
+                    self._handle_local(frames)
 
-    def _handle(self, frames: list[Any]) -> None:
-        identity = frames[0].bytes
+    def _handle_local(self, frames: list[Any]) -> None:
+        """A request on the local channel: ``[identity, token, header, buffers...]``."""
+        assert self.local is not None
+        peer = (self.local.socket, frames[0].bytes)
+        user = self.local.public_key(frames[1].bytes) if len(frames) > 2 else None
+        if user is None:                  # the client says hello over CURVE again and repeats the request
+            self._send(peer, Message(MsgType.ERROR, {"error": {
+                "type": "AuthenticationError", "message": f"{UNKNOWN_TOKEN}: say hello over CURVE again"},
+                "local_token": "unknown"}))
+            return
+        self._handle(peer, user, frames[2:])
+
+    def _handle(self, peer: Peer, user: bytes | str | None, frames: list[Any]) -> None:
         client = LOCAL
         if self.allow_list is not None:
-            user = frames[1].get("User-Id") if len(frames) > 1 else None
             known = self.allow_list.client(user) if user else None
             if known is None:
-                self._send(identity, Message(MsgType.ERROR, {"error": {
+                self._send(peer, Message(MsgType.ERROR, {"error": {
                     "type": "AuthenticationError", "message": "this client's key is no longer allowed (revoked)"}}))
                 return
             client = known
         try:
-            request = decode(frames[1:], self.config.max_message)
+            request = decode(frames, self.config.max_message)
         except ProtocolError as exc:
-            self._send(identity, Message(MsgType.ERROR, {"error": {"type": "ProtocolError", "message": str(exc)}}))
+            self._send(peer, Message(MsgType.ERROR, {"error": {"type": "ProtocolError", "message": str(exc)}}))
             return
         except Exception as exc:                            # a decoder bug must not take the daemon down either
             log.exception("decoding a request failed")
-            self._send(identity, Message(MsgType.ERROR, {"error": {
+            self._send(peer, Message(MsgType.ERROR, {"error": {
                 "type": "ProtocolError", "message": f"the request could not be decoded ({type(exc).__name__})"}}))
             return
         handler = self.handlers.get(request.msg_type)
         try:
             if handler is None:
                 raise ProtocolError(f"{request.msg_type.value!r} is not a request the daemon takes")
-            self._identity = identity
+            self._peer = peer
+            self._user = user.encode() if isinstance(user, str) else user
             reply = handler(client, request)
         except QubitlabError as exc:
             reply = request.error_reply(exc)
@@ -260,18 +295,22 @@ class Daemon:
             log.exception("handler for %s failed", request.msg_type.value)
             reply = request.error_reply(exc)
         if reply is not None:
-            self._send(identity, reply)
+            self._send(peer, reply)
 
-    def _send(self, identity: bytes, message: Message) -> None:
+    def _send(self, peer: Peer, message: Message) -> None:
+        socket, identity = peer
         try:
-            self.socket.send_multipart([identity, *encode(message)], copy=False)
+            socket.send_multipart([identity, *encode(message)], copy=False)
         except zmq.ZMQError as exc:
             log.warning("could not reply to a client: %s", exc)
 
     # -- handlers -------------------------------------------------------------------------------------------------
     def _hello(self, client: Client, request: Message) -> Message:
-        return request.reply({"protocol_version": PROTOCOL_VERSION, "version": qubitlab_version(),
-                              "lab": self.lab.name, "client": client.name, "admin": client.admin})
+        content = {"protocol_version": PROTOCOL_VERSION, "version": qubitlab_version(),
+                   "lab": self.lab.name, "client": client.name, "admin": client.admin}
+        if request.content.get("local") and self.local is not None and self._user is not None:
+            content["local"] = {"endpoint": self.local.endpoint, "token": self.local.issue(self._user)}
+        return request.reply(content)
 
     def _submit(self, client: Client, request: Message) -> Message:
         if self.stopping:
@@ -314,7 +353,7 @@ class Daemon:
         job = self._job(client, request.content.get("job_id"))
         wait = request.content.get("timeout", 0.0)
         if not job.status.final and isinstance(wait, (int, float)) and wait > 0:
-            self.waiters.setdefault(job.job_id, []).append(Waiter(self._identity, request,
+            self.waiters.setdefault(job.job_id, []).append(Waiter(self._peer, request,
                                                                   time.time() + min(float(wait), 3600.0)))
             return None
         return self._result_reply(request, job)
@@ -334,7 +373,7 @@ class Daemon:
             raise JobError(f"stream: 'after' must be a sequence number >= 0, got {after!r}")
         if not job.status.final and isinstance(wait, (int, float)) and wait > 0 and \
                 not self.store.progress(job.job_id, after, limit=1):
-            self.waiters.setdefault(job.job_id, []).append(Waiter(self._identity, request,
+            self.waiters.setdefault(job.job_id, []).append(Waiter(self._peer, request,
                                                                   time.time() + min(float(wait), 3600.0)))
             return None
         return self._stream_reply(request, job)
@@ -361,7 +400,7 @@ class Daemon:
                 del self.waiters[job_id]
             job = self.store.job(job_id)
             for waiter in streaming:
-                self._send(waiter.identity, self._stream_reply(waiter.request, job))
+                self._send(waiter.peer, self._stream_reply(waiter.request, job))
 
     def _cancel(self, client: Client, request: Message) -> Message:
         self._dirty = True
@@ -595,7 +634,7 @@ class Daemon:
         if waiters:
             job = self.store.job(job_id)
             for waiter in waiters:
-                self._send(waiter.identity, self._waiter_reply(waiter.request, job))
+                self._send(waiter.peer, self._waiter_reply(waiter.request, job))
 
     def _expire_waiters(self, now: float) -> None:
         for job_id in [j for j, ws in self.waiters.items() if any(w.deadline <= now for w in ws)]:
@@ -605,7 +644,7 @@ class Daemon:
                 del self.waiters[job_id]
             job = self.store.job(job_id)
             for waiter in due:
-                self._send(waiter.identity, self._waiter_reply(waiter.request, job))
+                self._send(waiter.peer, self._waiter_reply(waiter.request, job))
 
     # -- shutdown ---------------------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -614,6 +653,8 @@ class Daemon:
         if self.authenticator is not None:
             self.authenticator.stop()
         self.socket.close(linger=0)
+        if self.local is not None:
+            self.local.close()
         self.context.term()
         self.store.close()
         try:
@@ -655,15 +696,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", type=Path, default=None, help="job store folder (default the lab's store)")
     parser.add_argument("--stop-after", type=float, default=None, help="stop after this many seconds")
     parser.add_argument("--max-message", type=int, default=MAX_MESSAGE_BYTES)
+    parser.add_argument("--no-local-channel", action="store_true",
+                        help="clients on this machine stay on CURVE (no Unix-socket channel)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        daemon = Daemon(DaemonConfig(args.lab, args.bind, not args.insecure, args.keys, args.state, args.max_message))
+        daemon = Daemon(DaemonConfig(args.lab, args.bind, not args.insecure, args.keys, args.state, args.max_message,
+                                     local_channel=not args.no_local_channel))
     except (QubitlabError, zmq.ZMQError) as exc:
         print(f"qubitlab daemon: {exc}", flush=True)
         return 2
     print(f"qubitlab daemon for lab {daemon.lab.name!r} listening on {daemon.address}"
-          + (f" (CURVE, keys in {daemon.allow_list.folder})" if daemon.allow_list is not None else " (no CURVE)"),
+          + (f" (CURVE, keys in {daemon.allow_list.folder})" if daemon.allow_list is not None else " (no CURVE)")
+          + (f"; local channel {daemon.local.endpoint}" if daemon.local is not None else ""),
           flush=True)
     daemon.serve_forever(args.stop_after)
     return 0

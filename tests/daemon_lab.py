@@ -35,10 +35,10 @@ class Lab:
     daemon: DaemonProcess
     keys: dict[str, Path]
 
-    def service(self, who: str = "alice", timeout: float = 30.0) -> QubitlabService:
+    def service(self, who: str = "alice", timeout: float = 30.0, *, local: bool = True) -> QubitlabService:
         assert self.daemon.server_key is not None
         return QubitlabService(self.daemon.address, key=self.keys[who], server_key=self.daemon.server_key,
-                               timeout=timeout)
+                               timeout=timeout, local=local)
 
 
 def started(folder: Path, lab_file: Path | None = None) -> Lab:

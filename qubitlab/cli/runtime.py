@@ -236,10 +236,13 @@ def daemon_group() -> None:
               help="Key folder (default <store>/keys).")
 @click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Job store and lock file folder (default the lab's store; 'qubitlab ... --lab' looks there).")
+@click.option("--no-local-channel", "no_local", is_flag=True,
+              help="Clients on this machine use CURVE for everything too (default: after a CURVE hello they move "
+                   "to a private Unix socket; the key still identifies them).")
 @click.option("--stop-after", type=click.FloatRange(0, min_open=True), default=None, hidden=True)
 @click.pass_context
 def daemon_start(ctx: click.Context, lab_file: Path, bind: str, insecure: bool, keys_dir: Path | None,
-                 state_dir: Path | None, stop_after: float | None) -> None:
+                 state_dir: Path | None, no_local: bool, stop_after: float | None) -> None:
     """Serve LAB in the foreground until Ctrl-C or SIGTERM (a clean shutdown: the running job finishes or is
     requeued, the instruments are closed)."""
     from qubitlab.runtime.daemon import main
@@ -247,6 +250,7 @@ def daemon_start(ctx: click.Context, lab_file: Path, bind: str, insecure: bool, 
     argv = ["--lab", str(lab_file), "--bind", bind, *(["--insecure"] if insecure else [])]
     argv += [*(["--keys", str(keys_dir)] if keys_dir else []), *(["--state", str(state_dir)] if state_dir else [])]
     argv += ["--stop-after", str(stop_after)] if stop_after is not None else []
+    argv += ["--no-local-channel"] if no_local else []
     ctx.exit(main(argv))
 
 

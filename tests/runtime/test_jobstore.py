@@ -89,3 +89,53 @@ def test_live_sessions_follow_writes_of_this_store_and_of_another_connection(tmp
     assert [s.state for s in store.sessions(live=True)] == [SessionState.CLOSING]
     other.close()
     store.close()
+
+
+def test_wal_checkpoints_run_beside_the_commits_not_inside_them(tmp_path: Path) -> None:
+    import os
+    import time
+
+    store = JobStore(tmp_path / "jobs.sqlite")
+    store.start_checkpointer(every=0.05)
+    try:
+        with store._lock:                               # no commit of the daemon's copies the WAL any more
+            assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        blob = os.urandom(16 * 2**10)
+        ids = [store.add(owner="alice", kind="sleep", inputs=blob).job_id for _ in range(400)]   # 6.4 MB, 1600 pages
+        deadline = time.monotonic() + 10
+        while os.path.getsize(tmp_path / "jobs.sqlite") < 400 * len(blob) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert os.path.getsize(tmp_path / "jobs.sqlite") >= 400 * len(blob)   # the thread copied it in
+        assert store.inputs(ids[-1]) == blob
+    finally:
+        store.close()
+    with sqlite3.connect(tmp_path / "jobs.sqlite") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT COUNT(*) FROM jobs").fetchone() == (400,)
+    conn.close()
+
+
+def test_results_kept_in_memory_are_bounded_and_equal_what_is_on_disk(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from qubitlab.runtime import jobstore
+
+    monkeypatch.setattr(jobstore, "RESULT_CACHE_BYTES", 4000)
+    store = JobStore(tmp_path / "jobs.sqlite")
+    results = {}
+    for _ in range(6):
+        job_id = store.add(owner="alice", kind="sleep", inputs=b"").job_id
+        store.start(job_id)
+        results[job_id] = os.urandom(900)
+        store.finish(job_id, results[job_id], timings={}, snapshot_id=None, station_snapshot=None)
+    big = store.add(owner="alice", kind="sleep", inputs=b"").job_id
+    store.start(big)
+    store.finish(big, os.urandom(1500), timings={}, snapshot_id=None, station_snapshot=None)   # > a quarter: not kept
+    assert store._results_bytes <= 4000 and big not in store._results
+    assert list(store._results) == list(results)[-4:]               # the newest kept, the oldest let go
+    fresh = JobStore(tmp_path / "jobs.sqlite")                       # another connection: disk only
+    for job_id, blob in results.items():
+        assert store.result(job_id) == blob == fresh.result(job_id)
+    store.close()
+    fresh.close()

@@ -84,8 +84,10 @@ def job_count(lab: Lab) -> int:
 
 def through(lab: Lab, proxy: Proxy) -> QubitlabService:
     assert lab.daemon.server_key is not None
+    # local=False: these tests read what crosses the TCP wire, and on the daemon's own machine the client would
+    # otherwise move to the daemon's Unix socket after its first request
     return QubitlabService(f"tcp://127.0.0.1:{proxy.port}", key=lab.keys["alice"],
-                           server_key=lab.daemon.server_key, timeout=20)
+                           server_key=lab.daemon.server_key, timeout=20, local=False)
 
 
 def test_a_captured_conversation_replayed_on_a_new_connection_runs_nothing(lab: Lab, proxy: Proxy) -> None:
