@@ -77,23 +77,20 @@ class QubitlabService:
         with self._lock:
             if self._closed:
                 raise JobError("this service is closed")
-            if self._local_wanted:
-                self._open_local(wait)
-            if self._local is None:
+            local = self._open_local(wait) if self._local_wanted else self._local
+            if local is None:
                 return self._exchange(self._socket, self._poller, [], message, wait)
-            socket, poller, token = self._local
             try:
-                reply = self._exchange(socket, poller, [token], message, wait)
+                reply = self._exchange(local[0], local[1], [local[2]], message, wait)
             except TimeoutError:
                 self._drop_local()               # the daemon may have moved: CURVE (and a new hello) next time
                 raise
             if reply.msg_type is MsgType.ERROR and reply.content.get("local_token") == "unknown":
                 self._drop_local()               # a restarted daemon: it ran nothing; hello again, then repeat
-                self._open_local(wait)
-                if self._local is None:
+                local = self._open_local(wait)
+                if local is None:
                     return self._exchange(self._socket, self._poller, [], message, wait)
-                socket, poller, token = self._local
-                reply = self._exchange(socket, poller, [token], message, wait)
+                reply = self._exchange(local[0], local[1], [local[2]], message, wait)
             return reply.raise_for_error()
 
     def _exchange(self, socket: zmq.Socket[Any], poller: zmq.Poller, prefix: list[bytes], message: Message,
@@ -112,20 +109,21 @@ class QubitlabService:
                     reply.raise_for_error()
                 return reply
 
-    def _open_local(self, wait: float) -> None:
+    def _open_local(self, wait: float) -> tuple[zmq.Socket[Any], zmq.Poller, bytes] | None:
         """Say hello over CURVE asking for the local channel, and use it when this process can reach it."""
         hello = self._exchange(self._socket, self._poller, [], Message(MsgType.HELLO, {"local": True}), wait)
         self._local_wanted = False
         offer = hello.content.get("local")
         path = reachable(offer.get("endpoint")) if isinstance(offer, dict) else None
         if path is None or not isinstance(offer, dict) or not isinstance(offer.get("token"), bytes):
-            return
+            return None
         socket = self._context.socket(zmq.DEALER)
         socket.setsockopt(zmq.LINGER, 0)
         socket.connect(f"ipc://{path}")
         poller = zmq.Poller()
         poller.register(socket, zmq.POLLIN)
         self._local = (socket, poller, offer["token"])
+        return self._local
 
     def _drop_local(self) -> None:
         if self._local is not None:

@@ -246,7 +246,7 @@ class Daemon:
                 except zmq.Again:
                     break
                 if socket is self.socket:
-                    user = frames[1].get("User-Id") if self.allow_list is not None and len(frames) > 1 else None
+                    user = str(frames[1].get("User-Id")) if self.allow_list is not None and len(frames) > 1 else None
                     self._handle((socket, frames[0].bytes), user, frames[1:])
                 else:
                     self._handle_local(frames)
