@@ -192,16 +192,20 @@ def polish(ctx: Context, control: int, target: int, duration: float, outcome: Ou
         return pkey(control, target, name)
 
     values = {k: v for k, (v, _) in outcome.updates.items()}
-    setting = cr.Setting(values[key("cr_amp")], values[key("cr_phase")],
-                         cmath.rect(values[key("cancel_amp")], values[key("cancel_phase")]))
     precise = replace(ctx, shots=2 * ctx.shots)
     widths = cr.scan_widths(precise, control, target, duration, 9, 2.5)
     width = cr_shape(precise, control, target, duration)[2] + cr.edge_area(precise, control, target, duration)
+    kappa = cr.drive_rate(precise, target)
+    stored = cr.Setting(values[key("cr_amp")], values[key("cr_phase")],
+                        cmath.rect(values[key("cancel_amp")], values[key("cancel_phase")]),
+                        2 * math.pi * cr.ROTARY_TURNS / width)  # the rotary the calibration added
+    setting = cr.without_rotary(stored, kappa, 1)
     rates = cr.tomography(precise, control, target, setting, duration, widths)
-    setting = cr.next_setting(rates, setting, cr.drive_rate(precise, target), width, 1)
+    setting = cr.next_setting(rates, setting, kappa, width, 1)
     rates = cr.tomography(precise, control, target, setting, duration, widths)
     gates = cr.verify(rates, setting, width, widths[-1] + cr.edge_area(precise, control, target, duration), 0.9)
-    before, after = cr.target_phases(rates, width, precise.pulse_shape(control)[0])
+    setting = cr.with_rotary(setting, kappa, width, 1)
+    before, after = cr.target_phases(cr.spun(rates, setting.rotary), width, precise.pulse_shape(control)[0])
     updates = {**outcome.updates, key("cr_amp"): (setting.amp, outcome.updates[key("cr_amp")][1]),
                key("cr_phase"): (setting.phase, None), key("cancel_amp"): (abs(setting.cancel), None),
                key("cancel_phase"): (cmath.phase(setting.cancel), None), key("target_rz_before"): (before, None),
