@@ -171,7 +171,7 @@ def run_ecr(ctx: Context, control: int, target: int, factors: Sequence[float] = 
         stretched = _stretched(ctx, factor)
         duration = ctx.value(pkey(control, target, "cr_duration")) * factor
         amp = stretched.value(pkey(control, target, "cr_amp"))
-        outcome = cross_resonance.run(stretched, control, target, duration=duration, amp=amp)
+        outcome = cross_resonance.run(stretched, control, target, duration=duration, amp=amp, measure_phases=False)
         found.append((factor, polish(stretched, control, target, duration, outcome) if outcome.passed else outcome))
     return _merged("stretch_ecr", [control, target], found)
 
@@ -182,7 +182,8 @@ def polish(ctx: Context, control: int, target: int, duration: float, outcome: Ou
     The cross-resonance node stops at the first setting inside its gates (ZX angle within 5 %, axis within
     0.1 rad), which is enough for one gate, where folding amplifies the same error at every factor; each
     stretched gate's residual is its own, so ZNE sees it as noise that does not scale with c. The extra update
-    leaves only the tomography's statistical error; the target Zs come from the last tomography."""
+    leaves only the tomography's statistical error; the target Zs are then measured on the
+    stretched gate (:mod:`.ecr_phases`)."""
     import cmath
 
     from qubitlab.calibration.experiments import cross_resonance as cr
@@ -213,9 +214,14 @@ def polish(ctx: Context, control: int, target: int, duration: float, outcome: Ou
     message = (f"{outcome.message}; polished: ZX {abs(rates.zx) * width:.4f} rad per half at "
                f"{cmath.phase(rates.zx):+.3f} rad, |IX|/|ZX| {abs(rates.ix) / abs(rates.zx):.3f}, target rz "
                f"{before:+.3f} / {after:+.3f}")
+    gates = [replace(g, name=f"polished: {g.name}") for g in gates]
+    if all(g.passed for g in gates):  # the target Zs measured on the stretched gate, as for the plain one
+        from qubitlab.calibration.experiments import ecr_phases
+
+        updates, more, note = ecr_phases.refine(ctx, control, target, updates)
+        gates, message = gates + more, f"{message}; {note}"
     passed = all(g.passed for g in gates)
-    return replace(outcome, updates=updates if passed else {}, gates=(*outcome.gates, *(
-        replace(g, name=f"polished: {g.name}") for g in gates)), message=message)
+    return replace(outcome, updates=updates if passed else {}, gates=(*outcome.gates, *gates), message=message)
 
 
 def runner(factors: Sequence[float] = FACTORS) -> Callable[[Context, Any, tuple[int, ...]], Outcome]:
