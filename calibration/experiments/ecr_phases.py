@@ -47,8 +47,8 @@ INPUTS = ((0, "0"), (1, "0"), (0, "+"), (1, "+"))
 BASES = "XYZ"
 SHOTS_FACTOR = 4
 """Shots per point relative to the context's: 12 points instead of a tomography's 54."""
-ROUNDS = 3
-"""Measure and correct, twice, then measure again (the check; its small correction is applied too)."""
+ROUNDS = 2
+"""Measure and correct, then measure again (the check; its small correction is applied too)."""
 TOLERANCE = 0.05
 """Rad: the last round's correction must be below this (or three of its standard errors)."""
 
