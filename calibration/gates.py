@@ -11,8 +11,9 @@ The echoed cross-resonance follows Qiskit's ``ECRGate`` ``(IX - XY) / sqrt(2)``:
 ``RZX(pi/4)``, an ``x`` on the control, and CR(-) (angle ``cr_phase + pi``) making ``RZX(-pi/4)``. Each CR
 half is accompanied by a cancellation tone of the same shape on the target's drive channel (``cancel_amp`` at
 ``cancel_phase``, flipped with the CR) that removes the target rotation not conditioned on the control
-(line crosstalk and the CR's own IX/IY). ``rz`` is not in the map: lowering makes it a virtual Z on every frame
-channel of the qubit (``d_q`` and the ``u_k`` that target q).
+(line crosstalk and the CR's own IX/IY) and adds a rotary, a full turn of the target about x per half that
+averages its Z rates out (see :mod:`qubitlab.calibration.experiments.cross_resonance`). ``rz`` is not in the
+map: lowering makes it a virtual Z on every frame channel of the qubit (``d_q`` and the ``u_k`` that target q).
 
 The echo removes the control's Z rotation and the ZZ term, but not the target's: with the control in |1> the
 target precesses at the static ZZ shift (hundreds of kHz when a transmon's 1-2 line is near the other's 0-1),

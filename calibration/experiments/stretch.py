@@ -171,7 +171,7 @@ def run_ecr(ctx: Context, control: int, target: int, factors: Sequence[float] = 
         stretched = _stretched(ctx, factor)
         duration = ctx.value(pkey(control, target, "cr_duration")) * factor
         amp = stretched.value(pkey(control, target, "cr_amp"))
-        outcome = cross_resonance.run(stretched, control, target, duration=duration, amp=amp)
+        outcome = cross_resonance.run(stretched, control, target, duration=duration, amp=amp, measure_phases=False)
         found.append((factor, polish(stretched, control, target, duration, outcome) if outcome.passed else outcome))
     return _merged("stretch_ecr", [control, target], found)
 
@@ -182,7 +182,8 @@ def polish(ctx: Context, control: int, target: int, duration: float, outcome: Ou
     The cross-resonance node stops at the first setting inside its gates (ZX angle within 5 %, axis within
     0.1 rad), which is enough for one gate, where folding amplifies the same error at every factor; each
     stretched gate's residual is its own, so ZNE sees it as noise that does not scale with c. The extra update
-    leaves only the tomography's statistical error; the target Zs come from the last tomography."""
+    leaves only the tomography's statistical error; the target Zs are then measured on the
+    stretched gate (:mod:`.ecr_phases`)."""
     import cmath
 
     from qubitlab.calibration.experiments import cross_resonance as cr
@@ -192,16 +193,20 @@ def polish(ctx: Context, control: int, target: int, duration: float, outcome: Ou
         return pkey(control, target, name)
 
     values = {k: v for k, (v, _) in outcome.updates.items()}
-    setting = cr.Setting(values[key("cr_amp")], values[key("cr_phase")],
-                         cmath.rect(values[key("cancel_amp")], values[key("cancel_phase")]))
     precise = replace(ctx, shots=2 * ctx.shots)
     widths = cr.scan_widths(precise, control, target, duration, 9, 2.5)
     width = cr_shape(precise, control, target, duration)[2] + cr.edge_area(precise, control, target, duration)
+    kappa = cr.drive_rate(precise, target)
+    stored = cr.Setting(values[key("cr_amp")], values[key("cr_phase")],
+                        cmath.rect(values[key("cancel_amp")], values[key("cancel_phase")]),
+                        2 * math.pi * cr.ROTARY_TURNS / width)  # the rotary the calibration added
+    setting = cr.without_rotary(stored, kappa, 1)
     rates = cr.tomography(precise, control, target, setting, duration, widths)
-    setting = cr.next_setting(rates, setting, cr.drive_rate(precise, target), width, 1)
+    setting = cr.next_setting(rates, setting, kappa, width, 1)
     rates = cr.tomography(precise, control, target, setting, duration, widths)
     gates = cr.verify(rates, setting, width, widths[-1] + cr.edge_area(precise, control, target, duration), 0.9)
-    before, after = cr.target_phases(rates, width, precise.pulse_shape(control)[0])
+    setting = cr.with_rotary(setting, kappa, width, 1)
+    before, after = cr.target_phases(cr.spun(rates, setting.rotary), width, precise.pulse_shape(control)[0])
     updates = {**outcome.updates, key("cr_amp"): (setting.amp, outcome.updates[key("cr_amp")][1]),
                key("cr_phase"): (setting.phase, None), key("cancel_amp"): (abs(setting.cancel), None),
                key("cancel_phase"): (cmath.phase(setting.cancel), None), key("target_rz_before"): (before, None),
@@ -209,9 +214,14 @@ def polish(ctx: Context, control: int, target: int, duration: float, outcome: Ou
     message = (f"{outcome.message}; polished: ZX {abs(rates.zx) * width:.4f} rad per half at "
                f"{cmath.phase(rates.zx):+.3f} rad, |IX|/|ZX| {abs(rates.ix) / abs(rates.zx):.3f}, target rz "
                f"{before:+.3f} / {after:+.3f}")
+    gates = [replace(g, name=f"polished: {g.name}") for g in gates]
+    if all(g.passed for g in gates):  # the target Zs measured on the stretched gate, as for the plain one
+        from qubitlab.calibration.experiments import ecr_phases
+
+        updates, more, note = ecr_phases.refine(ctx, control, target, updates)
+        gates, message = gates + more, f"{message}; {note}"
     passed = all(g.passed for g in gates)
-    return replace(outcome, updates=updates if passed else {}, gates=(*outcome.gates, *(
-        replace(g, name=f"polished: {g.name}") for g in gates)), message=message)
+    return replace(outcome, updates=updates if passed else {}, gates=(*outcome.gates, *gates), message=message)
 
 
 def runner(factors: Sequence[float] = FACTORS) -> Callable[[Context, Any, tuple[int, ...]], Outcome]:

@@ -93,11 +93,12 @@ def test_stretch_nodes_store_gates_twice_as_long_with_the_same_rotation(stretche
              for n, s in ((round(plain_cr / dt), sigma), (round(2 * plain_cr / dt), 2 * sigma))]
     assert snap.value("q0-q1.cr_amp_s2") == pytest.approx(snap.value("q0-q1.cr_amp") * areas[0] / areas[1],
                                                          rel=0.05)
-    # the target's Z correction is recalibrated: it grows with the gate's length (static ZZ and Stark shift)
+    # the target's Z correction is recalibrated for the stretched gate, not copied; with the rotary (a full turn
+    # of the target per half) the Z rates average out, so both stay small instead of growing with the length
     for side in ("before", "after"):
         assert f"q0-q1.target_rz_{side}_s2" in snap
-    assert abs(snap.value("q0-q1.target_rz_before_s2") + snap.value("q0-q1.target_rz_after_s2")) > \
-        abs(snap.value("q0-q1.target_rz_before") + snap.value("q0-q1.target_rz_after"))
+        assert snap.value(f"q0-q1.target_rz_{side}_s2") != snap.value(f"q0-q1.target_rz_{side}")
+        assert abs(snap.value(f"q0-q1.target_rz_{side}_s2")) < 0.1
 
 
 def test_the_stretched_gate_map_plays_the_stored_stretched_calibration(stretched_lab: tuple[Path, list[Any]]
