@@ -4,13 +4,14 @@ pyvisa-py opens raw sockets with Nagle's algorithm on, so a write followed by an
 peer's delayed ACK (~40 ms): a 201-point set/get sweep took 8.9 s instead of 0.08 s. :func:`set_nodelay`
 turns it off on each session's socket after connecting (and again after every reconnect).
 :func:`differs` is the one test of "must this setting be written". :func:`instrument_errors` turns pyvisa and QCoDeS exceptions into ``InstrumentTimeout``/``DriverError``
-messages that say which instrument, which action and what to check.
+messages that say which instrument, which action and what to check. :func:`overlapped` runs two-phase
+exchanges (send, then read) on several instruments so their round trips overlap.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -69,6 +70,35 @@ def differs(parameter: Parameter, value: Any) -> bool:
     fault: the write may have been lost) or holds another value. QCoDeS' ``cache.get(get_if_invalid=False)``
     returns the stale value of an invalidated cache, so the validity is checked first."""
     return not parameter.cache.valid or parameter.cache.get(get_if_invalid=False) != value
+
+
+Exchange = Generator[None, None, None]
+"""A two-phase step on one instrument: up to its one ``yield`` it sends, after it reads and checks the replies."""
+
+
+def overlapped(exchanges: Iterable[Exchange]) -> None:
+    """Run ``exchanges`` so that their round trips overlap: each sends, in order, before any reply is read, then
+    each reads its replies, in the same order (every instrument has its own connection, so N instruments cost
+    about one round trip, not N). The first error, sending or reading, propagates with the replies of the
+    exchanges after it left unread: whoever catches it must reopen those sessions (the executor's safe-off
+    reopens every instrument's)."""
+    sent = []
+    for exchange in exchanges:
+        next(exchange)
+        sent.append(exchange)
+    for exchange in sent:
+        try:
+            next(exchange)
+        except StopIteration:
+            continue
+        raise RuntimeError("an exchange must yield exactly once (between sending and reading)")
+
+
+def parsed(parameter: Parameter, raw: str) -> Any:
+    """What ``parameter.get()`` returns for the reply ``raw`` (its parser or value mapping applied), which the
+    parameter's cache then holds, as after a get: for a query sent in one message with others."""
+    parameter.cache._set_from_raw_value(raw)
+    return parameter.cache.get(get_if_invalid=False)
 
 
 def ieee_block(payload: bytes) -> bytes:

@@ -479,10 +479,10 @@ def _expectations(shape: tuple[int, ...], observables: list[dict[str, float]], o
             groups = []
             for g, terms in by_group.items():
                 raw = _weights(terms, n)
-                w = raw if assignment is None else decode.corrected_weights(raw, assignment)
+                w, derivatives = (raw, None) if assignment is None else \
+                    decode.corrected_weights_with_derivatives(raw, assignment)
                 if trex is not None:
                     w = trex.weights(terms, n, _weights)
-                derivatives = None if assignment is None else decode.corrected_weight_derivatives(raw, assignment)
                 groups.append((g, terms, w, w**2, derivatives))
             prepared[k] = (constant, groups)
         return prepared[k]
