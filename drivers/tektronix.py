@@ -30,7 +30,9 @@ from qcodes.instrument_drivers.tektronix import TektronixAWG5208
 
 from qubitlab.config.instruments import INSTRUMENT_MODELS
 from qubitlab.drivers.payloads import AwgProgram, SequenceStep
-from qubitlab.drivers.visa import Exchange, differs, ieee_block, instrument_errors, overlapped, parsed, reopen
+from qubitlab.drivers.visa import (
+    Exchange, differs, ieee_block, instrument_errors, overlapped, parsed, reopen, write_all,
+)
 from qubitlab.errors import DriverError
 
 MIN_SAMPLES = INSTRUMENT_MODELS["tektronix_awg5208"].min_waveform_length
@@ -138,7 +140,7 @@ class Awg5208:
                 messages.append(";:".join(f'SLISt:SEQuence:STEP{i + 1}:TASSet{t + 1}:WAVeform "{loaded.name}",'
                                           f'"{name}"' for i, t, name in changed).encode() + b"\n")
             messages.append(b"*OPC?;:SYSTem:ERRor:COUNt?\n")      # the confirmation, in the same send
-            awg.visa_handle.write_raw(b"".join(messages))
+            write_all(awg.visa_handle, b"".join(messages))
             reply = awg.visa_handle.read().strip()
             errors = [awg.ask("SYSTem:ERRor?").strip() for _ in range(min(_error_count(reply), 5))]
         if reply != "1;0":
