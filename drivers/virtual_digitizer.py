@@ -110,6 +110,9 @@ class VirtualDigitizer:
         self._table_key: str | None = None
         self._weights: dict[str, int] = {}
         self._shapes: list[tuple[int, ...]] = []
+        self._windows: tuple[object, ...] | None = None
+        """The windows (the same tuple object) whose table this connection loaded last: a template's rebinds
+        share one, so a variational step neither rebuilds nor hashes the table and its weights."""
 
     def reconnect(self) -> None:
         with instrument_errors(self.name, "reconnecting"):
@@ -138,6 +141,9 @@ class VirtualDigitizer:
                         for w in program.windows]
 
     def _load_table(self, program: DigitizerProgram) -> None:
+        if program.windows is self._windows and self._table_key is not None:   # reconnect clears the key
+            return
+        self._windows = None
         table = np.zeros(len(program.windows), dtype=WINDOW_DTYPE)
         keys = []
         for i, w in enumerate(program.windows):
@@ -155,6 +161,7 @@ class VirtualDigitizer:
         if table_key != self._table_key:
             self.instrument.load_windows(table)
             self._table_key = table_key
+        self._windows = program.windows
 
     def arm(self) -> None:
         """Arm and confirm: the query makes sure the digitizer is armed before any AWG is told to start (each
