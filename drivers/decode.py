@@ -409,7 +409,8 @@ def corrected_weight_derivatives(weights: ArrayLike, assignment: Assignment) -> 
 
 def corrected_weights_with_derivatives(weights: ArrayLike, assignment: Assignment) -> tuple[FloatArray, FloatArray]:
     """:func:`corrected_weights` and :func:`corrected_weight_derivatives` of per-slot ``(n, 2, 2)`` matrices
-    from one inversion (the estimator needs both for every basis of every call)."""
+    from one inversion (the estimator needs both for every basis of every call). ``weights`` may stack several
+    observables' weights ``(..., 2**n)``: the results are ``(..., 2**n)`` and ``(n, 2, ..., 2**n)``."""
     w = np.asarray(weights, dtype=np.float64)
     inverse = _inverse_operators(assignment, w.shape[-1])
     if not isinstance(inverse, list):

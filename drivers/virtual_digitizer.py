@@ -17,7 +17,9 @@ from qcodes.instrument import VisaInstrument
 from qcodes.parameters import Parameter, create_on_off_val_mapping
 
 from qubitlab.drivers.payloads import DigitizerProgram, MeasLevel, MeasReturn, content_key
-from qubitlab.drivers.visa import Exchange, differs, ieee_block, instrument_errors, overlapped, parsed, query_block, reopen
+from qubitlab.drivers.visa import (
+    Exchange, differs, ieee_block, instrument_errors, overlapped, parsed, query_block, reopen,
+)
 from qubitlab.errors import DriverError, InstrumentTimeout
 
 if TYPE_CHECKING:

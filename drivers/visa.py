@@ -4,9 +4,10 @@ pyvisa-py opens raw sockets with Nagle's algorithm on, so a write followed by an
 peer's delayed ACK (~40 ms): a 201-point set/get sweep took 8.9 s instead of 0.08 s. :func:`set_nodelay`
 turns it off on each session's socket after connecting (and again after every reconnect); :func:`fast_session`
 does that and lets a socket session receive up to 1 MiB per ``recv`` (pyvisa-py's default is 4 kB).
-:func:`differs` is the one test of "must this setting be written". :func:`instrument_errors` turns pyvisa and QCoDeS exceptions into ``InstrumentTimeout``/``DriverError``
-messages that say which instrument, which action and what to check. :func:`overlapped` runs two-phase
-exchanges (send, then read) on several instruments so their round trips overlap.
+:func:`differs` is the one test of "must this setting be written". :func:`instrument_errors` turns pyvisa and
+QCoDeS exceptions into ``InstrumentTimeout``/``DriverError`` messages that say which instrument, which action
+and what to check. :func:`overlapped` runs two-phase exchanges (send, then read) on several instruments so
+their round trips overlap.
 """
 
 from __future__ import annotations
