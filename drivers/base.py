@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qubitlab.drivers.payloads import AwgProgram, DigitizerProgram, LoSettings, MeasLevel, MeasReturn
+from qubitlab.drivers.visa import Exchange
 
 
 @runtime_checkable
@@ -45,10 +46,16 @@ class Awg(Instrument, Protocol):
     def arm(self, program: AwgProgram, shot_period: float) -> None:
         """Outputs of ``program`` on (the others off), a trigger every ``shot_period`` seconds."""
 
+    def arming(self, program: AwgProgram, shot_period: float) -> Exchange:
+        """:meth:`arm` in two phases, send then confirm (:func:`qubitlab.drivers.visa.overlapped`)."""
+
     def run(self) -> None: ...
 
     def stop(self) -> None:
         """Stop playing, confirmed by reading the run state back."""
+
+    def stopping(self) -> Exchange:
+        """:meth:`outputs_off` in two phases, send then confirm."""
 
 
 @runtime_checkable
@@ -56,6 +63,9 @@ class Digitizer(Instrument, Protocol):
     def configure(self, program: DigitizerProgram, shots: int) -> None: ...
 
     def arm(self) -> None: ...
+
+    def arming(self) -> Exchange:
+        """:meth:`arm` in two phases, send then confirm."""
 
     def wait(self, timeout: float) -> None:
         """Return when the acquisition is complete; ``InstrumentTimeout`` after ``timeout`` seconds."""
@@ -66,6 +76,9 @@ class Digitizer(Instrument, Protocol):
     def finish(self) -> None:
         """Confirm, after the fetch, that the acquisition ended cleanly (the digitizer still answers)."""
 
+    def finishing(self) -> Exchange:
+        """:meth:`finish` in two phases, send then confirm."""
+
 
 @runtime_checkable
 class LocalOscillator(Instrument, Protocol):
@@ -75,6 +88,12 @@ class LocalOscillator(Instrument, Protocol):
 
     def confirm(self, settings: LoSettings) -> None:
         """After a run: the LO still answers and its RF state is still ``settings.output``."""
+
+    def configuring(self, settings: LoSettings) -> Exchange:
+        """:meth:`configure` in two phases: the liveness query sent, then read and the settings written."""
+
+    def confirming(self, settings: LoSettings) -> Exchange:
+        """:meth:`confirm` in two phases, send then check."""
 
 
 @dataclass(frozen=True)

@@ -347,10 +347,11 @@ def _per_slot_apply(probs: FloatArray, operators: Sequence[FloatArray]) -> Float
     """Apply ``operators[k]`` (2x2) to the slot-k index of ``probs`` ``(..., 2**n)`` without the 2**n matrix."""
     n = len(operators)
     lead = probs.shape[:-1]
-    x = probs.reshape(lead + (2,) * n)   # C order: axis len(lead) + i is slot n-1-i
+    x = probs
     for k, op in enumerate(operators):
-        axis = len(lead) + n - 1 - k
-        x = np.moveaxis(np.moveaxis(x, axis, -1) @ op.T, -1, axis)
+        # slot k is bit k of the outcome index: the middle axis of (2**(n-1-k), 2, 2**k) in C order, and
+        # op @ x contracts op's columns with that axis, broadcast over the rest
+        x = np.matmul(op, x.reshape(lead + (2 ** (n - 1 - k), 2, 2**k)))
     return np.asarray(x.reshape(probs.shape), dtype=np.float64)
 
 
@@ -403,6 +404,21 @@ def corrected_weight_derivatives(weights: ArrayLike, assignment: Assignment) -> 
     inverse = _inverse_operators(assignment, w.shape[-1])
     if not isinstance(inverse, list):
         raise CalibrationError("corrected_weight_derivatives needs per-slot (n, 2, 2) assignment matrices")
+    return _derivatives(w, inverse)
+
+
+def corrected_weights_with_derivatives(weights: ArrayLike, assignment: Assignment) -> tuple[FloatArray, FloatArray]:
+    """:func:`corrected_weights` and :func:`corrected_weight_derivatives` of per-slot ``(n, 2, 2)`` matrices
+    from one inversion (the estimator needs both for every basis of every call). ``weights`` may stack several
+    observables' weights ``(..., 2**n)``: the results are ``(..., 2**n)`` and ``(n, 2, ..., 2**n)``."""
+    w = np.asarray(weights, dtype=np.float64)
+    inverse = _inverse_operators(assignment, w.shape[-1])
+    if not isinstance(inverse, list):
+        raise CalibrationError("corrected_weight_derivatives needs per-slot (n, 2, 2) assignment matrices")
+    return _per_slot_apply(w, [m.T for m in inverse]), _derivatives(w, inverse)
+
+
+def _derivatives(w: FloatArray, inverse: list[FloatArray]) -> FloatArray:
     transposed = [m.T for m in inverse]
     out = np.zeros((len(inverse), 2) + w.shape)
     for k, a_inv in enumerate(inverse):

@@ -6,7 +6,9 @@ digitizers, run the AWGs and wait with a timeout, fetch, stop -- and returns :cl
 slot, with the station snapshot of the run (the station is walked again only when some parameter's value changed
 since the last run: :mod:`qubitlab.drivers.snapshots`). A sweep compiled as one program runs as one upload and one
 run. The stop stage is as strict as the others: every AWG stopped and its outputs off, every digitizer and LO
-confirmed, each by a query. A step that fails or cannot be confirmed raises ``DriverError`` (or
+confirmed, each by a query. Where one instrument's step does not wait for another's, their queries overlap
+(:func:`~qubitlab.drivers.visa.overlapped`: all sent, then all read): the LOs' liveness queries, the arm
+confirmations, and the stop stage's. A step that fails or cannot be confirmed raises ``DriverError`` (or
 ``InstrumentTimeout``) naming the run stage, the instrument and the step, *after* the safe-off sequence has been
 tried on every instrument of the station (every AWG stopped and outputs off, every LO's RF off, every digitizer
 aborted; each confirmed, on a fresh connection); instruments that could not be made safe are named in the error,
@@ -43,6 +45,7 @@ from qubitlab.drivers.payloads import (
 )
 from qubitlab.drivers.snapshots import StationSnapshots
 from qubitlab.drivers.station import Roles, roles
+from qubitlab.drivers.visa import overlapped
 from qubitlab.errors import DriverError, InstrumentTimeout, QubitlabError
 
 log = logging.getLogger(__name__)
@@ -138,17 +141,16 @@ class Executor:
 
     def _stage(self, stage: Stage, plan: _Plan, timings: dict[str, float],
                windows: dict[str, list[NDArray[np.complex128]]]) -> None:
-        if stage is Stage.CONFIGURE:
-            for lo, settings in plan.los.values():
-                lo.configure(settings)
+        if stage is Stage.CONFIGURE:               # every LO's liveness query sent before any answer is read
+            overlapped([lo.configuring(settings) for lo, settings in plan.los.values()])
         elif stage is Stage.UPLOAD:
             timings["waveforms_uploaded"] = float(sum(awg.upload(payload) for awg, payload in plan.awgs.values()))
         elif stage is Stage.ARM:
             for digitizer, program in plan.digitizers.values():
                 digitizer.configure(program, plan.shots)
-                digitizer.arm()
-            for awg, payload in plan.awgs.values():
-                awg.arm(payload, plan.period)
+            # every digitizer's arm and every AWG's outputs, each confirmed by its query, before any AWG starts
+            overlapped([*(digitizer.arming() for digitizer, _ in plan.digitizers.values()),
+                        *(awg.arming(payload, plan.period) for awg, payload in plan.awgs.values())])
         elif stage is Stage.ACQUIRE:
             for awg, _ in plan.awgs.values():
                 awg.run()
@@ -156,13 +158,10 @@ class Executor:
                 digitizer.wait(plan.shots * plan.points * plan.period + self.timeout)
         elif stage is Stage.FETCH:
             windows.update({name: digitizer.fetch() for name, (digitizer, _) in plan.digitizers.items()})
-        else:  # STOP: the run's tail, every step confirmed by a query
-            for awg, _ in plan.awgs.values():
-                awg.outputs_off()  # stopped and every output off, both read back by one compound query
-            for digitizer, _ in plan.digitizers.values():
-                digitizer.finish()
-            for lo, settings in plan.los.values():
-                lo.confirm(settings)
+        else:  # STOP: the run's tail, every step confirmed by a query; the AWGs' stops sent first, all read in order
+            overlapped([*(awg.stopping() for awg, _ in plan.awgs.values()),  # stopped, every output off, read back
+                        *(digitizer.finishing() for digitizer, _ in plan.digitizers.values()),
+                        *(lo.confirming(settings) for lo, settings in plan.los.values())])
 
     def _record(self, program: CompiledProgram, shots: int, rep_delay: float,
                 timings: dict[str, float], snapshot_id: str | None) -> None:

@@ -2,8 +2,10 @@
 
 Frequency, power and RF output state are written only when they differ from the driver's cached values, so
 an unchanged LO costs one query per run: its RF state, read before the run (a liveness check that also
-notices an LO reset behind the driver's back) and after it (the LO was still there while the data were taken). Ranges are checked by the driver's validators and the lab file's
-limits before anything is sent; a refused value raises, it is never clipped.
+notices an LO reset behind the driver's back) and after it (the LO was still there while the data were taken).
+Both are two-phase exchanges (:func:`~qubitlab.drivers.visa.overlapped`): the executor sends every LO's query
+before reading any answer. Ranges are checked by the driver's validators and the lab file's limits before
+anything is sent; a refused value raises, it is never clipped.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from qcodes.instrument_drivers.rohde_schwarz import RohdeSchwarzSGS100A
 
 from qubitlab.drivers.payloads import LoSettings
-from qubitlab.drivers.visa import differs, instrument_errors, reopen
+from qubitlab.drivers.visa import Exchange, differs, instrument_errors, overlapped, parsed, reopen
 from qubitlab.errors import DriverError
 
 
@@ -32,11 +34,19 @@ class Sgs100a:
     def configure(self, settings: LoSettings) -> None:
         """Read the RF state (liveness), write what differs from the cache, then read it back: a refused or
         lost setting is an error, not a run at the wrong frequency."""
+        overlapped([self.configuring(settings)])
+
+    def configuring(self, settings: LoSettings) -> Exchange:
+        """:meth:`configure` as an exchange: the liveness query is sent, the rest done when it is read."""
         lo = self.instrument
         state = "on" if settings.output else "off"
-        with instrument_errors(self.name, "checking that it answers (:OUTP:STAT?)"):
+        action = "checking that it answers (:OUTP:STAT?)"
+        with instrument_errors(self.name, action):
+            lo.visa_handle.write(":OUTP:STAT?")
+        yield
+        with instrument_errors(self.name, action):
             cached = lo.status.cache.get(get_if_invalid=False) if lo.status.cache.valid else None
-            if lo.status.get() != cached:  # reset or changed by hand: trust nothing the cache says
+            if parsed(lo.status, lo.visa_handle.read()) != cached:  # reset or changed by hand: trust no cache
                 lo.frequency.cache.invalidate()
                 lo.power.cache.invalidate()
         wanted = ((lo.frequency, settings.frequency), (lo.power, settings.power), (lo.status, settings.output))
@@ -52,8 +62,17 @@ class Sgs100a:
                                       f"{value!r}; its error queue says: {lo.ask('SYSTem:ERRor?')}")
 
     def confirm(self, settings: LoSettings) -> None:
-        with instrument_errors(self.name, "confirming its RF state after the run (:OUTP:STAT?)"):
-            live = self.instrument.status.get()
+        overlapped([self.confirming(settings)])
+
+    def confirming(self, settings: LoSettings) -> Exchange:
+        """After a run, as an exchange: the RF state query is sent, and checked when read."""
+        action = "confirming its RF state after the run (:OUTP:STAT?)"
+        handle = self.instrument.visa_handle
+        with instrument_errors(self.name, action):
+            handle.write(":OUTP:STAT?")
+        yield
+        with instrument_errors(self.name, action):
+            live = parsed(self.instrument.status, handle.read())
         if live != settings.output:
             raise DriverError(f"LO {self.name!r} reads RF {'on' if live else 'off'} after the run, set "
                               f"{'on' if settings.output else 'off'} before it: the data were not taken as programmed "

@@ -24,7 +24,7 @@ from qubitlab.drivers.base import Awg, Digitizer, Instrument, LocalOscillator
 from qubitlab.drivers.rohde_schwarz import Sgs100a
 from qubitlab.drivers.tektronix import Awg5208
 from qubitlab.drivers.virtual_digitizer import QubitlabVirtualDigitizer, VirtualDigitizer
-from qubitlab.drivers.visa import instrument_errors, set_nodelay
+from qubitlab.drivers.visa import fast_session, instrument_errors
 from qubitlab.errors import ConfigError, DriverError
 
 DEFAULT_VISALIB = "@py"
@@ -59,7 +59,7 @@ def open_resource(address: str, visalib: str = DEFAULT_VISALIB, timeout: float =
     if not isinstance(resource, pyvisa.resources.MessageBasedResource):
         resource.close()
         raise DriverError(f"{address} is not a message-based VISA resource")
-    set_nodelay(resource)
+    fast_session(resource)
     return resource
 
 
@@ -82,7 +82,7 @@ def connect(name: str, lab: LabConfig) -> VisaInstrument:
         # QCoDeS' Tektronix drivers take an address, not an open resource, so Nagle's algorithm is switched
         # off right after the driver's own first commands.
         instrument = driver(name, spec.address, visalib=visalib, timeout=timeout, **options)
-    set_nodelay(instrument)
+    fast_session(instrument)
     return instrument
 
 

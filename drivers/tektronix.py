@@ -11,8 +11,10 @@ length: a variational loop's next angles) edits that sequence in place instead: 
 filled without a file (``WLISt:WAVeform:NEW``/``DATA``) and only the changed steps re-pointed
 (``SLISt:SEQuence:STEP<n>:TASSet<m>:WAVeform``), confirmed by ``*OPC?`` and an error count of 0. A sequence
 already loaded and assigned is not sent again, and settings (sample rate, amplitudes) are written
-only when they change, so a repeated run costs a handful of commands. Stopping and switching outputs off are confirmed by reading the
-run state and every output's state back.
+only when they change, so a repeated run costs a handful of commands. Stopping and switching outputs off are
+confirmed by reading the run state and every output's state back, in the same message; arming and stopping are
+also two-phase exchanges (:func:`~qubitlab.drivers.visa.overlapped`), so the executor overlaps them with the
+other instruments' round trips.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from qcodes.instrument_drivers.tektronix import TektronixAWG5208
 
 from qubitlab.config.instruments import INSTRUMENT_MODELS
 from qubitlab.drivers.payloads import AwgProgram, SequenceStep
-from qubitlab.drivers.visa import differs, ieee_block, instrument_errors, reopen
+from qubitlab.drivers.visa import (
+    Exchange, differs, ieee_block, instrument_errors, overlapped, parsed, reopen, write_all,
+)
 from qubitlab.errors import DriverError
 
 MIN_SAMPLES = INSTRUMENT_MODELS["tektronix_awg5208"].min_waveform_length
@@ -135,8 +139,9 @@ class Awg5208:
             if changed:
                 messages.append(";:".join(f'SLISt:SEQuence:STEP{i + 1}:TASSet{t + 1}:WAVeform "{loaded.name}",'
                                           f'"{name}"' for i, t, name in changed).encode() + b"\n")
-            awg.visa_handle.write_raw(b"".join(messages))
-            reply = awg.ask("*OPC?;:SYSTem:ERRor:COUNt?").strip()
+            messages.append(b"*OPC?;:SYSTem:ERRor:COUNt?\n")      # the confirmation, in the same send
+            write_all(awg.visa_handle, b"".join(messages))
+            reply = awg.visa_handle.read().strip()
             errors = [awg.ask("SYSTem:ERRor?").strip() for _ in range(min(_error_count(reply), 5))]
         if reply != "1;0":
             self._held = None
@@ -165,15 +170,23 @@ class Awg5208:
 
     # -- running -------------------------------------------------------------------------------------------------
     def arm(self, program: AwgProgram, shot_period: float) -> None:
+        overlapped([self.arming(program, shot_period)])
+
+    def arming(self, program: AwgProgram, shot_period: float) -> Exchange:
+        """:meth:`arm` as an exchange: the one message with its ``*OPC?`` sent, the reply checked when read."""
         awg = self.instrument
         states = {number: 1 if str(number) in program.outputs else 0 for number in range(1, awg.num_channels + 1)}
         changed = {n: state for n, state in states.items() if differs(getattr(awg, f"ch{n}").state, state)}
         commands = [f"TRIGger:INTerval {shot_period:.9g}", *(f"OUTPut{n}:STATe {v}" for n, v in changed.items())]
-        with instrument_errors(self.name, "switching outputs on and setting the trigger interval"):
+        action = "switching outputs on and setting the trigger interval"
+        with instrument_errors(self.name, action):
             # one message, confirmed by its *OPC? before any AWG is started: each instrument has its own
             # connection, so without it an AWG could start while another's outputs were still being switched
             # on (and miss the trigger)
-            reply = awg.ask(";:".join(commands) + ";*OPC?").strip()
+            awg.visa_handle.write(";:".join(commands) + ";*OPC?")
+        yield
+        with instrument_errors(self.name, action):
+            reply = awg.visa_handle.read().strip()
         if reply != "1":
             for n in changed:
                 getattr(awg, f"ch{n}").state.cache.invalidate()
@@ -188,9 +201,10 @@ class Awg5208:
             raise DriverError(f"AWG {self.name!r} answered {reply!r} to *OPC?, expected 1")
 
     def run(self) -> None:
+        """``AWGControl:RUN`` and its run state read back, in one message."""
+        awg = self.instrument
         with instrument_errors(self.name, "starting (AWGControl:RUN)"):
-            self.instrument.play(wait_for_running=False)
-            state = self.instrument.run_state()
+            state = parsed(awg.run_state, awg.ask("AWGControl:RUN;:AWGControl:RSTATe?"))
         if state not in ("Running", "Waiting for trigger"):
             raise DriverError(f"AWG {self.name!r} did not start: run state {state!r} after AWGControl:RUN; read its "
                               "error queue (SYSTem:ERRor?)")
@@ -205,14 +219,22 @@ class Awg5208:
                               "playing: stop it from its front panel")
 
     def outputs_off(self) -> None:
-        """Stopped and every output off in one compound command (``AWGControl:STOP;:OUTPut1:STATe 0;...``),
-        confirmed by one compound query reading each output's state and the run state back (so it has happened
-        when this returns, whatever the driver's cache says); the driver's caches then hold what was read."""
+        """Stopped and every output off (``AWGControl:STOP;:OUTPut1:STATe 0;...``), confirmed in the same
+        message by reading each output's state and the run state back (so it has happened when this returns,
+        whatever the driver's cache says); the driver's caches then hold what was read."""
+        overlapped([self.stopping()])
+
+    def stopping(self) -> Exchange:
+        """:meth:`outputs_off` as an exchange: the one message sent, its reply checked when read."""
         awg = self.instrument
         numbers = range(1, awg.num_channels + 1)
-        with instrument_errors(self.name, "stopping and switching every output off (confirmed by OUTPut<n>:STATe?)"):
-            awg.write("AWGControl:STOP;" + ";".join(f":OUTPut{n}:STATe 0" for n in numbers))
-            reply = awg.ask(";".join(f":OUTPut{n}:STATe?" for n in numbers) + ";:AWGControl:RSTATe?")
+        action = "stopping and switching every output off (confirmed by OUTPut<n>:STATe?)"
+        with instrument_errors(self.name, action):
+            awg.visa_handle.write("AWGControl:STOP;" + ";".join(f":OUTPut{n}:STATe 0" for n in numbers) + ";"
+                                  + ";".join(f":OUTPut{n}:STATe?" for n in numbers) + ";:AWGControl:RSTATe?")
+        yield
+        with instrument_errors(self.name, action):
+            reply = awg.visa_handle.read()
             *states, run_state = (int(value) for value in reply.split(";"))
         on = [str(n) for n, state in zip(numbers, states) if state != 0]
         if on or run_state != 0 or len(states) != len(numbers):

@@ -17,7 +17,9 @@ from qcodes.instrument import VisaInstrument
 from qcodes.parameters import Parameter, create_on_off_val_mapping
 
 from qubitlab.drivers.payloads import DigitizerProgram, MeasLevel, MeasReturn, content_key
-from qubitlab.drivers.visa import differs, ieee_block, instrument_errors, query_block, reopen
+from qubitlab.drivers.visa import (
+    Exchange, differs, ieee_block, instrument_errors, overlapped, parsed, query_block, reopen,
+)
 from qubitlab.errors import DriverError, InstrumentTimeout
 
 if TYPE_CHECKING:
@@ -110,6 +112,9 @@ class VirtualDigitizer:
         self._table_key: str | None = None
         self._weights: dict[str, int] = {}
         self._shapes: list[tuple[int, ...]] = []
+        self._windows: tuple[object, ...] | None = None
+        """The windows (the same tuple object) whose table this connection loaded last: a template's rebinds
+        share one, so a variational step neither rebuilds nor hashes the table and its weights."""
 
     def reconnect(self) -> None:
         with instrument_errors(self.name, "reconnecting"):
@@ -138,6 +143,9 @@ class VirtualDigitizer:
                         for w in program.windows]
 
     def _load_table(self, program: DigitizerProgram) -> None:
+        if program.windows is self._windows and self._table_key is not None:   # reconnect clears the key
+            return
+        self._windows = None
         table = np.zeros(len(program.windows), dtype=WINDOW_DTYPE)
         keys = []
         for i, w in enumerate(program.windows):
@@ -155,13 +163,22 @@ class VirtualDigitizer:
         if table_key != self._table_key:
             self.instrument.load_windows(table)
             self._table_key = table_key
+        self._windows = program.windows
 
     def arm(self) -> None:
         """Arm and confirm: the query makes sure the digitizer is armed before any AWG is told to start (each
         instrument has its own connection, so the order of two writes is not the order they are executed)."""
+        overlapped([self.arming()])
+
+    def arming(self) -> Exchange:
+        """:meth:`arm` as an exchange: ``INITiate;:ACQuire:STATe?`` sent as one message, its state checked when
+        read (before any AWG is started: the executor starts them after every arm exchange is read)."""
+        handle = self.instrument.visa_handle
         with instrument_errors(self.name, "arming (INITiate)"):
-            self.instrument.arm()
-            state = self.instrument.state()
+            handle.write("INITiate;:ACQuire:STATe?")
+        yield
+        with instrument_errors(self.name, "arming (INITiate)"):
+            state = parsed(self.instrument.state, handle.read())
         if state not in ("ARMED", "BUSY", "DONE"):
             raise DriverError(f"digitizer {self.name!r} did not arm (state {state}): {self._next_error()}")
 
@@ -213,8 +230,17 @@ class VirtualDigitizer:
 
     def finish(self) -> None:
         """After the fetch the acquisition must still read DONE (it answers; nothing re-armed or failed)."""
-        with instrument_errors(self.name, "confirming the acquisition ended (ACQuire:STATe?)"):
-            state = self.instrument.state()
+        overlapped([self.finishing()])
+
+    def finishing(self) -> Exchange:
+        """:meth:`finish` as an exchange (the query sent, the state checked when read)."""
+        handle = self.instrument.visa_handle
+        action = "confirming the acquisition ended (ACQuire:STATe?)"
+        with instrument_errors(self.name, action):
+            handle.write("ACQuire:STATe?")
+        yield
+        with instrument_errors(self.name, action):
+            state = parsed(self.instrument.state, handle.read())
         if state != "DONE":
             raise DriverError(f"digitizer {self.name!r} reads state {state} after the fetch, expected DONE: "
                               f"{self._next_error()}")

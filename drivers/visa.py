@@ -2,15 +2,18 @@
 
 pyvisa-py opens raw sockets with Nagle's algorithm on, so a write followed by another write waits for the
 peer's delayed ACK (~40 ms): a 201-point set/get sweep took 8.9 s instead of 0.08 s. :func:`set_nodelay`
-turns it off on each session's socket after connecting (and again after every reconnect).
-:func:`differs` is the one test of "must this setting be written". :func:`instrument_errors` turns pyvisa and QCoDeS exceptions into ``InstrumentTimeout``/``DriverError``
-messages that say which instrument, which action and what to check.
+turns it off on each session's socket after connecting (and again after every reconnect); :func:`fast_session`
+does that and lets a socket session receive up to 1 MiB per ``recv`` (pyvisa-py's default is 4 kB).
+:func:`differs` is the one test of "must this setting be written". :func:`instrument_errors` turns pyvisa and
+QCoDeS exceptions into ``InstrumentTimeout``/``DriverError`` messages that say which instrument, which action
+and what to check. :func:`overlapped` runs two-phase exchanges (send, then read) on several instruments so
+their round trips overlap.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -47,6 +50,35 @@ def set_nodelay(target: VisaInstrument | pyvisa.resources.Resource) -> bool:
     return True
 
 
+RECEIVE_SIZE = 1 << 20
+"""Bytes a pyvisa-py socket session asks the kernel for per ``recv`` (its own default is 4096: a 400 kB data
+block took ~100 select + recv rounds, 0.7 ms, instead of a few, 0.4 ms)."""
+
+
+def fast_session(target: VisaInstrument | pyvisa.resources.Resource) -> None:
+    """:func:`set_nodelay`, and a pyvisa-py socket session's receive size raised to :data:`RECEIVE_SIZE` (a
+    larger ``recv`` returns what has arrived, as a smaller one does; nothing changes for other sessions)."""
+    set_nodelay(target)
+    handle = target.visa_handle if isinstance(target, VisaInstrument) else target
+    sessions = getattr(handle.visalib, "sessions", None)
+    session = sessions.get(handle.session) if isinstance(sessions, dict) else None
+    size = getattr(session, "max_recv_size", None)
+    if session is not None and isinstance(size, int) and _socket_of(session) is not None:
+        session.max_recv_size = max(size, RECEIVE_SIZE)
+
+
+def write_all(handle: pyvisa.resources.MessageBasedResource, data: bytes) -> None:
+    """Send ``data`` as it is (no termination added): on a pyvisa-py socket session by one ``sendall`` (its
+    ``write`` sends 4 kB per select + send round, 40 rounds for a variational step's waveforms), otherwise by
+    ``write_raw``. Both block until the instrument has taken every byte (pyvisa-py's sockets have no send timeout)."""
+    sessions = getattr(handle.visalib, "sessions", None)
+    sock = _socket_of(sessions.get(handle.session)) if isinstance(sessions, dict) else None
+    if sock is None or sock.gettimeout() is not None:
+        handle.write_raw(data)
+        return
+    sock.sendall(data)
+
+
 def reopen(instrument: VisaInstrument, visalib: str | None) -> None:
     """Close the VISA session and open a fresh one to the same address (no stale bytes from a fault), with the
     same terminator and timeout."""
@@ -61,7 +93,7 @@ def reopen(instrument: VisaInstrument, visalib: str | None) -> None:
     instrument.set_address(address, visalib)
     instrument.set_terminator(terminator)
     instrument.visa_handle.timeout = timeout
-    set_nodelay(instrument)
+    fast_session(instrument)
 
 
 def differs(parameter: Parameter, value: Any) -> bool:
@@ -69,6 +101,35 @@ def differs(parameter: Parameter, value: Any) -> bool:
     fault: the write may have been lost) or holds another value. QCoDeS' ``cache.get(get_if_invalid=False)``
     returns the stale value of an invalidated cache, so the validity is checked first."""
     return not parameter.cache.valid or parameter.cache.get(get_if_invalid=False) != value
+
+
+Exchange = Generator[None, None, None]
+"""A two-phase step on one instrument: up to its one ``yield`` it sends, after it reads and checks the replies."""
+
+
+def overlapped(exchanges: Iterable[Exchange]) -> None:
+    """Run ``exchanges`` so that their round trips overlap: each sends, in order, before any reply is read, then
+    each reads its replies, in the same order (every instrument has its own connection, so N instruments cost
+    about one round trip, not N). The first error, sending or reading, propagates with the replies of the
+    exchanges after it left unread: whoever catches it must reopen those sessions (the executor's safe-off
+    reopens every instrument's)."""
+    sent = []
+    for exchange in exchanges:
+        next(exchange)
+        sent.append(exchange)
+    for exchange in sent:
+        try:
+            next(exchange)
+        except StopIteration:
+            continue
+        raise RuntimeError("an exchange must yield exactly once (between sending and reading)")
+
+
+def parsed(parameter: Parameter, raw: str) -> Any:
+    """What ``parameter.get()`` returns for the reply ``raw`` (its parser or value mapping applied), which the
+    parameter's cache then holds, as after a get: for a query sent in one message with others."""
+    parameter.cache._set_from_raw_value(raw)
+    return parameter.cache.get(get_if_invalid=False)
 
 
 def ieee_block(payload: bytes) -> bytes:
@@ -95,7 +156,7 @@ def query_block(handle: pyvisa.resources.MessageBasedResource, command: str) -> 
         size = handle.read_bytes(int(head[1:2]))
         if not size.isdigit():
             raise ValueError(f"{command} answered a block whose length field {size!r} is not a number")
-        payload = handle.read_bytes(int(size))
+        payload = handle.read_bytes(int(size), chunk_size=max(int(size), 1))   # one read call, not 20 kB ones
         end = handle.read_bytes(1)
         if end != b"\n":
             raise ValueError(f"{command}'s {int(size)}-byte block is followed by {end!r}, not the newline that "

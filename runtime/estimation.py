@@ -60,6 +60,19 @@ class PrimitiveCache:
         self.template_hits = self.template_misses = 0
         self.circuits: OrderedDict[str, Any] = OrderedDict()
         """Circuits read from wire documents, by the document's digest (read-only once made)."""
+        self.fixed: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        """What a job derives from the snapshot alone (the discriminators), by what it was made for and the
+        snapshot id: a variational loop's every call needs the same."""
+
+    def derived(self, key: tuple[Any, ...], build: Any) -> Any:
+        """``build()`` once per ``key`` (which must name the snapshot id), least recently used beyond 64."""
+        if key in self.fixed:
+            self.fixed.move_to_end(key)
+            return self.fixed[key]
+        value = self.fixed[key] = build()
+        while len(self.fixed) > 64:
+            self.fixed.popitem(last=False)
+        return value
 
     def gate_map(self, lab: Any, snapshot: Any, qubits: Sequence[int]) -> tuple[Any, Any]:
         from qubitlab.calibration.gates import gate_map_from_snapshot
@@ -411,8 +424,10 @@ def estimator(ctx: WorkContext, inputs: Mapping[str, Any]) -> Outcome:
         if schedules:
             data = _run_points(ctx, schedules, run_shots, snapshot, timings, rep_delay=_rep_delay(options))
             t0 = time.perf_counter()
-            joint = decode.JointDiscriminator.from_values(snapshot.to_values(), list(range(circuit.num_qubits)))
-            probs = decode.probabilities(joint.bits([data[q] for q in range(circuit.num_qubits)]))
+            n = circuit.num_qubits
+            joint = _cache(ctx).derived(("discriminators", n, snapshot.id), lambda: (
+                decode.JointDiscriminator.from_values(snapshot.to_values(), list(range(n)))))
+            probs = decode.probabilities(joint.bits([data[q] for q in range(n)]))
             if mitigate:
                 assignment = _assignment(probs[assignment_at:], circuit.num_qubits)
         else:
@@ -477,13 +492,12 @@ def _expectations(shape: tuple[int, ...], observables: list[dict[str, float]], o
                 else:
                     by_group.setdefault(term_group[label], {})[label] = coeff
             groups = []
-            for g, terms in by_group.items():
-                raw = _weights(terms, n)
-                w = raw if assignment is None else decode.corrected_weights(raw, assignment)
-                if trex is not None:
-                    w = trex.weights(terms, n, _weights)
-                derivatives = None if assignment is None else decode.corrected_weight_derivatives(raw, assignment)
-                groups.append((g, terms, w, w**2, derivatives))
+            raws = np.array([_weights(terms, n) for terms in by_group.values()]).reshape(len(by_group), 2**n)
+            corrected, derivatives = (raws, None) if assignment is None else \
+                decode.corrected_weights_with_derivatives(raws, assignment)   # every basis from one inversion
+            for j, (g, terms) in enumerate(by_group.items()):
+                w = corrected[j] if trex is None else trex.weights(terms, n, _weights)
+                groups.append((g, terms, w, w**2, None if derivatives is None else derivatives[:, :, j]))
             prepared[k] = (constant, groups)
         return prepared[k]
 

@@ -14,6 +14,7 @@ Messages are :func:`qubitlab.runtime.protocol.pack` documents (plain data and ar
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -78,6 +79,10 @@ class Worker:
             store = CalibrationStore.for_lab(opened.lab)
             self._work = WorkContext(opened, store, publish=self._publish)
             interruptible(opened.executor, self._work)
+            # the lab, its drivers and every import live as long as the worker: out of the collector's sight, a
+            # full collection during a job walks only what jobs made (tens of ms every ~20 iterations otherwise)
+            gc.collect()
+            gc.freeze()
             self._receiver = threading.Thread(target=self._receive, name="worker-receive", daemon=True)
             self._receiver.start()
             self.send({"type": "ready", "pid": os.getpid(), "lab": opened.lab.name})

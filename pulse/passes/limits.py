@@ -55,8 +55,12 @@ def check_program_limits(program: AwgProgram, awg: AwgView) -> None:
             pass_name="limits")
     if not awg.waveform_memory:
         return
-    for output in program.outputs:
-        keys = {dict(step.waveforms)[output] for step in program.sequence}
+    distinct: dict[str, set[str]] = {output: set() for output in program.outputs}
+    for step in program.sequence:                  # one walk over the steps for every output
+        for output, key in step.waveforms:
+            if output in distinct:
+                distinct[output].add(key)
+    for output, keys in distinct.items():
         used = sum(int(program.waveforms[key].shape[0]) for key in keys)
         if used > awg.waveform_memory:
             raise CompilationError(

@@ -361,6 +361,30 @@ def test_corrected_weights_equal_mitigating_the_probabilities_first() -> None:
     np.testing.assert_allclose(corrected_weights(weights, full), np.linalg.inv(full).T @ weights, atol=1e-12)
 
 
+def test_weights_and_derivatives_from_one_inversion_match_the_kron_inverse_over_three_slots() -> None:
+    """The estimator's one-call form: M^-T w with M = kron(A_2, A_1, A_0) inverted in full, and each slot's
+    derivative by central differences of that full inverse (three slots: the per-slot reshapes of every axis)."""
+    from qubitlab.drivers.decode import assignment_matrix_1q, corrected_weights_with_derivatives
+
+    p1 = {(0, 0): 0.02, (0, 1): 0.93, (1, 0): 0.05, (1, 1): 0.9, (2, 0): 0.08, (2, 1): 0.85}
+    weights = np.array([0.3, -1.0, 2.0, 0.5, -0.7, 1.1, 0.0, 0.4])
+
+    def corrected(values: dict[tuple[int, int], float]) -> np.ndarray:
+        a = [assignment_matrix_1q(values[(k, 0)], values[(k, 1)]) for k in (0, 1, 2)]
+        return np.linalg.inv(np.kron(a[2], np.kron(a[1], a[0]))).T @ weights
+
+    w, found = corrected_weights_with_derivatives(
+        weights, [assignment_matrix_1q(p1[(k, 0)], p1[(k, 1)]) for k in (0, 1, 2)])
+    np.testing.assert_allclose(w, corrected(p1), atol=1e-12)
+    assert found.shape == (3, 2, 8)
+    h = 1e-6
+    for (k, c) in p1:
+        up, down = dict(p1), dict(p1)
+        up[(k, c)] += h
+        down[(k, c)] -= h
+        np.testing.assert_allclose(found[k, c], (corrected(up) - corrected(down)) / (2 * h), rtol=1e-6, atol=1e-8)
+
+
 def test_corrected_weight_derivatives_match_central_differences_of_the_kron_inverse() -> None:
     """d/dP(1|c) of M^-T w on slot k, with M = kron(A_1, A_0) rebuilt and inverted in full for each nudge."""
     from qubitlab.drivers.decode import assignment_matrix_1q, corrected_weight_derivatives
