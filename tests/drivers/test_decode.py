@@ -9,6 +9,7 @@ constrained optimiser (scipy SLSQP) as an independent reference.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -361,6 +362,16 @@ def test_corrected_weights_equal_mitigating_the_probabilities_first() -> None:
     np.testing.assert_allclose(corrected_weights(weights, full), np.linalg.inv(full).T @ weights, atol=1e-12)
 
 
+def assert_central_differences(found: np.ndarray, corrected: Any, p1: dict[tuple[int, int], float]) -> None:
+    """``found[k, c]`` against central differences of ``corrected`` in slot k's P(1 | prepared c)."""
+    h = 1e-6
+    for (k, c) in p1:
+        up, down = dict(p1), dict(p1)
+        up[(k, c)] += h
+        down[(k, c)] -= h
+        np.testing.assert_allclose(found[k, c], (corrected(up) - corrected(down)) / (2 * h), rtol=1e-6, atol=1e-8)
+
+
 def test_weights_and_derivatives_from_one_inversion_match_the_kron_inverse_over_three_slots() -> None:
     """The estimator's one-call form: M^-T w with M = kron(A_2, A_1, A_0) inverted in full, and each slot's
     derivative by central differences of that full inverse (three slots: the per-slot reshapes of every axis)."""
@@ -377,12 +388,7 @@ def test_weights_and_derivatives_from_one_inversion_match_the_kron_inverse_over_
         weights, [assignment_matrix_1q(p1[(k, 0)], p1[(k, 1)]) for k in (0, 1, 2)])
     np.testing.assert_allclose(w, corrected(p1), atol=1e-12)
     assert found.shape == (3, 2, 8)
-    h = 1e-6
-    for (k, c) in p1:
-        up, down = dict(p1), dict(p1)
-        up[(k, c)] += h
-        down[(k, c)] -= h
-        np.testing.assert_allclose(found[k, c], (corrected(up) - corrected(down)) / (2 * h), rtol=1e-6, atol=1e-8)
+    assert_central_differences(found, corrected, p1)
 
 
 def test_corrected_weight_derivatives_match_central_differences_of_the_kron_inverse() -> None:
@@ -398,9 +404,4 @@ def test_corrected_weight_derivatives_match_central_differences_of_the_kron_inve
 
     found = corrected_weight_derivatives(weights, [assignment_matrix_1q(p1[(k, 0)], p1[(k, 1)]) for k in (0, 1)])
     assert found.shape == (2, 2, 4)
-    h = 1e-6
-    for (k, c) in p1:
-        up, down = dict(p1), dict(p1)
-        up[(k, c)] += h
-        down[(k, c)] -= h
-        np.testing.assert_allclose(found[k, c], (corrected(up) - corrected(down)) / (2 * h), rtol=1e-6, atol=1e-8)
+    assert_central_differences(found, corrected, p1)
