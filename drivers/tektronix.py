@@ -48,6 +48,8 @@ class Awg5208:
         self.instrument = instrument
         self.visalib = visalib
         self._held: set[str] | None = None
+        self._made: set[str] = set()
+        """Waveforms this connection made by in-place edits; the edit that stops using one deletes it."""
         self._sequence: _Loaded | None = None
         """The sequence this connection loaded and assigned to the outputs, and what its steps play now."""
 
@@ -55,6 +57,7 @@ class Awg5208:
         with instrument_errors(self.name, "reconnecting"):
             reopen(self.instrument, self.visalib)
         self._held = None  # the instrument may have been restarted: ask again
+        self._made = set()
         self._sequence = None
         awg = self.instrument
         awg.sample_rate.cache.invalidate()
@@ -120,12 +123,17 @@ class Awg5208:
     def _edit_sequence(self, loaded: _Loaded, names: list[list[str]], waveforms: dict[str, np.ndarray]) -> None:
         """The loaded sequence, of the same shape, edited in place: new waveforms made and filled without a
         file (``WLISt:WAVeform:NEW`` + ``:DATA``), and only the steps whose waveform changed pointed at the new
-        one (``SLISt:SEQuence:STEP<n>:TASSet<m>:WAVeform``); then ``*OPC?`` with the error count, which must
-        be 0 (the queue is cleared first), or the next upload loads the whole sequence again."""
+        one (``SLISt:SEQuence:STEP<n>:TASSet<m>:WAVeform``); then the waveforms an earlier edit made that no
+        step plays any more are deleted (``WLISt:WAVeform:DELete``: a variational loop's new angles would
+        otherwise add 16 waveforms to the list every iteration, until the AWG's memory is full); then ``*OPC?``
+        with the error count, which must be 0 (the queue is cleared first), or the next upload loads the whole
+        sequence again."""
         changed = [(i, t, name) for i, row in enumerate(names) for t, name in enumerate(row)
                    if loaded.names[i][t] != name]
         if not changed and not waveforms:
             return
+        playing = {name for row in names for name in row}
+        dropped = sorted(({loaded.names[i][t] for i, t, _ in changed} & self._made) - playing)
         awg = self.instrument
         self._sequence = None                       # until confirmed: a failure leaves the sequence unknown
         with instrument_errors(self.name, f"editing sequence {loaded.name} ({len(changed)} steps, "
@@ -139,6 +147,8 @@ class Awg5208:
             if changed:
                 messages.append(";:".join(f'SLISt:SEQuence:STEP{i + 1}:TASSet{t + 1}:WAVeform "{loaded.name}",'
                                           f'"{name}"' for i, t, name in changed).encode() + b"\n")
+            if dropped:                             # after the steps stopped playing them
+                messages.append(";:".join(f'WLISt:WAVeform:DELete "{key}"' for key in dropped).encode() + b"\n")
             messages.append(b"*OPC?;:SYSTem:ERRor:COUNt?\n")      # the confirmation, in the same send
             write_all(awg.visa_handle, b"".join(messages))
             reply = awg.visa_handle.read().strip()
@@ -149,6 +159,9 @@ class Awg5208:
                               f"count read {reply!r}; errors: {'; '.join(errors) or 'none read'}); the next run "
                               "loads the whole sequence again")
         self._sequence = _Loaded(loaded.name, loaded.shape, names)
+        self._made = (self._made - set(dropped)) | set(waveforms)
+        if self._held is not None:
+            self._held.difference_update(dropped)
 
     def _settings(self, program: AwgProgram) -> None:
         awg = self.instrument

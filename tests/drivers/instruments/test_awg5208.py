@@ -92,6 +92,29 @@ def test_a_program_of_the_same_shape_edits_the_loaded_sequence_in_place(rig: Rig
     assert adapter.upload(program) == 0                          # nothing changed: nothing sent
 
 
+def test_the_waveforms_an_edit_stops_playing_are_deleted_so_a_long_loop_does_not_fill_the_awg(rig: Rig) -> None:
+    """A variational loop's 30 new angles: the list stays at the first program's size plus nothing (each edit
+    deletes what the previous edit made and no step plays any more); what the steps play is there, bit for bit,
+    and the first program's waveforms, loaded by its .seqx, are kept."""
+    adapter = rig.executor.roles.awgs["awg"]
+    awg = emulation(rig)
+    adapter.reconnect()                                          # a new session: the first upload loads a .seqx
+    first = awg_program(rig, 0.040)
+    adapter.upload(first)
+    size = len(awg.waveforms)
+    made: list[set[str]] = []
+    for k in range(30):
+        program = awg_program(rig, 0.041 + 0.001 * k)
+        assert adapter.upload(program) == 2                      # the drive's I and Q, as before
+        made.append(set(program.waveforms) - set(first.waveforms))
+        assert len(made[-1]) == 2 and len(awg.waveforms) == size + 2 and not awg.errors
+        for key, samples in program.waveforms.items():
+            np.testing.assert_array_equal(awg.waveforms[key], samples)
+    assert set(first.waveforms) <= set(awg.waveforms)          # the loaded program's own: not the edits' to delete
+    assert not set().union(*made[:-1]) & set(awg.waveforms)     # every earlier edit's waveforms are gone
+    assert adapter.upload(awg_program(rig, 0.041)) == 2         # a deleted one wanted again is sent again
+
+
 def test_a_refused_edit_is_an_error_and_the_next_upload_loads_the_whole_sequence(rig: Rig) -> None:
     adapter = rig.executor.roles.awgs["awg"]
     awg = emulation(rig)
