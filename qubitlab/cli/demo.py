@@ -22,8 +22,8 @@ def pulse_demo(out_dir: str) -> None:
 
 @click.command("demo")
 @_OUT
-@click.option("--resilience-level", type=click.IntRange(0, 1), default=1, show_default=True,
-              help="EstimatorV2 resilience level (1: readout mitigation).")
+@click.option("--resilience-level", type=click.IntRange(0, 2), default=2, show_default=True,
+              help="EstimatorV2 resilience level (1: readout mitigation; 2: also ZNE by gate folding).")
 @click.option("--maxiter", type=click.IntRange(5, 1000), default=60, show_default=True,
               help="COBYLA iterations at most.")
 def demo(out_dir: str, resilience_level: int, maxiter: int) -> None:
