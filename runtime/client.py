@@ -77,26 +77,26 @@ class QubitlabService:
         with self._lock:
             if self._closed:
                 raise JobError("this service is closed")
-            local = self._open_local(wait) if self._local_wanted else self._local
-            if local is None:
-                return self._exchange(self._socket, self._poller, [], message, wait)
-            try:
-                reply = self._exchange(local[0], local[1], [local[2]], message, wait)
-            except TimeoutError:
-                self._drop_local()               # the daemon may have moved: CURVE (and a new hello) next time
-                raise
-            if reply.msg_type is MsgType.ERROR and reply.content.get("local_token") == "unknown":
-                self._drop_local()               # a restarted daemon: it ran nothing; hello again, then repeat
-                local = self._open_local(wait)
+            for _ in range(2):                   # a restarted daemon's "unknown token": hello again, then repeat
+                local = self._open_local(wait) if self._local_wanted else self._local
                 if local is None:
-                    return self._exchange(self._socket, self._poller, [], message, wait)
-                reply = self._exchange(local[0], local[1], [local[2]], message, wait)
+                    return self._exchange(self._socket, self._poller, message, wait).raise_for_error()
+                socket, poller, token = local
+                try:
+                    reply = self._exchange(socket, poller, message, wait, token)
+                except TimeoutError:
+                    self._drop_local()           # the daemon may have moved: CURVE (and a new hello) next time
+                    raise
+                if reply.msg_type is not MsgType.ERROR or reply.content.get("local_token") != "unknown":
+                    break
+                self._drop_local()               # the daemon ran nothing
             return reply.raise_for_error()
 
-    def _exchange(self, socket: zmq.Socket[Any], poller: zmq.Poller, prefix: list[bytes], message: Message,
-                  wait: float) -> Message:
-        """Send ``message`` on ``socket`` and return its reply (an error reply not raised yet)."""
-        socket.send_multipart([*prefix, *encode(message)], copy=False)
+    def _exchange(self, socket: zmq.Socket[Any], poller: zmq.Poller, message: Message, wait: float,
+                  token: bytes | None = None) -> Message:
+        """Send ``message`` on ``socket`` (after the local channel's ``token``) and return its reply, an error
+        reply not raised yet."""
+        socket.send_multipart([*([token] if token is not None else []), *encode(message)], copy=False)
         deadline = time.monotonic() + wait
         while True:
             left = deadline - time.monotonic()
@@ -105,13 +105,12 @@ class QubitlabService:
                                    "(is it running, and is your key allowed?)")
             reply = decode(socket.recv_multipart(copy=False), self.max_message)
             if reply.parent_id == message.msg_id or (reply.msg_type is MsgType.ERROR and reply.parent_id is None):
-                if socket is self._socket:
-                    reply.raise_for_error()
                 return reply
 
     def _open_local(self, wait: float) -> tuple[zmq.Socket[Any], zmq.Poller, bytes] | None:
         """Say hello over CURVE asking for the local channel, and use it when this process can reach it."""
-        hello = self._exchange(self._socket, self._poller, [], Message(MsgType.HELLO, {"local": True}), wait)
+        hello = self._exchange(self._socket, self._poller, Message(MsgType.HELLO, {"local": True}), wait)
+        hello.raise_for_error()
         self._local_wanted = False
         offer = hello.content.get("local")
         path = reachable(offer.get("endpoint")) if isinstance(offer, dict) else None

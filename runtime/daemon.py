@@ -246,7 +246,8 @@ class Daemon:
                 except zmq.Again:
                     break
                 if socket is self.socket:
-                    user = str(frames[1].get("User-Id")) if self.allow_list is not None and len(frames) > 1 else None
+                    user = str(frames[1].get("User-Id")).encode() if self.allow_list is not None and \
+                        len(frames) > 1 else None
                     self._handle((socket, frames[0].bytes), user, frames[1:])
                 else:
                     self._handle_local(frames)
@@ -263,7 +264,7 @@ class Daemon:
             return
         self._handle(peer, user, frames[2:])
 
-    def _handle(self, peer: Peer, user: bytes | str | None, frames: list[Any]) -> None:
+    def _handle(self, peer: Peer, user: bytes | None, frames: list[Any]) -> None:
         client = LOCAL
         if self.allow_list is not None:
             known = self.allow_list.client(user) if user else None
@@ -287,7 +288,7 @@ class Daemon:
             if handler is None:
                 raise ProtocolError(f"{request.msg_type.value!r} is not a request the daemon takes")
             self._peer = peer
-            self._user = user.encode() if isinstance(user, str) else user
+            self._user = user
             reply = handler(client, request)
         except QubitlabError as exc:
             reply = request.error_reply(exc)

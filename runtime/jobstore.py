@@ -343,7 +343,7 @@ class JobStore:
                              (job_id, result))
         if written:                                       # committed: now it may be served from memory
             with self._lock:
-                self._remember(job_id, bytes(result))
+                self._remember(job_id, result)
 
     def fail(self, job_id: str, error_type: str, message: str, *, status: JobStatus = JobStatus.ERROR,
              timings: Mapping[str, float] | None = None) -> None:
